@@ -1,0 +1,14 @@
+# The two set-up commands of the README:
+#   make demo   installs what is needed and trains the quick-start model on the embedded digits
+#   make test   installs what is needed and runs the whole test suite
+VENV ?= .venv
+
+.PHONY: setup demo test
+setup:
+	@bash tools/setup_env.sh
+
+demo: setup
+	$(VENV)/bin/lava-eqprop train models/digits.toml --out runs/digits
+
+test: setup
+	$(VENV)/bin/python -m pytest -q

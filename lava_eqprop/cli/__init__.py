@@ -1,0 +1,1 @@
+"""The ``lava-eqprop`` command line (one module per verb)."""

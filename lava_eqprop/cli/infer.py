@@ -1,0 +1,63 @@
+"""``lava-eqprop run NETWORK.h5``: inference (the free phase alone) on a trained network."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from lava_eqprop.data.datasets import load_dataset
+from lava_eqprop.errors import SpecError
+from lava_eqprop.io.hdf5 import load_network, load_spec_text
+from lava_eqprop.spec.model_spec import load_spec, parse_spec
+from lava_eqprop.spec.schema import SpecFile
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="inference on a trained network (free phase only)",
+                       description="Run the free phase of a trained network (network.h5 or "
+                                   "checkpoint.h5) on a data set's test split and report the "
+                                   "error. Dynamics come from the spec stored in the file, or "
+                                   "from --model.")
+    p.add_argument("network", type=Path, help="network.h5 or checkpoint.h5 written by train")
+    p.add_argument("--model", type=Path, help="model spec to take the dynamics and data set from")
+    p.add_argument("--data", help="path of the data set (file or directory)")
+    p.add_argument("--steps", type=int, help="free-phase steps (default: the spec's eval_steps)")
+    p.add_argument("--samples", type=int, help="use only the first N test samples")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lava_eqprop.engine.loss import get_loss
+    from lava_eqprop.engine.relaxation import Relaxer
+    from lava_eqprop.training.evaluate import error_rate
+    from lava_eqprop.training.trainer import cast_parameters, check_data_fits
+
+    network = load_network(args.network)
+    if args.model:
+        spec = load_spec(args.model)
+    else:
+        text = load_spec_text(args.network)
+        if not text:
+            raise SpecError(f"{args.network} stores no model spec: pass --model MODEL.toml")
+        spec = parse_spec(SpecFile.parse(text, f"{args.network} (stored spec)"))
+    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = dataset.subset(test=args.samples)
+    check_data_fits(spec, network, dataset)
+    cast_parameters(network, spec.dtype)
+    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]), spec.dtype)
+    steps = args.steps or spec.eval_steps
+    start = time.perf_counter()
+    x = dataset.x_test.reshape(len(dataset.x_test), -1)
+    err = error_rate(relaxer, x, dataset.y_test, steps)
+    seconds = time.perf_counter() - start
+    result = {"network": str(args.network), "dataset": dataset.name, "samples": len(x),
+              "free_steps": steps, "test_error": err, "seconds": seconds,
+              "samples_per_second": len(x) / seconds}
+    print(f"{args.network}: test error {100 * err:.2f}% on {len(x)} {dataset.name} samples "
+          f"({steps} free steps, {len(x) / seconds:.0f} samples/s)")
+    if args.json:
+        print(json.dumps(result))
+    return 0

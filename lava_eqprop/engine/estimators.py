@@ -1,0 +1,104 @@
+"""EP gradient estimators: from the free and nudged equilibria to a weight update direction.
+
+For a symmetric network, EP (Scellier & Bengio 2017, Theorem 1) gives
+
+    −dL/dθ = lim_{β→0} (1/β) [ ∂(−F)/∂θ (s^β) − ∂(−F)/∂θ (s^0) ],
+
+and −∂F/∂W of a projection is its correlation Σ_b s_post s_preᵀ, of a bias Σ_b s. Estimators:
+
+* ``one_sided``: free phase, then a nudged phase at β from the free state; (1/β)[g(s^β) − g(s^0)].
+  With ``beta_sign = "random"`` the sign of β is drawn per batch (Scellier & Bengio's code).
+* ``symmetric``: nudged phases at +β and −β, both from the free state;
+  (1/2β)[g(s^{+β}) − g(s^{−β})] (Laborieux et al. 2021, eq. 11), whose bias is O(β²);
+  Elayedam & Srinivasan call it centered EP.
+
+Updates are averaged over the batch: the returned directions are −dL/dθ of the mean loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
+
+ESTIMATORS = ("one_sided", "symmetric")
+BETA_SIGNS = ("positive", "random")
+
+
+@dataclass(frozen=True)
+class EPSettings:
+    """Phase lengths and the estimator (see the module docstring)."""
+
+    beta: float = 0.5
+    free_steps: int = 20
+    nudged_steps: int = 4
+    estimator: str = "one_sided"
+    beta_sign: str = "positive"
+    free_tol: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.beta <= 0:
+            raise ValueError(f"beta must be > 0 (its sign is set by beta_sign), got {self.beta}")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator {self.estimator!r} is not one of {list(ESTIMATORS)}")
+        if self.beta_sign not in BETA_SIGNS:
+            raise ValueError(f"beta_sign {self.beta_sign!r} is not one of {list(BETA_SIGNS)}")
+        if self.free_steps < 1 or self.nudged_steps < 1:
+            raise ValueError("free_steps and nudged_steps must be >= 1")
+
+
+@dataclass
+class EPResult:
+    """The free state of a batch, the update directions and what the phases cost."""
+
+    free_state: State
+    weight_updates: dict[str, np.ndarray]
+    bias_updates: dict[str, np.ndarray]
+    free_steps: int
+    nudged_steps: int
+    betas: list[float] = field(default_factory=list)
+
+
+def contrast(relaxer: Relaxer, a: State, b: State, scale: float) -> tuple[dict, dict]:
+    """scale·[g(a) − g(b)] for every plastic weight and every learnt bias."""
+    weights = {}
+    for proj in relaxer.network.projections:
+        if proj.plastic:
+            inter = relaxer.interactions[proj.name]
+            d = inter.contrast(a[proj.pre], a[proj.post], b[proj.pre], b[proj.post])
+            d *= scale
+            weights[proj.name] = d
+    biases = {}
+    for pop in relaxer.network.free:
+        if pop.learn_bias:
+            biases[pop.name] = (scale * (a[pop.name].sum(axis=0) - b[pop.name].sum(axis=0))).reshape(pop.shape)
+    return weights, biases
+
+
+def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: EPSettings,
+              rng: np.random.Generator, initial: State | None = None) -> EPResult:
+    """Run the phases of ``settings.estimator`` on one batch; return the update directions.
+
+    ``initial`` is the state the free phase starts from (zeros if None; persistent particles
+    otherwise). Returned directions are already divided by β and by the batch size.
+    """
+    free = initial if initial is not None else relaxer.zero_state(clamped)
+    free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
+    batch = free.batch
+    beta = settings.beta
+    if settings.estimator == "symmetric":
+        plus, minus = free.copy(), free.copy()
+        relaxer.run(plus, clamped, settings.nudged_steps, beta=beta, target=target)
+        relaxer.run(minus, clamped, settings.nudged_steps, beta=-beta, target=target)
+        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch))
+        betas = [beta, -beta]
+    else:
+        if settings.beta_sign == "random" and rng.integers(2) == 0:
+            beta = -beta
+        nudged = free.copy()
+        relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target)
+        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch))
+        betas = [beta]
+    return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas)

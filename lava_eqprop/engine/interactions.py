@@ -1,0 +1,88 @@
+"""Interaction terms: what each projection kind contributes to the energy, the drives and ΔW.
+
+A projection contributes one term to the energy (Scellier & Bengio 2017, eq. 1, written for
+clip activations, see :mod:`lava_eqprop.network.activations`) and knows three things:
+
+* its energy, per sample;
+* its drive (input) to the post population and, when symmetric, to the pre population;
+  the drive is −∂E_term/∂s;
+* its *correlation* −∂E_term/∂W summed over the batch, from which every EP estimator builds
+  its weight update.
+
+Every kind is one class registered in :data:`INTERACTIONS`; convolutional, pooling and identity
+(residual) kinds add a class each. States are ``(batch, *population.shape)`` arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lava_eqprop.network.network import Projection
+
+
+class DenseInteraction:
+    """A dense (optionally masked) weight W of shape (post, pre).
+
+    Between two populations: E_term = −s_postᵀ W s_pre, drive to post W·s_pre, drive to pre
+    Wᵀ·s_post, correlation Σ_b s_post s_preᵀ (masked). Lateral (pre == post, W symmetric with a
+    zero diagonal): E_term = −½ sᵀ W s, drive W·s, correlation Σ_b s sᵀ (masked); each
+    unordered pair (i, j) is one parameter stored twice, and ∂E/∂w_ij = −s_i s_j.
+    """
+
+    def __init__(self, projection: Projection) -> None:
+        self.projection = projection
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.projection.weight
+
+    def post_operator(self) -> np.ndarray:
+        """M such that the drive to post is ``flat(s_pre) @ M``: a view of Wᵀ, never a copy."""
+        return self.projection.weight.T
+
+    def pre_operator(self) -> np.ndarray:
+        """M such that the drive to pre is ``flat(s_post) @ M``."""
+        return self.projection.weight
+
+    def drive_to_post(self, s_pre: np.ndarray) -> np.ndarray:
+        return _flat(s_pre) @ self.post_operator()
+
+    def drive_to_pre(self, s_post: np.ndarray) -> np.ndarray:
+        return _flat(s_post) @ self.pre_operator()
+
+    def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Per-sample energy term (shape ``(batch,)``)."""
+        term = -np.einsum("bi,bi->b", self.drive_to_post(s_pre), _flat(s_post))
+        return 0.5 * term if self.projection.lateral else term
+
+    def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Σ_b −∂E_term/∂W, masked: the Hebbian term of the EP update."""
+        corr = _flat(s_post).T @ _flat(s_pre)
+        return self._masked(corr)
+
+    def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
+                 post_b: np.ndarray) -> np.ndarray:
+        """correlation(a) − correlation(b); one product when the pre state is shared (clamped)."""
+        if pre_a is pre_b:
+            return self._masked((_flat(post_a) - _flat(post_b)).T @ _flat(pre_a))
+        return self.correlation(pre_a, post_a) - self.correlation(pre_b, post_b)
+
+    def _masked(self, corr: np.ndarray) -> np.ndarray:
+        mask = self.projection.mask
+        if mask is not None:
+            corr *= mask
+        elif self.projection.lateral:
+            np.fill_diagonal(corr, 0.0)
+        return corr
+
+
+INTERACTIONS = {"dense": DenseInteraction}
+
+
+def interaction_for(projection: Projection) -> DenseInteraction:
+    """The interaction term that implements ``projection.kind``."""
+    return INTERACTIONS[projection.kind](projection)
+
+
+def _flat(s: np.ndarray) -> np.ndarray:
+    return s.reshape(s.shape[0], -1)

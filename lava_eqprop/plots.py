@@ -1,0 +1,62 @@
+"""PNG plots of training runs (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from lava_eqprop.io.atomic import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], path: str | Path,
+                title: str = "") -> None:
+    """Train (dashed) and test (solid) error per epoch, one colour per run."""
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, (label, history) in enumerate(runs.items()):
+        epochs = [r["epoch"] for r in history]
+        colour = f"C{k}"
+        ax.plot(epochs, [100 * r["train_error"] for r in history], "--", color=colour,
+                label=f"{label} train".strip())
+        ax.plot(epochs, [100 * r["test_error"] for r in history], "-", color=colour,
+                label=f"{label} test".strip())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error (%)")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    _save(fig, Path(path))
+
+
+def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], path: str | Path,
+                 title: str = "") -> None:
+    """Mean |ΔW| of each layer pair per epoch (Gammell et al. 2021, Fig. 3), log scale."""
+    runs = runs if isinstance(runs, dict) else {"": runs}
+    fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False, sharey=True)
+    for ax, (label, history) in zip(axes[0], runs.items()):
+        epochs = [r["epoch"] for r in history]
+        layers = len(history[0]["layer_mean_abs_dw"]) if history else 0
+        for k in range(layers):
+            ax.plot(epochs, [r["layer_mean_abs_dw"][k] for r in history], marker="o", ms=3,
+                    label=f"layer pair {k}→{k + 1}")
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(label or title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("mean |ΔW| per connection")
+    if title and len(runs) > 1:
+        fig.suptitle(title)
+    _save(fig, Path(path))

@@ -1,0 +1,205 @@
+"""Model specs (``models/*.toml``): a network, its dynamics and how to train it, validated.
+
+A spec has the sections ``[model]``, ``[data]``, ``[network]`` (with ``[network.small_world]``
+for that topology), ``[dynamics]`` and ``[learning]``; ``docs`` in the README list every key.
+:func:`load_spec` reads and validates a file; :meth:`ModelSpec.build_network` generates the
+network from the spec's seed, so the same spec always gives the same initial network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lava_eqprop.data.datasets import DATASETS
+from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
+from lava_eqprop.engine.loss import LOSSES
+from lava_eqprop.engine.relaxation import SCHEDULES, Dynamics
+from lava_eqprop.network.activations import ACTIVATIONS
+from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
+from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
+from lava_eqprop.network.network import Network
+from lava_eqprop.spec.schema import (
+    Key, SpecFile, non_negative, positive, positive_float_list, positive_int_list, probability,
+    unit_interval_open_closed)
+
+TOPOLOGIES = ("layered", "small_world")
+DTYPES = ("float32", "float64")
+
+SECTIONS = {"model": True, "data": True, "network": True, "dynamics": True, "learning": True}
+
+MODEL_KEYS = [
+    Key("name", str),
+    Key("description", str, ""),
+    Key("reference", str, ""),
+]
+DATA_KEYS = [
+    Key("dataset", str, choices=DATASETS),
+    Key("path", str, ""),
+    Key("train_samples", int, 0, check=non_negative),
+    Key("test_samples", int, 0, check=non_negative),
+]
+NETWORK_KEYS = [
+    Key("topology", str, "layered", choices=TOPOLOGIES),
+    Key("layers", list, check=positive_int_list(2)),
+    Key("activation", str, "hard_sigmoid", choices=tuple(ACTIVATIONS)),
+    Key("output_activation", str, "", choices=("",) + tuple(ACTIVATIONS)),
+    Key("weight_init", str, "glorot_uniform", choices=WEIGHT_INITS),
+    Key("weight_gain", float, 1.0, check=positive),
+    Key("bias_init", str, "zeros", choices=BIAS_INITS),
+    Key("seed", int, 0, check=non_negative),
+]
+SMALL_WORLD_KEYS = [
+    Key("p", float, check=probability),
+    Key("pool", str, "skip", choices=REWIRE_POOLS),
+    Key("new_weight_bound", float, 0.0, check=non_negative),
+]
+DYNAMICS_KEYS = [
+    Key("epsilon", float, 1.0, check=unit_interval_open_closed),
+    Key("schedule", str, "synchronous", choices=SCHEDULES),
+    Key("free_steps", int, check=positive),
+    Key("nudged_steps", int, check=positive),
+    Key("eval_steps", int, 0, check=non_negative),
+    Key("free_tol", float, 0.0, check=non_negative),
+    Key("persistent", bool, False),
+]
+LEARNING_KEYS = [
+    Key("loss", str, "half_squared_error", choices=tuple(LOSSES)),
+    Key("beta", float, check=positive),
+    Key("estimator", str, "one_sided", choices=ESTIMATORS),
+    Key("beta_sign", str, "positive", choices=BETA_SIGNS),
+    Key("learning_rate", float, 0.0, check=non_negative),
+    Key("layer_learning_rates", list, [], check=positive_float_list),
+    Key("momentum", float, 0.0, check=lambda v: None if 0 <= v < 1 else "a number in [0, 1)"),
+    Key("batch_size", int, check=positive),
+    Key("epochs", int, check=positive),
+    Key("seed", int, 0, check=non_negative),
+    Key("dtype", str, "float32", choices=DTYPES),
+]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated model spec. ``text`` is the TOML source, stored in checkpoints."""
+
+    path: str
+    text: str
+    model: dict[str, Any]
+    data: dict[str, Any]
+    network: dict[str, Any]
+    small_world: dict[str, Any] | None
+    dynamics: dict[str, Any]
+    learning: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.model["name"]
+
+    def build_network(self) -> Network:
+        """Generate the initial network (same spec and seed → same network)."""
+        net = self.network
+        rng = np.random.default_rng(net["seed"])
+        base = layered(net["layers"], rng=rng, name=self.name, activation=net["activation"],
+                       output_activation=net["output_activation"] or None,
+                       weight_init=net["weight_init"], weight_gain=net["weight_gain"],
+                       bias_init=net["bias_init"])
+        if net["topology"] == "layered":
+            return base
+        sw = self.small_world
+        return small_world(base, sw["p"], rng=rng, pool=sw["pool"],
+                           new_weight_bound=sw["new_weight_bound"] or None, name=self.name)
+
+    def dynamics_settings(self) -> Dynamics:
+        return Dynamics(self.dynamics["epsilon"], self.dynamics["schedule"])
+
+    def ep_settings(self) -> EPSettings:
+        return EPSettings(beta=self.learning["beta"], free_steps=self.dynamics["free_steps"],
+                          nudged_steps=self.dynamics["nudged_steps"],
+                          estimator=self.learning["estimator"], beta_sign=self.learning["beta_sign"],
+                          free_tol=self.dynamics["free_tol"] or None)
+
+    @property
+    def eval_steps(self) -> int:
+        return self.dynamics["eval_steps"] or self.dynamics["free_steps"]
+
+    @property
+    def dtype(self) -> type:
+        return np.float32 if self.learning["dtype"] == "float32" else np.float64
+
+    def learning_rates(self, network: Network) -> tuple[dict[str, float], dict[str, float]]:
+        """Learning rate of every plastic projection and every learnt bias.
+
+        A global ``learning_rate`` applies to all. ``layer_learning_rates[k]`` (layered nets
+        only) applies to the projection from layer k to k+1 and to the bias of layer k+1, as in
+        Scellier & Bengio's code.
+        """
+        rates = self.learning["layer_learning_rates"]
+        if not rates:
+            lr = self.learning["learning_rate"]
+            return ({p.name: lr for p in network.projections if p.plastic},
+                    {p.name: lr for p in network.free if p.learn_bias})
+        proj_lr, bias_lr = {}, {}
+        for proj in network.projections:
+            k = network.index(proj.pre)
+            proj_lr[proj.name] = rates[k]
+        for pop in network.free:
+            bias_lr[pop.name] = rates[network.index(pop.name) - 1]
+        return proj_lr, bias_lr
+
+
+def load_spec(path: str | Path) -> ModelSpec:
+    """Read and validate a model spec file; raise :class:`SpecError` naming the key at fault."""
+    return parse_spec(SpecFile.load(path))
+
+
+def parse_spec(spec: SpecFile) -> ModelSpec:
+    """Validate an already parsed :class:`SpecFile` (see :func:`load_spec`)."""
+    spec.check_sections(SECTIONS)
+    model = spec.section("model", MODEL_KEYS)
+    data = spec.section("data", DATA_KEYS)
+    network = spec.section("network", NETWORK_KEYS, subtables=("small_world",))
+    sw_raw = spec.data["network"].get("small_world")
+    small = None
+    if network["topology"] == "small_world":
+        if sw_raw is None:
+            raise spec.error("[network.small_world]", "required when topology = 'small_world'")
+        small = spec.section("network.small_world", SMALL_WORLD_KEYS, data=sw_raw)
+        if len(network["layers"]) < 3:
+            raise spec.error("[network] layers", "a small-world net needs at least three layers")
+    elif sw_raw is not None:
+        raise spec.error("[network.small_world]", f"only allowed with topology = 'small_world', "
+                         f"not {network['topology']!r}")
+    dynamics = spec.section("dynamics", DYNAMICS_KEYS)
+    learning = spec.section("learning", LEARNING_KEYS)
+    _check_learning_rates(spec, network, learning)
+    _check_convergence(spec, dynamics, learning)
+    return ModelSpec(spec.path, spec.text, model, data, network, small, dynamics, learning)
+
+
+def _check_learning_rates(spec: SpecFile, network: dict, learning: dict) -> None:
+    rates = learning["layer_learning_rates"]
+    if bool(rates) == bool(learning["learning_rate"]):
+        raise spec.error("[learning]", "give exactly one of learning_rate (one global rate) and "
+                         "layer_learning_rates (one per layer pair)")
+    if rates:
+        if network["topology"] != "layered":
+            raise spec.error("[learning] layer_learning_rates", "per-layer rates need topology = "
+                             "'layered' (a small-world net has layer-skipping projections: use "
+                             "learning_rate)")
+        pairs = len(network["layers"]) - 1
+        if len(rates) != pairs:
+            raise spec.error("[learning] layer_learning_rates", f"has {len(rates)} rates but "
+                             f"layers {network['layers']} has {pairs} layer pairs")
+
+
+def _check_convergence(spec: SpecFile, dynamics: dict, learning: dict) -> None:
+    """The nudged output iterates s ← s + ε(h − s − β·c(s − y)): it diverges if ε(1+βc) ≥ 2."""
+    c = LOSSES[learning["loss"]].scale
+    factor = dynamics["epsilon"] * (1.0 + learning["beta"] * c)
+    if factor >= 2.0:
+        raise spec.error("[learning] beta", f"with epsilon = {dynamics['epsilon']} and loss "
+                         f"{learning['loss']!r}, epsilon·(1 + beta·{c:g}) = {factor:g} >= 2: the "
+                         "nudged output would oscillate without converging; lower beta or epsilon")

@@ -1,0 +1,153 @@
+"""A small declarative schema for TOML configuration: typed keys, defaults, allowed values.
+
+Every error names the file, the ``[section] key``, the value found and what is allowed, so that
+a typo in ``models/*.toml`` or ``chip_configs/*.toml`` is caught on load, not deep in a run.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lava_eqprop.errors import SpecError
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a section: its type, default (or REQUIRED), allowed values or a check.
+
+    ``check`` returns None when the value is fine, or a phrase saying what is allowed.
+    """
+
+    name: str
+    type: type | tuple[type, ...]
+    default: Any = REQUIRED
+    choices: tuple | None = None
+    check: Callable[[Any], str | None] | None = None
+
+
+def positive(value: Any) -> str | None:
+    return None if value > 0 else "a number > 0"
+
+
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "a number >= 0"
+
+
+def probability(value: Any) -> str | None:
+    return None if 0 <= value <= 1 else "a number in [0, 1]"
+
+
+def unit_interval_open_closed(value: Any) -> str | None:
+    return None if 0 < value <= 1 else "a number in (0, 1]"
+
+
+def positive_int_list(min_len: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        ok = (len(value) >= min_len and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+                                            for v in value))
+        return None if ok else f"a list of at least {min_len} positive integers"
+    return check
+
+
+def positive_float_list(value: Any) -> str | None:
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+             for v in value)
+    return None if ok else "a list of numbers > 0"
+
+
+def _type_name(t: type | tuple[type, ...]) -> str:
+    types = t if isinstance(t, tuple) else (t,)
+    names = {int: "integer", float: "number", str: "string", bool: "true/false", list: "list",
+             dict: "table"}
+    return " or ".join(names.get(x, x.__name__) for x in types)
+
+
+def _type_ok(value: Any, t: type | tuple[type, ...]) -> bool:
+    types = t if isinstance(t, tuple) else (t,)
+    if isinstance(value, bool):
+        return bool in types
+    if float in types and isinstance(value, int):
+        return True
+    return isinstance(value, types)
+
+
+class SpecFile:
+    """A parsed TOML file and the helpers that read its sections with error context."""
+
+    def __init__(self, path: str | Path | None, data: Mapping[str, Any], text: str = "") -> None:
+        self.path = str(path) if path is not None else "<spec>"
+        self.data = data
+        self.text = text
+
+    @classmethod
+    def load(cls, path: str | Path) -> "SpecFile":
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SpecError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise SpecError(f"{path}: cannot read: {exc}") from exc
+        return cls.parse(text, path)
+
+    @classmethod
+    def parse(cls, text: str, path: str | Path | None = None) -> "SpecFile":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{path or '<spec>'}: not valid TOML: {exc}") from exc
+        return cls(path, data, text)
+
+    def error(self, where: str, message: str) -> SpecError:
+        return SpecError(f"{self.path}: {where}: {message}")
+
+    def check_sections(self, allowed: Mapping[str, bool]) -> None:
+        """``allowed`` maps section name → required; unknown sections are errors."""
+        for name in self.data:
+            if name not in allowed:
+                raise self.error(f"[{name}]", f"unknown section; allowed sections: "
+                                 f"{', '.join('[' + s + ']' for s in allowed)}")
+        for name, required in allowed.items():
+            if required and name not in self.data:
+                raise self.error(f"[{name}]", "this section is required")
+
+    def section(self, name: str, keys: list[Key], data: Mapping[str, Any] | None = None,
+                subtables: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Read ``[name]`` (or ``data``) against ``keys``: defaults filled, everything checked."""
+        raw = self.data.get(name, {}) if data is None else data
+        if not isinstance(raw, Mapping):
+            raise self.error(f"[{name}]", f"expected a table, got {raw!r}")
+        known = {k.name: k for k in keys}
+        for key in raw:
+            if key not in known and key not in subtables:
+                raise self.error(f"[{name}] {key}", "unknown key; allowed keys: "
+                                 + ", ".join(sorted(list(known) + list(subtables))))
+        out = {}
+        for key in keys:
+            where = f"[{name}] {key.name}"
+            if key.name not in raw:
+                if key.default is REQUIRED:
+                    raise self.error(where, f"required ({_type_name(key.type)})")
+                out[key.name] = key.default
+                continue
+            value = raw[key.name]
+            if not _type_ok(value, key.type):
+                raise self.error(where, f"= {value!r} has the wrong type; expected {_type_name(key.type)}")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.error(where, f"= {value!r}; expected a finite number")
+            if key.choices is not None and value not in key.choices:
+                raise self.error(where, f"= {value!r} is not allowed; allowed: "
+                                 + ", ".join(repr(c) for c in key.choices))
+            if key.check is not None:
+                problem = key.check(value)
+                if problem is not None:
+                    raise self.error(where, f"= {value!r}; expected {problem}")
+            out[key.name] = float(value) if (key.type is float and isinstance(value, int)) else value
+        return out

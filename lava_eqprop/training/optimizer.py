@@ -1,0 +1,48 @@
+"""Parameter updates from EP directions: SGD with per-parameter rates and optional momentum."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lava_eqprop.network.network import Network
+
+
+class SGD:
+    """v ← μ·v + d,  θ ← θ + lr_θ·v, for d the EP direction (≈ −dL/dθ).
+
+    With μ = 0 this is the plain update of Scellier & Bengio (2017) and Gammell et al. (2021):
+    W ← W + α_k (1/β)(ρ(s^β)ρ(s^β)ᵀ − ρ(s^0)ρ(s^0)ᵀ). Rates are per projection and per bias
+    (one global rate, or one per layer pair). Weights are updated in place, so masked weights
+    stay masked (directions are masked) and every view of them stays valid.
+    """
+
+    def __init__(self, network: Network, weight_lr: dict[str, float], bias_lr: dict[str, float],
+                 momentum: float = 0.0) -> None:
+        self.network, self.weight_lr, self.bias_lr, self.momentum = network, weight_lr, bias_lr, momentum
+        self.velocity: dict[str, np.ndarray] = {}
+
+    def step(self, weight_dirs: dict[str, np.ndarray], bias_dirs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Apply one update; return the applied weight changes ΔW (the direction arrays, scaled)."""
+        for name, d in weight_dirs.items():
+            self.network.projection(name).weight += self._scaled("w:" + name, d, self.weight_lr[name])
+        for name, d in bias_dirs.items():
+            self.network.population(name).bias += self._scaled("b:" + name, d, self.bias_lr[name])
+        return weight_dirs
+
+    def _scaled(self, key: str, d: np.ndarray, lr: float) -> np.ndarray:
+        if self.momentum:
+            v = self.velocity.get(key)
+            if v is None:
+                v = self.velocity[key] = np.zeros_like(d)
+            v *= self.momentum
+            v += d
+            np.multiply(v, lr, out=d)
+        else:
+            d *= lr
+        return d
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return dict(self.velocity)
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.velocity = {k: np.array(v) for k, v in state.items()}

@@ -1,0 +1,236 @@
+"""Training with the NumPy engine: minibatch EP, evaluation, checkpoints, summary and plots.
+
+Per batch: clamp the inputs, free phase (from zeros, or from the sample's persistent particle
+as in Scellier & Bengio's code), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`),
+SGD step. The training error of an epoch is the running error of the free-phase predictions
+made during that epoch (what the papers' code logs); the test error is measured after the
+epoch from a free phase of ``eval_steps`` started at zero.
+
+Per-layer update magnitudes (Gammell et al. 2021, Fig. 3: the vanishing-gradient figure): the
+mean |ΔW| of the applied update over the existing connections of each projection, averaged
+over every ``stats_every``-th batch of the epoch.
+
+Files written to the output directory: ``checkpoint.h5`` (atomically, after every epoch),
+``network.h5`` (the trained network), ``summary.json`` and the plots ``errors.png`` and
+``updates.png``. ``resume=True`` continues from ``checkpoint.h5`` exactly: same weights, same
+random stream, same persistent particles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lava_eqprop import __version__
+from lava_eqprop.data.datasets import Dataset
+from lava_eqprop.engine.estimators import ep_update
+from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.relaxation import Relaxer
+from lava_eqprop.errors import SpecError
+from lava_eqprop.io.atomic import write_text_atomic
+from lava_eqprop.io.hdf5 import Checkpoint, load_checkpoint, save_checkpoint, save_network
+from lava_eqprop.network.network import Network
+from lava_eqprop.spec.model_spec import ModelSpec
+from lava_eqprop.training.evaluate import error_rate
+from lava_eqprop.training.optimizer import SGD
+
+CHECKPOINT_FILE = "checkpoint.h5"
+NETWORK_FILE = "network.h5"
+SUMMARY_FILE = "summary.json"
+
+
+class Trainer:
+    """Trains the network of a :class:`ModelSpec` on a :class:`Dataset` (see module docstring)."""
+
+    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
+                 resume: bool = False, stats_every: int = 10, progress: bool = True,
+                 log: Callable[[str], None] = print) -> None:
+        self.spec, self.dataset, self.out_dir = spec, dataset, Path(out_dir)
+        self.stats_every, self.progress, self.log = stats_every, progress, log
+        self.dtype = spec.dtype
+        checkpoint_path = self.out_dir / CHECKPOINT_FILE
+        checkpoint = self._read_checkpoint(checkpoint_path) if resume else None
+        if checkpoint is None and checkpoint_path.exists():
+            raise FileExistsError(f"{checkpoint_path} already exists: pass --resume to continue "
+                                  "that run, or choose another --out")
+        self.network = checkpoint.network if checkpoint else spec.build_network()
+        check_data_fits(spec, self.network, dataset)
+        cast_parameters(self.network, self.dtype)
+        self.relaxer = Relaxer(self.network, spec.dynamics_settings(),
+                               get_loss(spec.learning["loss"]), self.dtype)
+        self.settings = spec.ep_settings()
+        self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
+                             momentum=spec.learning["momentum"])
+        self.rng = np.random.default_rng(spec.learning["seed"])
+        self.x_train = dataset.x_train.reshape(len(dataset.x_train), -1).astype(self.dtype)
+        self.t_train = np.eye(dataset.num_classes, dtype=self.dtype)[dataset.y_train]
+        self.x_test = dataset.x_test.reshape(len(dataset.x_test), -1).astype(self.dtype)
+        self.epoch = 0
+        self.history: list[dict[str, Any]] = []
+        self.particles: dict[str, np.ndarray] = {}
+        if spec.dynamics["persistent"]:
+            self.particles = {p.name: np.zeros((len(self.x_train), p.size), dtype=self.dtype)
+                              for p in self.network.free}
+        if checkpoint:
+            self._restore(checkpoint)
+
+    # ---- checkpoints ---------------------------------------------------------------------
+    def _read_checkpoint(self, path: Path) -> Checkpoint | None:
+        if not path.exists():
+            self.log(f"no checkpoint in {self.out_dir}: starting a new run")
+            return None
+        checkpoint = load_checkpoint(path)
+        if checkpoint.spec_text != self.spec.text:
+            raise SpecError(f"{path} was written for a different model spec than {self.spec.path}; "
+                            "resume with the same spec, or choose another --out")
+        return checkpoint
+
+    def _restore(self, checkpoint: Checkpoint) -> None:
+        self.epoch = checkpoint.epoch
+        self.history = checkpoint.history
+        self.rng.bit_generator.state = checkpoint.rng_state
+        self.optimizer.load_state_dict(checkpoint.optimizer)
+        for name, arr in checkpoint.particles.items():
+            self.particles[name] = arr.astype(self.dtype)
+        self.log(f"resumed from {self.out_dir / CHECKPOINT_FILE} after epoch {self.epoch}")
+
+    def save(self) -> None:
+        """Checkpoint, trained network, summary and plots (each file written atomically)."""
+        save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
+                                   self.rng.bit_generator.state, self.history, self.particles,
+                                   self.optimizer.state_dict()), self.out_dir / CHECKPOINT_FILE)
+        save_network(self.network, self.out_dir / NETWORK_FILE, self.spec.text)
+        write_text_atomic(self.out_dir / SUMMARY_FILE, json.dumps(self.summary(), indent=2))
+        from lava_eqprop.plots import plot_errors, plot_updates
+
+        plot_errors(self.history, self.out_dir / "errors.png", title=self.spec.name)
+        plot_updates(self.history, self.out_dir / "updates.png", title=self.spec.name)
+
+    # ---- training ------------------------------------------------------------------------
+    def train(self, epochs: int | None = None) -> list[dict[str, Any]]:
+        """Train until ``epochs`` epochs are done (the spec's number by default)."""
+        epochs = self.spec.learning["epochs"] if epochs is None else epochs
+        if self.epoch >= epochs:
+            self.log(f"already trained for {self.epoch} epochs (asked for {epochs}): nothing to do")
+        while self.epoch < epochs:
+            record = self.train_epoch(self.epoch + 1, epochs)
+            self.epoch += 1
+            self.history.append(record)
+            self.save()
+            self.log(format_record(record))
+        return self.history
+
+    def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:
+        """One pass over the training set; returns the epoch's record for summary.json."""
+        n, bs = len(self.x_train), self.spec.learning["batch_size"]
+        order = self.rng.permutation(n)
+        batches = range(0, n, bs)
+        input_name, out = self.network.inputs[0].name, self.relaxer.output.name
+        dw_sum = {p.name: 0.0 for p in self.network.projections if p.plastic}
+        counts = {p.name: float(p.mask.sum() if p.mask is not None else p.weight.size)
+                  for p in self.network.projections}
+        stats_batches, wrong, free_steps = 0, 0, 0
+        bar = _progress(len(batches), f"epoch {epoch}/{epochs}", self.progress)
+        start = time.perf_counter()
+        for b, lo in enumerate(batches):
+            idx = order[lo:lo + bs]
+            clamped = self.relaxer.clamp({input_name: self.x_train[idx]})
+            initial = (self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
+                       if self.particles else None)
+            result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng, initial)
+            for name, arr in self.particles.items():
+                arr[idx] = result.free_state[name]
+            wrong += int(np.sum(np.argmax(result.free_state[out], axis=1) != self.dataset.y_train[idx]))
+            free_steps += result.free_steps
+            applied = self.optimizer.step(result.weight_updates, result.bias_updates)
+            if b % self.stats_every == 0:
+                stats_batches += 1
+                for name, dw in applied.items():
+                    dw_sum[name] += float(np.abs(dw).sum()) / counts[name]
+            if bar is not None:
+                bar.update(1)
+                if b % 50 == 0:
+                    bar.set_postfix(train_err=f"{wrong / (lo + len(idx)):.4f}")
+        seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        eval_start = time.perf_counter()
+        test_error = error_rate(self.relaxer, self.x_test, self.dataset.y_test, self.spec.eval_steps)
+        mean_dw = {k: v / max(stats_batches, 1) for k, v in dw_sum.items()}
+        return {
+            "epoch": epoch,
+            "train_error": wrong / n,
+            "test_error": test_error,
+            "seconds": seconds,
+            "eval_seconds": time.perf_counter() - eval_start,
+            "samples_per_second": n / seconds,
+            "mean_free_steps": free_steps / len(batches),
+            "mean_abs_dw": mean_dw,
+            "layer_mean_abs_dw": [mean_dw[p.name] for p in self.network.layer_projections() if p.plastic],
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """The content of summary.json."""
+        return {
+            "model": self.spec.name,
+            "spec": self.spec.path,
+            "lava_eqprop": __version__,
+            "dataset": {"name": self.dataset.name, "source": self.dataset.source,
+                        "train": len(self.x_train), "test": len(self.x_test)},
+            "network": describe_network(self.network),
+            "layers": [p.name for p in self.network.layer_projections() if p.plastic],
+            "update_stats_every": self.stats_every,
+            "epochs": self.history,
+        }
+
+
+# ---- helpers -------------------------------------------------------------------------------
+def check_data_fits(spec: ModelSpec, network: Network, dataset: Dataset) -> None:
+    """The input and output sizes of the network must match the data set."""
+    n_in, n_out = network.inputs[0].size, network.outputs[0].size
+    if n_in != dataset.input_size:
+        raise SpecError(f"{spec.path}: [network] layers starts with {n_in} inputs but data set "
+                        f"{dataset.name!r} has {dataset.input_size} ({dataset.image_shape})")
+    if n_out != dataset.num_classes:
+        raise SpecError(f"{spec.path}: [network] layers ends with {n_out} outputs but data set "
+                        f"{dataset.name!r} has {dataset.num_classes} classes")
+
+
+def cast_parameters(network: Network, dtype: type) -> None:
+    """Give every weight and bias the engine's dtype (the engine updates them in place)."""
+    for proj in network.projections:
+        proj.weight = np.ascontiguousarray(proj.weight, dtype=dtype)
+    for pop in network.populations:
+        pop.bias = np.ascontiguousarray(pop.bias, dtype=dtype)
+
+
+def describe_network(network: Network) -> dict[str, Any]:
+    return {
+        "topology": network.metadata.get("topology", "custom"),
+        "populations": [{"name": p.name, "shape": list(p.shape), "role": p.role,
+                         "activation": p.activation} for p in network.populations],
+        "projections": [{"name": p.name, "pre": p.pre, "post": p.post, "kind": p.kind,
+                         "symmetric": p.symmetric, "connections": p.num_connections}
+                        for p in network.projections],
+        "connections": network.num_connections,
+        "metadata": network.metadata,
+    }
+
+
+def format_record(r: dict[str, Any]) -> str:
+    return (f"epoch {r['epoch']:3d}  train error {100 * r['train_error']:6.2f}%  "
+            f"test error {100 * r['test_error']:6.2f}%  {r['samples_per_second']:8.0f} samples/s  "
+            f"layer |dW| " + " ".join(f"{v:.2e}" for v in r["layer_mean_abs_dw"]))
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False, disable=None, unit="batch")

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create the project's virtual environment (.venv) with everything lava-eqprop needs.
+#
+# Idempotent and quick when nothing changed: a stamp records the hash of the files that decide
+# what is installed, and the script exits after one import check when it matches.
+# lava-nc 0.10.0 declares Requires-Python <3.11: it is installed last, alone, with
+# --no-deps --ignore-requires-python; its dependencies come from pyproject.toml (DESIGN.md §2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+LAVA_VERSION=0.10.0
+stamp="$VENV/.lava-eqprop-setup"
+want=$(cat pyproject.toml tools/constraints.txt tools/setup_env.sh | sha256sum | cut -d' ' -f1)
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
+   && "$VENV/bin/python" -c "import lava_eqprop, lava, brian2, h5py, mnist" 2>/dev/null; then
+  exit 0
+fi
+
+"$PYTHON" - <<'PY'
+import sys
+if sys.version_info[:2] not in ((3, 10), (3, 11)):
+    sys.exit(f"lava-eqprop needs Python 3.10 or 3.11 (lava-nc 0.10.0, brian2 2.9.0); "
+             f"this is {sys.version.split()[0]}. Set PYTHON=/path/to/python3.11.")
+PY
+
+echo "setting up $VENV (first run takes about a minute)..."
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
+pip_q -c tools/constraints.txt -e ".[mnist,test]"
+pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
+"$VENV/bin/python" -c "import lava_eqprop, lava, brian2, h5py, mnist"
+echo "$want" > "$stamp"
+echo "ready: $VENV"
