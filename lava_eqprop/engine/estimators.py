@@ -61,15 +61,19 @@ class EPResult:
     betas: list[float] = field(default_factory=list)
 
 
-def contrast(relaxer: Relaxer, a: State, b: State, scale: float) -> tuple[dict, dict]:
-    """scale·[g(a) − g(b)] for every plastic weight and every learnt bias."""
+def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
+             out: dict[str, np.ndarray] | None = None) -> tuple[dict, dict]:
+    """scale·[g(a) − g(b)] for every plastic weight and every learnt bias.
+
+    ``out`` maps projection names to reusable weight-shaped buffers (the trainer passes them
+    to avoid allocating weight-sized arrays per batch); missing names get fresh arrays.
+    """
+    out = out or {}
     weights = {}
     for proj in relaxer.network.projections:
         if proj.plastic:
-            inter = relaxer.interactions[proj.name]
-            d = inter.contrast(a[proj.pre], a[proj.post], b[proj.pre], b[proj.post])
-            d *= scale
-            weights[proj.name] = d
+            weights[proj.name] = relaxer.interactions[proj.name].contrast(
+                a[proj.pre], a[proj.post], b[proj.pre], b[proj.post], scale, out.get(proj.name))
     biases = {}
     for pop in relaxer.network.free:
         if pop.learn_bias:
@@ -78,11 +82,13 @@ def contrast(relaxer: Relaxer, a: State, b: State, scale: float) -> tuple[dict, 
 
 
 def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: EPSettings,
-              rng: np.random.Generator, initial: State | None = None) -> EPResult:
+              rng: np.random.Generator, initial: State | None = None,
+              out: dict[str, np.ndarray] | None = None) -> EPResult:
     """Run the phases of ``settings.estimator`` on one batch; return the update directions.
 
     ``initial`` is the state the free phase starts from (zeros if None; persistent particles
-    otherwise). Returned directions are already divided by β and by the batch size.
+    otherwise). Returned directions are already divided by β and by the batch size; weight
+    directions are written into the buffers of ``out`` where given (see :func:`contrast`).
     """
     free = initial if initial is not None else relaxer.zero_state(clamped)
     free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
@@ -92,13 +98,13 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         plus, minus = free.copy(), free.copy()
         relaxer.run(plus, clamped, settings.nudged_steps, beta=beta, target=target)
         relaxer.run(minus, clamped, settings.nudged_steps, beta=-beta, target=target)
-        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch))
+        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch), out)
         betas = [beta, -beta]
     else:
         if settings.beta_sign == "random" and rng.integers(2) == 0:
             beta = -beta
         nudged = free.copy()
         relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target)
-        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch))
+        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out)
         betas = [beta]
     return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas)

@@ -44,11 +44,26 @@ class DenseInteraction:
         """M such that the drive to pre is ``flat(s_post) @ M``."""
         return self.projection.weight
 
-    def drive_to_post(self, s_pre: np.ndarray) -> np.ndarray:
-        return _flat(s_pre) @ self.post_operator()
+    def drive_to_post(self, s_pre: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """W·s_pre per sample, shape (batch, post size); written into ``out`` if given."""
+        return np.matmul(_flat(s_pre), self.post_operator(), out=out)
 
-    def drive_to_pre(self, s_post: np.ndarray) -> np.ndarray:
-        return _flat(s_post) @ self.pre_operator()
+    def drive_to_pre(self, s_post: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Wᵀ·s_post per sample, shape (batch, pre size); written into ``out`` if given."""
+        return np.matmul(_flat(s_post), self.pre_operator(), out=out)
+
+    def drive(self, direction: str, s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The drive to ``direction`` ("post" or "pre") from the state of the other end."""
+        return self.drive_to_post(s, out) if direction == "post" else self.drive_to_pre(s, out)
+
+    def bind(self, direction: str):
+        """``drive(direction, ·, out)`` with the weight view taken once: ``f(s_flat, out)``.
+
+        For the relaxation's inner loop; valid while the weight is updated in place.
+        """
+        op = self.post_operator() if direction == "post" else self.pre_operator()
+        matmul = np.matmul
+        return lambda s, out: matmul(s, op, out=out)
 
     def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
         """Per-sample energy term (shape ``(batch,)``)."""
@@ -57,15 +72,24 @@ class DenseInteraction:
 
     def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
         """Σ_b −∂E_term/∂W, masked: the Hebbian term of the EP update."""
-        corr = _flat(s_post).T @ _flat(s_pre)
-        return self._masked(corr)
+        return self._masked(_flat(s_post).T @ _flat(s_pre))
 
     def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
-                 post_b: np.ndarray) -> np.ndarray:
-        """correlation(a) − correlation(b); one product when the pre state is shared (clamped)."""
+                 post_b: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
+        """scale·[correlation(a) − correlation(b)], as one matrix product.
+
+        With a shared (clamped) pre state it is (scale·(post_a − post_b))ᵀ·pre; otherwise
+        [scale·post_a, −scale·post_b]ᵀ·[pre_a; pre_b]. The scale multiplies the small operand,
+        and ``out`` (a reused buffer) spares the allocation of a weight-sized array.
+        """
         if pre_a is pre_b:
-            return self._masked((_flat(post_a) - _flat(post_b)).T @ _flat(pre_a))
-        return self.correlation(pre_a, post_a) - self.correlation(pre_b, post_b)
+            left = _flat(post_a) - _flat(post_b)
+            left *= scale
+            right = _flat(pre_a)
+        else:
+            left = np.concatenate([_flat(post_a) * scale, _flat(post_b) * -scale])
+            right = np.concatenate([_flat(pre_a), _flat(pre_b)])
+        return self._masked(np.matmul(left.T, right, out=out))
 
     def _masked(self, corr: np.ndarray) -> np.ndarray:
         mask = self.projection.mask

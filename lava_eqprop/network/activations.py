@@ -25,18 +25,9 @@ class Activation:
     hi: float
     summary: str
 
-    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """Apply ρ elementwise (into ``out`` if given)."""
-        if math.isinf(self.lo) and math.isinf(self.hi):
-            if out is None:
-                return x.copy()
-            out[...] = x
-            return out
-        return np.clip(x, self.lo, self.hi, out=out)
-
-    @property
-    def bounded(self) -> bool:
-        return not (math.isinf(self.lo) or math.isinf(self.hi))
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """ρ(x) elementwise."""
+        return np.clip(x, self.lo, self.hi)
 
 
 ACTIVATIONS: dict[str, Activation] = {

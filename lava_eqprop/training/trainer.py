@@ -70,6 +70,8 @@ class Trainer:
         self.x_train = dataset.x_train.reshape(len(dataset.x_train), -1).astype(self.dtype)
         self.t_train = np.eye(dataset.num_classes, dtype=self.dtype)[dataset.y_train]
         self.x_test = dataset.x_test.reshape(len(dataset.x_test), -1).astype(self.dtype)
+        self._directions = {p.name: np.empty_like(p.weight)
+                            for p in self.network.projections if p.plastic}
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.particles: dict[str, np.ndarray] = {}
@@ -142,7 +144,8 @@ class Trainer:
             clamped = self.relaxer.clamp({input_name: self.x_train[idx]})
             initial = (self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
                        if self.particles else None)
-            result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng, initial)
+            result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
+                               initial, out=self._directions)
             for name, arr in self.particles.items():
                 arr[idx] = result.free_state[name]
             wrong += int(np.sum(np.argmax(result.free_state[out], axis=1) != self.dataset.y_train[idx]))

@@ -1,0 +1,45 @@
+"""The command line: every verb has --help; train, run and info work; errors are one line."""
+
+import json
+
+import pytest
+
+from lava_eqprop.cli.main import build_parser, main
+
+
+@pytest.mark.parametrize("verb", ["train", "run", "info"])
+def test_every_verb_has_help(verb, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([verb, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: lava-eqprop " + verb in capsys.readouterr().out
+
+
+def test_verbs_are_registered():
+    assert set(build_parser()._subparsers._group_actions[0].choices) == {"train", "run", "info"}
+
+
+def test_train_run_info(tiny_spec_path, tmp_path, capsys):
+    spec = tiny_spec_path()
+    out = tmp_path / "run"
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "2", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "epoch   2" in text and "done: epoch 2" in text
+    assert main(["train", str(spec), "--out", str(out), "--epochs", "3", "--resume", "--quiet"]) == 0
+    assert "resumed from" in capsys.readouterr().out
+    assert len(json.loads((out / "summary.json").read_text())["epochs"]) == 3
+    assert main(["run", str(out / "network.h5"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["samples"] == 360 and 0 <= result["test_error"] < 0.3
+    assert main(["info", str(out / "network.h5")]) == 0
+    assert "input-h1" in capsys.readouterr().out
+
+
+def test_errors_are_one_clear_line(tiny_spec_path, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(tiny_spec_path().read_text().replace('dataset = "digits"', 'dataset = "nope"'))
+    assert main(["train", str(bad), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "[data] dataset" in err and "'nope' is not allowed" in err
+    assert main(["run", str(tmp_path / "missing.h5")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,82 @@
+"""The Python 3.11 fix for lava-nc 0.10.0, applied at import time (DESIGN.md §2).
+
+Lava graphs run in subprocesses with a timeout: a Lava child that fails can hang the runtime.
+"""
+
+import importlib.util
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from lava_eqprop.lava_compat import PATCHED_MODULE, patch_var_model_source
+
+LAVA = importlib.util.find_spec("lava") is not None
+needs_lava = pytest.mark.skipif(not LAVA, reason="lava-nc is not installed")
+
+
+def test_patch_rewrites_only_the_bad_defaults():
+    source = textwrap.dedent("""
+        @dataclass
+        class CoreEncoder:
+            x: ByteEncoder = ByteEncoder()
+            y: ByteEncoder = ByteEncoder()
+            other: int = 0
+        z = ByteEncoder()
+    """)
+    patched, count = patch_var_model_source(source)
+    assert count == 2
+    assert "x: ByteEncoder = __import__('dataclasses').field(default_factory=ByteEncoder)" in patched
+    assert "other: int = 0" in patched and "\nz = ByteEncoder()" in patched
+    assert patch_var_model_source(patched) == (patched, 0)
+
+
+def run_python(code, timeout=120):
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=timeout)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@needs_lava
+@pytest.mark.lava
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="the failure only exists on Python >= 3.11")
+def test_plain_lava_import_fails_on_311_and_site_packages_is_untouched():
+    rc, _, err = run_python("import lava.magma.core.process.process")
+    assert rc != 0 and "mutable default" in err
+    origin = importlib.util.find_spec(PATCHED_MODULE).origin
+    with open(origin, encoding="utf-8") as f:
+        assert "ByteEncoder = ByteEncoder()" in f.read()
+
+
+@needs_lava
+@pytest.mark.lava
+@pytest.mark.parametrize("steps", [5, 8])
+def test_tiny_lava_graph_runs_through_the_package(steps):
+    """LIF (bias 1.5 > threshold: spikes every step) → Dense(×2) → LIF (integrates, never fires).
+
+    Dense delivers last step's spikes (one step of delay), so after n steps the second
+    neuron's voltage is 2·(n − 1); the unbiased neuron stays silent.
+    """
+    code = f"""
+        import numpy as np
+        from lava_eqprop.lava_compat import import_lava
+        import_lava()
+        from lava.proc.lif.process import LIF
+        from lava.proc.dense.process import Dense
+        from lava.magma.core.run_configs import Loihi2SimCfg
+        from lava.magma.core.run_conditions import RunSteps
+        src = LIF(shape=(2,), bias_mant=np.array([1.5, 0.0]), vth=1.0, du=0.0, dv=0.0)
+        dense = Dense(weights=np.array([[2.0, 0.0], [0.0, 3.0]]))
+        dst = LIF(shape=(2,), vth=1000.0, du=1.0, dv=0.0)
+        src.s_out.connect(dense.s_in)
+        dense.a_out.connect(dst.a_in)
+        try:
+            dst.run(condition=RunSteps(num_steps={steps}), run_cfg=Loihi2SimCfg(select_tag="floating_pt"))
+            print(repr(dst.v.get().tolist()))
+        finally:
+            dst.stop()
+    """
+    rc, out, err = run_python(code)
+    assert rc == 0, err
+    assert eval(out.strip().splitlines()[-1]) == [2.0 * (steps - 1), 0.0]
