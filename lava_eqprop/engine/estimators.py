@@ -62,33 +62,40 @@ class EPResult:
 
 
 def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
-             out: dict[str, np.ndarray] | None = None) -> tuple[dict, dict]:
+             out: dict[str, np.ndarray] | None = None,
+             factors: tuple[dict[str, float], dict[str, float]] | None = None) -> tuple[dict, dict]:
     """scale·[g(a) − g(b)] for every plastic weight and every learnt bias.
 
-    ``out`` maps projection names to reusable weight-shaped buffers (the trainer passes them
-    to avoid allocating weight-sized arrays per batch); missing names get fresh arrays.
+    ``out`` maps projection names to reusable weight-sized buffers (spares allocating them per
+    batch). ``factors`` = (per projection, per population) extra factors folded into the scale
+    (the trainer folds plain SGD's learning rates here: one pass less over every weight).
     """
     out = out or {}
+    weight_factor, bias_factor = factors or ({}, {})
     weights = {}
     for proj in relaxer.network.projections:
         if proj.plastic:
             weights[proj.name] = relaxer.interactions[proj.name].contrast(
-                a[proj.pre], a[proj.post], b[proj.pre], b[proj.post], scale, out.get(proj.name))
+                a[proj.pre], a[proj.post], b[proj.pre], b[proj.post],
+                scale * weight_factor.get(proj.name, 1.0), out.get(proj.name))
     biases = {}
     for pop in relaxer.network.free:
         if pop.learn_bias:
-            biases[pop.name] = (scale * (a[pop.name].sum(axis=0) - b[pop.name].sum(axis=0))).reshape(pop.shape)
+            factor = scale * bias_factor.get(pop.name, 1.0)
+            biases[pop.name] = (factor * (a[pop.name].sum(axis=0) - b[pop.name].sum(axis=0))).reshape(pop.shape)
     return weights, biases
 
 
 def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: EPSettings,
               rng: np.random.Generator, initial: State | None = None,
-              out: dict[str, np.ndarray] | None = None) -> EPResult:
+              out: dict[str, np.ndarray] | None = None,
+              factors: tuple[dict[str, float], dict[str, float]] | None = None) -> EPResult:
     """Run the phases of ``settings.estimator`` on one batch; return the update directions.
 
     ``initial`` is the state the free phase starts from (zeros if None; persistent particles
     otherwise). Returned directions are already divided by β and by the batch size; weight
-    directions are written into the buffers of ``out`` where given (see :func:`contrast`).
+    directions are written into the buffers of ``out`` where given, and multiplied by
+    ``factors`` where given (see :func:`contrast`).
     """
     free = initial if initial is not None else relaxer.zero_state(clamped)
     free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
@@ -98,13 +105,13 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         plus, minus = free.copy(), free.copy()
         relaxer.run(plus, clamped, settings.nudged_steps, beta=beta, target=target)
         relaxer.run(minus, clamped, settings.nudged_steps, beta=-beta, target=target)
-        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch), out)
+        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch), out, factors)
         betas = [beta, -beta]
     else:
         if settings.beta_sign == "random" and rng.integers(2) == 0:
             beta = -beta
         nudged = free.copy()
         relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target)
-        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out)
+        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors)
         betas = [beta]
     return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas)

@@ -7,8 +7,13 @@ energy F = E + βC (Scellier & Bengio 2017, eqs. 8 and 11, with clip activations
 
 For ε = 1 and β = 0 this is the exact minimiser of E over population k given its neighbours,
 s_k ← ρ(b_k + Σ drive), the fixed-point iteration of Laborieux et al. (2021); for ε = ½ it is
-the iteration of Scellier & Bengio's and Gammell et al.'s code. The *schedule* says which
-populations move together: all at once from the old state (``synchronous``, Jacobi), odd-indexed
+the iteration of Scellier & Bengio's code. That is ``nudge = "joint"``. With ``nudge = "split"``
+the nudge is a second Euler step taken from the result of the first (Lie splitting of the same
+ODE, what Gammell et al.'s code does): s' = s + ε(b + Σ drive − s), then
+s'' = s' − εβ ∂C/∂s(s'), then the clip. Both discretise ds/dt = −∂F/∂s and agree as ε → 0;
+at ε = ½, β = 1 and C = ‖y − s‖² the split step sets the output to the target.
+
+The *schedule* says which populations move together: all at once from the old state (``synchronous``, Jacobi), odd-indexed
 layers then even-indexed ones (``odd_even``), or the groups of a greedy colouring of the
 population graph, in which no two connected populations share a group (``colouring``). With a
 colouring, ε = 1 and no lateral projection, each group step is an exact block minimiser and the
@@ -30,20 +35,24 @@ from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Population
 
 SCHEDULES = ("synchronous", "odd_even", "colouring")
+NUDGES = ("joint", "split")
 
 
 @dataclass(frozen=True)
 class Dynamics:
-    """Step size ε and update schedule of the relaxation (see the module docstring)."""
+    """Step size ε, update schedule and nudge discretisation (see the module docstring)."""
 
     epsilon: float = 1.0
     schedule: str = "synchronous"
+    nudge: str = "joint"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.epsilon <= 1.0:
             raise ValueError(f"epsilon must be in (0, 1], got {self.epsilon}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule {self.schedule!r} is not one of {list(SCHEDULES)}")
+        if self.nudge not in NUDGES:
+            raise ValueError(f"nudge {self.nudge!r} is not one of {list(NUDGES)}")
 
 
 def schedule_groups(network: Network, schedule: str) -> list[list[Population]]:
@@ -184,9 +193,15 @@ class Relaxer:
         constant = {}
         for pop in self.network.free:
             drive = np.empty((batch, pop.size), dtype=self.dtype)
-            drive[...] = pop.bias.reshape(-1)
-            for source, inter, direction in self._clamped_terms[pop.name]:
-                drive += inter.drive(direction, values[source])
+            terms = self._clamped_terms[pop.name]
+            if terms:
+                source, inter, direction = terms[0]
+                inter.drive(direction, values[source], out=drive)
+                for source, inter, direction in terms[1:]:
+                    drive += inter.drive(direction, values[source])
+                drive += pop.bias.reshape(-1)
+            else:
+                drive[...] = pop.bias.reshape(-1)
             constant[pop.name] = drive
         return Clamped(values, constant)
 
@@ -217,7 +232,7 @@ class Relaxer:
         """
         if beta != 0.0 and target is None:
             raise ValueError("a nudged phase (beta != 0) needs a target")
-        eps = self.dynamics.epsilon
+        eps, split = self.dynamics.epsilon, self.dynamics.nudge == "split"
         values, scratch, constant = state.values, state.scratch, clamped.constant
         plan = [[(step, [(source, inter.bind(direction)) for source, inter, direction in step.terms])
                  for step in group] for group in self._plan(state.batch)]
@@ -234,12 +249,15 @@ class Relaxer:
                         drive += constant[name]
                     else:
                         np.copyto(drive, constant[name])
-                    if beta != 0.0 and step.nudged:
+                    nudge = beta != 0.0 and step.nudged
+                    if nudge and not split:
                         self.loss.add_nudge(drive, values[name], target, beta)
                     if eps != 1.0:
                         drive -= values[name]
                         drive *= eps
                         drive += values[name]
+                    if nudge and split:
+                        self.loss.add_nudge(drive, drive.copy(), target, eps * beta)
                     if step.lower is not None:
                         np.maximum(drive, step.lower, out=drive)
                     if step.upper is not None:

@@ -62,11 +62,12 @@ def small_world(base: Network, p: float, *, rng: np.random.Generator, pool: str 
     Every connection of ``base`` is, independently with probability ``p``, removed and replaced
     by a connection between a pair of neurons drawn uniformly from the pairs that are not
     connected at that moment and differ from the pair just removed. Never inside the input
-    layer, never inside the output layer. ``pool`` says which other pairs may be drawn:
+    layer, never inside the output layer. ``pool`` says which pairs may be drawn:
 
-    * ``"skip"`` — neurons of layers at least two apart (layer-skipping connections only; the
-      authors' code, topology ``SW_no_intra``, used for the paper);
-    * ``"any"`` — also pairs inside a hidden layer and removed neighbour-layer pairs.
+    * ``"skip"`` — neurons of layers at least two apart, plus the neighbour-layer pairs removed
+      earlier (the authors' code, topology ``SW_no_intra``, used for the paper);
+    * ``"any"`` — every pair of neurons not both in the input or both in the output layer,
+      pairs inside a hidden layer included.
 
     The total number of connections is unchanged. Surviving connections keep their weight; new
     ones are drawn from U(±``new_weight_bound``), by default the mean Glorot bound of the layer
@@ -135,30 +136,49 @@ def _allowed_blocks(sizes: Sequence[int], pool: str) -> list[tuple[int, int, int
 
 def _rewire(adjacency: np.ndarray, sizes: Sequence[int], p: float, pool: str,
             rng: np.random.Generator) -> np.ndarray:
-    """Rewire ``adjacency`` in place (see :func:`small_world`); return the new connections."""
+    """Rewire ``adjacency`` in place (see :func:`small_world`); return the new connections.
+
+    Candidates are the unconnected pairs of the allowed blocks plus the pairs removed so far
+    that lie outside them (in the authors' code a removed pair rejoins the pool after its own
+    replacement is drawn); one is drawn uniformly for every removed connection.
+    """
     off = global_offsets(sizes)
+    layer = np.repeat(np.arange(len(sizes)), sizes)
     us, vs = np.nonzero(np.triu(adjacency))
     removed = np.flatnonzero(rng.random(us.size) < p)
     fresh = np.zeros_like(adjacency)
     if removed.size == 0:
         return fresh
     blocks = _allowed_blocks(sizes, pool)
-    free_pairs = int((_block_mask(adjacency.shape[0], off, blocks) & ~adjacency).sum())
-    if removed.size > free_pairs:
-        raise NetworkError(f"small_world: {removed.size} connections to place but only {free_pairs} "
-                           f"unconnected pairs may receive one (pool {pool!r}); lower p")
+    in_blocks = {(i, j) for i, j, _ in blocks}
+    free_in_blocks = int((_block_mask(adjacency.shape[0], off, blocks) & ~adjacency).sum())
+    if removed.size > free_in_blocks:
+        raise NetworkError(f"small_world: {removed.size} connections to place but only "
+                           f"{free_in_blocks} unconnected pairs may receive one (pool {pool!r}); lower p")
     weights = np.array([b[2] for b in blocks], dtype=float)
     candidates = _CandidateStream(blocks, off, weights / weights.sum(), rng)
+    returned: list[tuple[int, int]] = []
     for e in removed:
-        u, v = us[e], vs[e]
+        u, v = int(us[e]), int(vs[e])
         adjacency[u, v] = adjacency[v, u] = False
         fresh[u, v] = fresh[v, u] = False
-        while True:
-            a, b = candidates.next()
-            if not adjacency[a, b] and (a, b) != (u, v):
-                break
+        removed_in_blocks = (layer[u], layer[v]) in in_blocks
+        pick = int(rng.integers(free_in_blocks + len(returned)))
+        if pick < len(returned):
+            returned[pick], returned[-1] = returned[-1], returned[pick]
+            a, b = returned.pop()
+        else:
+            while True:
+                a, b = candidates.next()
+                if not adjacency[a, b] and (a, b) != (u, v):
+                    break
+            free_in_blocks -= 1
         adjacency[a, b] = adjacency[b, a] = True
         fresh[a, b] = fresh[b, a] = True
+        if removed_in_blocks:
+            free_in_blocks += 1
+        else:
+            returned.append((u, v))
     return fresh
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from lava_eqprop.data.datasets import DATASETS
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
 from lava_eqprop.engine.loss import LOSSES
-from lava_eqprop.engine.relaxation import SCHEDULES, Dynamics
+from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES, Dynamics
 from lava_eqprop.network.activations import ACTIVATIONS
 from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
@@ -60,6 +60,7 @@ SMALL_WORLD_KEYS = [
 DYNAMICS_KEYS = [
     Key("epsilon", float, 1.0, check=unit_interval_open_closed),
     Key("schedule", str, "synchronous", choices=SCHEDULES),
+    Key("nudge", str, "joint", choices=NUDGES),
     Key("free_steps", int, check=positive),
     Key("nudged_steps", int, check=positive),
     Key("eval_steps", int, 0, check=non_negative),
@@ -113,7 +114,7 @@ class ModelSpec:
                            new_weight_bound=sw["new_weight_bound"] or None, name=self.name)
 
     def dynamics_settings(self) -> Dynamics:
-        return Dynamics(self.dynamics["epsilon"], self.dynamics["schedule"])
+        return Dynamics(self.dynamics["epsilon"], self.dynamics["schedule"], self.dynamics["nudge"])
 
     def ep_settings(self) -> EPSettings:
         return EPSettings(beta=self.learning["beta"], free_steps=self.dynamics["free_steps"],
@@ -196,10 +197,17 @@ def _check_learning_rates(spec: SpecFile, network: dict, learning: dict) -> None
 
 
 def _check_convergence(spec: SpecFile, dynamics: dict, learning: dict) -> None:
-    """The nudged output iterates s ← s + ε(h − s − β·c(s − y)): it diverges if ε(1+βc) ≥ 2."""
+    """The nudged output, on its own, iterates s ← a·s + const: it must contract, |a| < 1.
+
+    joint: a = 1 − ε(1 + βc); split: a = (1 − ε)(1 − εβc) (c = 1 or 2, the loss scale).
+    """
     c = LOSSES[learning["loss"]].scale
-    factor = dynamics["epsilon"] * (1.0 + learning["beta"] * c)
-    if factor >= 2.0:
-        raise spec.error("[learning] beta", f"with epsilon = {dynamics['epsilon']} and loss "
-                         f"{learning['loss']!r}, epsilon·(1 + beta·{c:g}) = {factor:g} >= 2: the "
-                         "nudged output would oscillate without converging; lower beta or epsilon")
+    eps, beta = dynamics["epsilon"], learning["beta"]
+    if dynamics["nudge"] == "joint":
+        factor = 1.0 - eps * (1.0 + beta * c)
+    else:
+        factor = (1.0 - eps) * (1.0 - eps * beta * c)
+    if abs(factor) >= 1.0:
+        raise spec.error("[learning] beta", f"with epsilon = {eps}, nudge = {dynamics['nudge']!r} "
+                         f"and loss {learning['loss']!r} the nudged output is multiplied by "
+                         f"{factor:g} per step: it would not converge; lower beta or epsilon")

@@ -24,14 +24,23 @@ class SGD:
         self.network, self.weight_lr, self.bias_lr, self.momentum = network, weight_lr, bias_lr, momentum
         self.velocity: dict[str, np.ndarray] = {}
 
-    def step(self, weight_dirs: dict[str, np.ndarray],
-             bias_dirs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def foldable_rates(self) -> tuple[dict[str, float], dict[str, float]] | None:
+        """The rates an EP estimator may fold into its directions (``factors`` of
+        :func:`~lava_eqprop.engine.estimators.ep_update`): plain SGD's only, since momentum
+        needs the unscaled direction."""
+        return None if self.momentum else (self.weight_lr, self.bias_lr)
+
+    def step(self, weight_dirs: dict[str, np.ndarray], bias_dirs: dict[str, np.ndarray],
+             rates_folded: bool = False) -> dict[str, np.ndarray]:
         """Apply one update. The direction arrays are overwritten with the applied changes
-        lr·v, which are returned per projection (for the |ΔW| statistics)."""
+        lr·v, which are returned per projection (for the |ΔW| statistics).
+        ``rates_folded``: the directions already include :meth:`foldable_rates`."""
         for name, d in weight_dirs.items():
-            self.network.projection(name).weight += self._applied("w:" + name, d, self.weight_lr[name])
+            self.network.projection(name).weight += (
+                d if rates_folded else self._applied("w:" + name, d, self.weight_lr[name]))
         for name, d in bias_dirs.items():
-            self.network.population(name).bias += self._applied("b:" + name, d, self.bias_lr[name])
+            self.network.population(name).bias += (
+                d if rates_folded else self._applied("b:" + name, d, self.bias_lr[name]))
         return weight_dirs
 
     def _applied(self, key: str, d: np.ndarray, lr: float) -> np.ndarray:

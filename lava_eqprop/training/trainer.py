@@ -137,6 +137,7 @@ class Trainer:
         counts = {p.name: float(p.mask.sum() if p.mask is not None else p.weight.size)
                   for p in self.network.projections}
         stats_batches, wrong, free_steps = 0, 0, 0
+        folded = self.optimizer.foldable_rates()
         bar = _progress(len(batches), f"epoch {epoch}/{epochs}", self.progress)
         start = time.perf_counter()
         for b, lo in enumerate(batches):
@@ -145,12 +146,13 @@ class Trainer:
             initial = (self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
                        if self.particles else None)
             result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
-                               initial, out=self._directions)
+                               initial, out=self._directions, factors=folded)
             for name, arr in self.particles.items():
                 arr[idx] = result.free_state[name]
             wrong += int(np.sum(np.argmax(result.free_state[out], axis=1) != self.dataset.y_train[idx]))
             free_steps += result.free_steps
-            applied = self.optimizer.step(result.weight_updates, result.bias_updates)
+            applied = self.optimizer.step(result.weight_updates, result.bias_updates,
+                                          rates_folded=folded is not None)
             if b % self.stats_every == 0:
                 stats_batches += 1
                 for name, dw in applied.items():

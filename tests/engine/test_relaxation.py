@@ -99,3 +99,38 @@ def test_groups():
         members = {p.name for p in group}
         for proj in skip.projections:
             assert not (proj.pre != proj.post and {proj.pre, proj.post} <= members)
+
+
+@pytest.mark.parametrize("nudge", ["joint", "split"])
+def test_one_nudged_step_against_the_papers_code(nudge, batch):
+    """One synchronous step at ε = ½, β = ±1, C = ‖y − s‖², written out as each code does it.
+
+    joint (Scellier & Bengio): s_y ← clip(s_y + ε(R − s_y) + 2εβ(y − s_y));
+    split (Gammell et al.):   s' = s_y + ε(R − s_y), s_y ← clip(s' + 2εβ(y − s')).
+    """
+    net = small_net(p=0.0)
+    relaxer = Relaxer(net, Dynamics(0.5, "synchronous", nudge), get_loss("squared_error"))
+    x, y = batch
+    w, b, lo, hi, off = global_system(net)
+    rng = np.random.default_rng(4)
+    for beta in (1.0, -1.0):
+        clamped = relaxer.clamp({"input": x})
+        state = relaxer.zero_state(clamped)
+        for p in net.free:
+            state.values[p.name][:] = rng.random(state[p.name].shape)
+        s = np.concatenate([x] + [state[p.name] for p in net.free], axis=1)
+        r = s @ w.T + b
+        moved = s + 0.5 * (r - s)
+        out = slice(off[-2], off[-1])
+        if nudge == "joint":
+            moved[:, out] += 2 * 0.5 * beta * (y - s[:, out])
+        else:
+            moved[:, out] += 2 * 0.5 * beta * (y - moved[:, out])
+        expected = np.clip(moved, lo, hi)
+        relaxer.run(state, clamped, 1, beta=beta, target=y)
+        got = np.concatenate([state[p.name] for p in net.free], axis=1)
+        np.testing.assert_allclose(got, expected[:, off[1]:], rtol=1e-12, atol=1e-12)
+    if nudge == "split":  # at ε = ½, β = 1 the split step sets the output to the target
+        state = relaxer.zero_state(relaxer.clamp({"input": x}))
+        relaxer.run(state, relaxer.clamp({"input": x}), 1, beta=1.0, target=y)
+        np.testing.assert_allclose(state["output"], y, atol=1e-12)

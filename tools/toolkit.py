@@ -1,0 +1,80 @@
+"""Helpers shared by the scripts in tools/ (not part of the package)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """Print the figures as one JSON object on the last line of stdout."""
+    print(json.dumps(figures, default=_jsonable), flush=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured."""
+    import os
+
+    return {"python": sys.version.split()[0], "numpy": np.__version__, "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
+    """Write a copy of a model spec with some keys changed, and validate it.
+
+    ``overrides`` maps "section.key" (e.g. "dynamics.free_steps") to a new value; the value is
+    written in TOML syntax into that section, replacing the key's line or adding it.
+    """
+    from lava_eqprop.spec import load_spec
+
+    lines = Path(source).read_text().splitlines()
+    for dotted, value in overrides.items():
+        section, key = dotted.rsplit(".", 1)
+        header = f"[{section}]"
+        start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
+        if start is None:
+            raise KeyError(f"{source}: no section {header}")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+        text = f"{key} = {_toml_value(value)}"
+        for i in range(start + 1, end):
+            if lines[i].split("=")[0].strip() == key:
+                lines[i] = text
+                break
+        else:
+            lines.insert(start + 1, text)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("\n".join(lines) + "\n")
+    load_spec(target)
+    return target
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
