@@ -21,7 +21,8 @@ def _save(fig, path: Path) -> None:
 
 def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], path: str | Path,
                 title: str = "") -> None:
-    """Train (dashed) and test (solid) error per epoch, one colour per run."""
+    """Train (dashed) and test (solid; dotted: persistent particles) error per epoch, one colour
+    per run."""
     runs = runs if isinstance(runs, dict) else {"": runs}
     fig, ax = plt.subplots(figsize=(6, 4))
     for k, (label, history) in enumerate(runs.items()):
@@ -31,6 +32,9 @@ def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], pa
                 label=f"{label} train".strip())
         ax.plot(epochs, [100 * r["test_error"] for r in history], "-", color=colour,
                 label=f"{label} test".strip())
+        if history and history[0].get("test_error_persistent") is not None:
+            ax.plot(epochs, [100 * r["test_error_persistent"] for r in history], ":", color=colour,
+                    label=f"{label} test, persistent particles".strip())
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (%)")
     ax.set_yscale("log")
@@ -41,8 +45,10 @@ def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], pa
 
 
 def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], path: str | Path,
-                 title: str = "") -> None:
-    """Mean |ΔW| of each layer pair per epoch (Gammell et al. 2021, Fig. 3), log scale."""
+                 title: str = "", labels: list[str] | None = None) -> None:
+    """Mean |ΔW| of each layer pair per epoch (Gammell et al. 2021, Fig. 3), log scale.
+
+    ``labels`` names the layer pairs (the projections between neighbouring layers)."""
     runs = runs if isinstance(runs, dict) else {"": runs}
     fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False, sharey=True)
     for ax, (label, history) in zip(axes[0], runs.items()):
@@ -50,7 +56,7 @@ def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], p
         layers = len(history[0]["layer_mean_abs_dw"]) if history else 0
         for k in range(layers):
             ax.plot(epochs, [r["layer_mean_abs_dw"][k] for r in history], marker="o", ms=3,
-                    label=f"layer pair {k}→{k + 1}")
+                    label=labels[k] if labels else f"layer pair {k}→{k + 1}")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_title(label or title)

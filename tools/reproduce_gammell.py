@@ -62,7 +62,7 @@ def main() -> None:
         overrides = {"dynamics.free_steps": 20, "dynamics.eval_steps": 30, "learning.epochs": 2,
                      "data.train_samples": 1000, "data.test_samples": 200}
     mnist = load_dataset("mnist")
-    histories, seconds = {}, {}
+    histories, seconds, labels = {}, {}, []
     for name, source in NETS.items():
         spec = load_spec(derive_spec(source, args.out / name / "spec.toml", overrides))
         data = mnist.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
@@ -71,9 +71,10 @@ def main() -> None:
         start = time.perf_counter()
         trainer = Trainer(spec, data, args.out / name, resume=args.resume, progress=False, log=log)
         histories[name] = trainer.train()
+        labels = trainer.layer_names
         seconds[name] = time.perf_counter() - start
     plot_errors(histories, args.out / "errors.png", title="Gammell et al. 2021 on MNIST, global rate 0.02")
-    plot_updates(histories, args.out / "updates.png", title="mean |ΔW| per layer pair")
+    plot_updates(histories, args.out / "updates.png", title="mean |ΔW| per layer pair", labels=labels)
 
     layered, small = histories["layered"], histories["small_world"]
     lower_every_epoch = all(s["train_error"] < l["train_error"] for s, l in zip(small, layered))

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Reproduce Scellier & Bengio (2017) on MNIST: the 784-500-10 net with the authors' settings.
 
-Target (issue: core): test error at or below 2.5% after the paper's 25 epochs. Trains
+Target (issue: core): test error at or below 2.5% after the paper's 25 epochs. Two test errors
+are reported: from a free phase started at zero (plain inference), and with persistent test
+particles advanced 20 iterations per epoch, the protocol of the authors' code; the target is
+checked on the latter, the paper's protocol, and both are printed. Trains
 models/scellier_784-500-10.toml with the NumPy engine (persistent particles, ε = ½, 20 free and
 4 nudged iterations, |β| = ½ with a random sign, rates 0.1 / 0.05, batch 20), writes the run
 (checkpoints, summary.json, plots) to --out, and prints its figures as one JSON object on the
@@ -46,16 +49,23 @@ def main() -> None:
     history = trainer.train()
     last = history[-1]
     print(f"{spec.name}: epoch {last['epoch']}, train error {100 * last['train_error']:.2f}%, "
-          f"test error {100 * last['test_error']:.2f}% (target <= {100 * TARGET_TEST_ERROR:.1f}%)")
+          f"test error {100 * last['test_error_persistent']:.2f}% with persistent test particles "
+          f"(the authors' protocol; target <= {100 * TARGET_TEST_ERROR:.1f}%), "
+          f"{100 * last['test_error']:.2f}% from zero")
     emit({
         "benchmark": "reproduce_scellier", "quick": args.quick, "machine": machine(),
         "spec": str(spec_path), "epochs": last["epoch"],
         "train_error": [r["train_error"] for r in history],
-        "test_error": [r["test_error"] for r in history],
-        "final_test_error": last["test_error"], "best_test_error": min(r["test_error"] for r in history),
+        "test_error_from_zero": [r["test_error"] for r in history],
+        "test_error_persistent": [r["test_error_persistent"] for r in history],
+        "final_test_error_persistent": last["test_error_persistent"],
+        "final_test_error_from_zero": last["test_error"],
         "samples_per_second": [r["samples_per_second"] for r in history],
         "wall_seconds": time.perf_counter() - start, "out": str(args.out),
-        "targets": {"test error <= 2.5%": None if args.quick else last["test_error"] <= TARGET_TEST_ERROR},
+        "targets": {"test error <= 2.5% (persistent test particles, the paper's protocol)":
+                    None if args.quick else last["test_error_persistent"] <= TARGET_TEST_ERROR,
+                    "test error <= 2.5% (from zero)":
+                    None if args.quick else last["test_error"] <= TARGET_TEST_ERROR},
     })
 
 

@@ -70,7 +70,8 @@ def schedule_groups(network: Network, schedule: str) -> list[list[Population]]:
 
 
 def _greedy_colouring(network: Network) -> list[list[Population]]:
-    """Welsh-Powell-free greedy colouring of the free populations, in layer order."""
+    """Greedy colouring of the free-population graph: populations in layer order, each given
+    the first colour no already-coloured neighbour has."""
     neighbours: dict[str, set[str]] = {p.name: set() for p in network.free}
     for proj in network.projections:
         if proj.pre != proj.post and proj.pre in neighbours and proj.post in neighbours:
@@ -84,7 +85,8 @@ def _greedy_colouring(network: Network) -> list[list[Population]]:
 
 
 class State:
-    """Population states ``(batch, *shape)`` of one batch, with private scratch buffers.
+    """Population states of one batch, flat ``(batch, population size)`` arrays, with
+    private scratch buffers (interactions reshape to image shapes where they need them).
 
     The relaxer writes new values of the free populations into the scratch buffers and swaps
     them in, so no two States share a free population's memory: :meth:`copy` copies the free

@@ -10,6 +10,7 @@ Layout, format version 1::
                              datasets weight and, when not all-to-all, mask
     /training                (checkpoints only) attrs: epoch, spec_toml, rng_state, history (JSON)
     /training/particles/NAME persistent free-phase states per training sample
+    /training/test_particles/NAME  the same for the test samples (the papers' test protocol)
     /training/optimizer/KEY  optimizer buffers (momentum)
 
 Every dataset carries HDF5's Fletcher-32 checksum, so a corrupted file is refused on read rather
@@ -47,6 +48,7 @@ class Checkpoint:
     history: list[dict[str, Any]] = field(default_factory=list)
     particles: dict[str, np.ndarray] = field(default_factory=dict)
     optimizer: dict[str, np.ndarray] = field(default_factory=dict)
+    test_particles: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -99,12 +101,12 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> None:
             t.attrs.update(epoch=checkpoint.epoch, spec_toml=checkpoint.spec_text,
                            rng_state=json.dumps(checkpoint.rng_state),
                            history=json.dumps(checkpoint.history))
-            parts = t.create_group("particles")
-            for name, arr in checkpoint.particles.items():
-                _dataset(parts, name, arr)
-            opt = t.create_group("optimizer")
-            for name, arr in checkpoint.optimizer.items():
-                _dataset(opt, name, arr)
+            for group, arrays in (("particles", checkpoint.particles),
+                                  ("test_particles", checkpoint.test_particles),
+                                  ("optimizer", checkpoint.optimizer)):
+                g = t.create_group(group)
+                for name, arr in arrays.items():
+                    _dataset(g, name, arr)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -162,13 +164,13 @@ class _Reader:
     def network(self, f: h5py.File) -> Network:
         g = self.group(f, "network")
         pops = []
-        for key in sorted(self.group(g, "populations")):
+        for key in sorted(self.group(g, "populations"), key=int):
             p = g["populations"][key]
             pops.append(Population(str(self.attr(p, "name")), tuple(int(d) for d in self.attr(p, "shape")),
                                    str(self.attr(p, "activation")), str(self.attr(p, "role")),
                                    self.array(p, "bias"), bool(self.attr(p, "learn_bias"))))
         projs = []
-        for key in sorted(self.group(g, "projections")):
+        for key in sorted(self.group(g, "projections"), key=int):
             p = g["projections"][key]
             projs.append(Projection(str(self.attr(p, "name")), str(self.attr(p, "pre")),
                                     str(self.attr(p, "post")), self.array(p, "weight"),
@@ -205,12 +207,13 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     with reader.open() as f:
         network = reader.network(f)
         t = reader.group(f, "training")
-        particles = {k: reader.array(t["particles"], k) for k in reader.group(t, "particles")}
-        optimizer = {k: reader.array(t["optimizer"], k) for k in reader.group(t, "optimizer")}
+        particles, optimizer, test_particles = (
+            {k: reader.array(t[group], k) for k in reader.group(t, group)}
+            for group in ("particles", "optimizer", "test_particles"))
         try:
             rng_state = json.loads(reader.attr(t, "rng_state"))
             history = json.loads(reader.attr(t, "history"))
         except json.JSONDecodeError as exc:
             raise reader.fail(f"training attributes are not valid JSON: {exc}") from exc
         return Checkpoint(network, int(reader.attr(t, "epoch")), str(reader.attr(t, "spec_toml")),
-                          rng_state, history, particles, optimizer)
+                          rng_state, history, particles, optimizer, test_particles)

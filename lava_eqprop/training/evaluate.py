@@ -8,22 +8,35 @@ from lava_eqprop.engine.relaxation import Relaxer
 
 
 def predict(relaxer: Relaxer, x: np.ndarray, steps: int, batch_size: int = 1000,
-            tol: float | None = None) -> np.ndarray:
-    """Predicted class of every row of ``x`` after a free phase of ``steps`` from zero."""
+            tol: float | None = None, particles: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Predicted class of every row of ``x`` after a free phase of ``steps``.
+
+    The free phase starts from zero, or from ``particles`` (persistent particles, one state per
+    sample and free population), which are then overwritten with the new states: the test
+    protocol of Scellier & Bengio's and Gammell et al.'s code.
+    """
     input_name = relaxer.network.inputs[0].name
     out = relaxer.output.name
     labels = np.empty(x.shape[0], dtype=np.int64)
     for start in range(0, x.shape[0], batch_size):
-        clamped = relaxer.clamp({input_name: x[start:start + batch_size]})
-        state = relaxer.zero_state(clamped)
+        rows = slice(start, start + batch_size)
+        clamped = relaxer.clamp({input_name: x[rows]})
+        if particles is None:
+            state = relaxer.zero_state(clamped)
+        else:
+            state = relaxer.state_from(clamped, {k: v[rows] for k, v in particles.items()})
         relaxer.run(state, clamped, steps, tol=tol)
-        labels[start:start + batch_size] = np.argmax(state[out], axis=1)
+        if particles is not None:
+            for name, arr in particles.items():
+                arr[rows] = state[name]
+        labels[rows] = np.argmax(state[out], axis=1)
     return labels
 
 
 def error_rate(relaxer: Relaxer, x: np.ndarray, y: np.ndarray, steps: int,
-               batch_size: int = 1000, tol: float | None = None) -> float:
-    """Fraction of samples whose prediction differs from the label."""
+               batch_size: int = 1000, tol: float | None = None,
+               particles: dict[str, np.ndarray] | None = None) -> float:
+    """Fraction of samples whose prediction differs from the label (see :func:`predict`)."""
     if x.shape[0] == 0:
         return float("nan")
-    return float(np.mean(predict(relaxer, x, steps, batch_size, tol) != y))
+    return float(np.mean(predict(relaxer, x, steps, batch_size, tol, particles) != y))

@@ -4,7 +4,10 @@ Per batch: clamp the inputs, free phase (from zeros, or from the sample's persis
 as in Scellier & Bengio's code), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`),
 SGD step. The training error of an epoch is the running error of the free-phase predictions
 made during that epoch (what the papers' code logs); the test error is measured after the
-epoch from a free phase of ``eval_steps`` started at zero.
+epoch from a free phase of ``eval_steps`` started at zero. With persistent particles the test
+samples have their own too, advanced ``free_steps`` per epoch, and ``test_error_persistent``
+reports that protocol, the one of Scellier & Bengio's and Gammell et al.'s code (a sample's
+test-time state then carries over from epoch to epoch, as its training state does).
 
 Per-layer update magnitudes (Gammell et al. 2021, Fig. 3: the vanishing-gradient figure): the
 mean |ΔW| of the applied update over the existing connections of each projection, averaged
@@ -75,9 +78,12 @@ class Trainer:
         self.epoch = 0
         self.history: list[dict[str, Any]] = []
         self.particles: dict[str, np.ndarray] = {}
+        self.test_particles: dict[str, np.ndarray] = {}
         if spec.dynamics["persistent"]:
             self.particles = {p.name: np.zeros((len(self.x_train), p.size), dtype=self.dtype)
                               for p in self.network.free}
+            self.test_particles = {p.name: np.zeros((len(self.x_test), p.size), dtype=self.dtype)
+                                   for p in self.network.free}
         if checkpoint:
             self._restore(checkpoint)
 
@@ -99,19 +105,23 @@ class Trainer:
         self.optimizer.load_state_dict(checkpoint.optimizer)
         for name, arr in checkpoint.particles.items():
             self.particles[name] = arr.astype(self.dtype)
+        for name, arr in checkpoint.test_particles.items():
+            self.test_particles[name] = arr.astype(self.dtype)
         self.log(f"resumed from {self.out_dir / CHECKPOINT_FILE} after epoch {self.epoch}")
 
     def save(self) -> None:
         """Checkpoint, trained network, summary and plots (each file written atomically)."""
         save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
                                    self.rng.bit_generator.state, self.history, self.particles,
-                                   self.optimizer.state_dict()), self.out_dir / CHECKPOINT_FILE)
+                                   self.optimizer.state_dict(), self.test_particles),
+                        self.out_dir / CHECKPOINT_FILE)
         save_network(self.network, self.out_dir / NETWORK_FILE, self.spec.text)
         write_text_atomic(self.out_dir / SUMMARY_FILE, json.dumps(self.summary(), indent=2))
         from lava_eqprop.plots import plot_errors, plot_updates
 
         plot_errors(self.history, self.out_dir / "errors.png", title=self.spec.name)
-        plot_updates(self.history, self.out_dir / "updates.png", title=self.spec.name)
+        plot_updates(self.history, self.out_dir / "updates.png", title=self.spec.name,
+                     labels=self.layer_names)
 
     # ---- training ------------------------------------------------------------------------
     def train(self, epochs: int | None = None) -> list[dict[str, Any]]:
@@ -166,18 +176,28 @@ class Trainer:
             bar.close()
         eval_start = time.perf_counter()
         test_error = error_rate(self.relaxer, self.x_test, self.dataset.y_test, self.spec.eval_steps)
+        persistent = None
+        if self.test_particles:
+            persistent = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
+                                    self.settings.free_steps, particles=self.test_particles)
         mean_dw = {k: v / max(stats_batches, 1) for k, v in dw_sum.items()}
         return {
             "epoch": epoch,
             "train_error": wrong / n,
             "test_error": test_error,
+            "test_error_persistent": persistent,
             "seconds": seconds,
             "eval_seconds": time.perf_counter() - eval_start,
             "samples_per_second": n / seconds,
             "mean_free_steps": free_steps / len(batches),
             "mean_abs_dw": mean_dw,
-            "layer_mean_abs_dw": [mean_dw[p.name] for p in self.network.layer_projections() if p.plastic],
+            "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
         }
+
+    @property
+    def layer_names(self) -> list[str]:
+        """The projections between neighbouring layers, in the order of layer_mean_abs_dw."""
+        return [p.name for p in self.network.layer_projections() if p.plastic]
 
     def summary(self) -> dict[str, Any]:
         """The content of summary.json."""
@@ -188,7 +208,7 @@ class Trainer:
             "dataset": {"name": self.dataset.name, "source": self.dataset.source,
                         "train": len(self.x_train), "test": len(self.x_test)},
             "network": describe_network(self.network),
-            "layers": [p.name for p in self.network.layer_projections() if p.plastic],
+            "layers": self.layer_names,
             "update_stats_every": self.stats_every,
             "epochs": self.history,
         }
@@ -228,8 +248,11 @@ def describe_network(network: Network) -> dict[str, Any]:
 
 
 def format_record(r: dict[str, Any]) -> str:
+    persistent = r.get("test_error_persistent")
     return (f"epoch {r['epoch']:3d}  train error {100 * r['train_error']:6.2f}%  "
-            f"test error {100 * r['test_error']:6.2f}%  {r['samples_per_second']:8.0f} samples/s  "
+            f"test error {100 * r['test_error']:6.2f}%"
+            + (f" (persistent {100 * persistent:.2f}%)" if persistent is not None else "")
+            + f"  {r['samples_per_second']:8.0f} samples/s  "
             f"layer |dW| " + " ".join(f"{v:.2e}" for v in r["layer_mean_abs_dw"]))
 
 

@@ -50,7 +50,8 @@ def test_checkpoint_round_trip(tmp_path):
     rng = np.random.default_rng(7)
     rng.random(3)
     ckpt = Checkpoint(net, 4, "spec text", rng.bit_generator.state, [{"epoch": 1, "x": [1.5]}],
-                      {"h1": np.arange(10.0).reshape(2, 5)}, {"w:input-h1": np.ones((5, 6))})
+                      {"h1": np.arange(10.0).reshape(2, 5)}, {"w:input-h1": np.ones((5, 6))},
+                      {"h1": np.full((3, 5), 0.5)})
     save_checkpoint(ckpt, tmp_path / "c.h5")
     back = load_checkpoint(tmp_path / "c.h5")
     assert_same_network(net, back.network)
@@ -60,6 +61,7 @@ def test_checkpoint_round_trip(tmp_path):
     assert restored.random() == rng.random()
     np.testing.assert_array_equal(back.particles["h1"], ckpt.particles["h1"])
     np.testing.assert_array_equal(back.optimizer["w:input-h1"], np.ones((5, 6)))
+    np.testing.assert_array_equal(back.test_particles["h1"], np.full((3, 5), 0.5))
     with pytest.raises(FileFormatError, match="not a training checkpoint"):
         save_network(net, tmp_path / "n.h5")
         load_checkpoint(tmp_path / "n.h5")
