@@ -103,10 +103,15 @@ class Trainer:
         self.history = checkpoint.history
         self.rng.bit_generator.state = checkpoint.rng_state
         self.optimizer.load_state_dict(checkpoint.optimizer)
-        for name, arr in checkpoint.particles.items():
-            self.particles[name] = arr.astype(self.dtype)
-        for name, arr in checkpoint.test_particles.items():
-            self.test_particles[name] = arr.astype(self.dtype)
+        for stored, mine, what in ((checkpoint.particles, self.particles, "training"),
+                                   (checkpoint.test_particles, self.test_particles, "test")):
+            for name, arr in stored.items():
+                if name not in mine or arr.shape != mine[name].shape:
+                    raise SpecError(f"{self.out_dir / CHECKPOINT_FILE} holds persistent particles "
+                                    f"for {arr.shape[0]} {what} samples of {name!r}, this run has "
+                                    f"{len(self.x_train if what == 'training' else self.x_test)}: "
+                                    "resume with the same data (and --train-samples/--test-samples)")
+                mine[name] = arr.astype(self.dtype)
         self.log(f"resumed from {self.out_dir / CHECKPOINT_FILE} after epoch {self.epoch}")
 
     def save(self) -> None:

@@ -66,6 +66,15 @@ def test_existing_run_is_never_overwritten(tiny_spec_path, tmp_path):
         make_trainer(other, tmp_path / "run", resume=True)
 
 
+def test_resume_with_other_data_is_refused(tiny_spec_path, tmp_path):
+    spec_path = tiny_spec_path(persistent="true")
+    make_trainer(spec_path, tmp_path / "run").train(1)
+    spec = load_spec(spec_path)
+    fewer = load_dataset("digits").subset(500, spec.data["test_samples"])
+    with pytest.raises(SpecError, match="persistent particles for 1000 training samples.*has 500"):
+        Trainer(spec, fewer, tmp_path / "run", resume=True, progress=False, log=lambda _: None)
+
+
 def test_data_must_fit_the_network(tiny_spec_path, tmp_path):
     path = tiny_spec_path()
     path.write_text(path.read_text().replace("layers = [64, 32, 10]", "layers = [60, 32, 10]"))
