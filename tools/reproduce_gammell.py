@@ -39,9 +39,12 @@ NETS = {"layered": MODELS / "gammell_layered_global.toml",
 RATIO_LIMIT = 10.0
 
 
-def layer_ratios(history: list[dict]) -> list[float]:
-    """Deepest layer pair's mean |ΔW| over each layer pair's, both averaged over the epochs."""
-    per_layer = np.mean([r["layer_mean_abs_dw"] for r in history], axis=0)
+def layer_ratios(history: list[dict], key: str) -> list[float]:
+    """Deepest layer pair's update magnitude over each layer pair's, both averaged over epochs.
+
+    ``key``: "layer_mean_abs_dw" (mean |ΔW|) or "layer_rms_dw" (Gammell et al.'s RMS correction).
+    """
+    per_layer = np.mean([r[key] for r in history], axis=0)
     return [float(per_layer[-1] / v) for v in per_layer]
 
 
@@ -78,24 +81,34 @@ def main() -> None:
 
     layered, small = histories["layered"], histories["small_world"]
     lower_every_epoch = all(s["train_error"] < l["train_error"] for s, l in zip(small, layered))
-    ratios = {name: layer_ratios(h) for name, h in histories.items()}
+    ratios = {name: layer_ratios(h, "layer_mean_abs_dw") for name, h in histories.items()}
+    rms_ratios = {name: layer_ratios(h, "layer_rms_dw") for name, h in histories.items()}
     max_ratio = {name: max(r) for name, r in ratios.items()}
+    max_rms_ratio = {name: max(r) for name, r in rms_ratios.items()}
     for name, h in histories.items():
         print(f"{name:12s} train error " + " ".join(f"{100 * r['train_error']:5.2f}" for r in h)
-              + f" | test error {100 * h[-1]['test_error']:.2f}% | deepest/shallow |dW| "
-              + " ".join(f"{v:.1f}" for v in ratios[name]))
+              + f" | test error {100 * h[-1]['test_error']:.2f}% (persistent "
+              f"{100 * h[-1]['test_error_persistent']:.2f}%) | deepest/layer mean |dW| "
+              + " ".join(f"{v:.1f}" for v in ratios[name])
+              + " | RMS " + " ".join(f"{v:.1f}" for v in rms_ratios[name]))
     emit({
         "benchmark": "reproduce_gammell", "quick": args.quick, "machine": machine(),
         "overrides": overrides, "epochs": len(layered),
         "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
-        "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
+        "test_error_from_zero": {k: [r["test_error"] for r in h] for k, h in histories.items()},
+        "test_error_persistent": {k: [r["test_error_persistent"] for r in h] for k, h in histories.items()},
+        "layer_names": labels,
         "layer_mean_abs_dw": {k: [r["layer_mean_abs_dw"] for r in h] for k, h in histories.items()},
+        "layer_rms_dw": {k: [r["layer_rms_dw"] for r in h] for k, h in histories.items()},
         "deepest_over_layer_mean_abs_dw": ratios, "max_ratio": max_ratio,
+        "deepest_over_layer_rms_dw": rms_ratios, "max_rms_ratio": max_rms_ratio,
         "seconds": seconds, "out": str(args.out),
         "targets": {
             "small world lower train error at every epoch": lower_every_epoch,
-            "small world shallow |dW| within 10x of deepest": max_ratio["small_world"] <= RATIO_LIMIT,
-            "layered shallow |dW| not within 10x": max_ratio["layered"] > RATIO_LIMIT,
+            "small world shallow mean |dW| within 10x of deepest": max_ratio["small_world"] <= RATIO_LIMIT,
+            "layered shallow mean |dW| not within 10x": max_ratio["layered"] > RATIO_LIMIT,
+            "small world shallow RMS dW within 10x of deepest": max_rms_ratio["small_world"] <= RATIO_LIMIT,
+            "layered shallow RMS dW not within 10x": max_rms_ratio["layered"] > RATIO_LIMIT,
             "at least 10 epochs": len(layered) >= 10,
         },
     })

@@ -207,9 +207,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     with reader.open() as f:
         network = reader.network(f)
         t = reader.group(f, "training")
-        particles, optimizer, test_particles = (
-            {k: reader.array(t[group], k) for k in reader.group(t, group)}
-            for group in ("particles", "optimizer", "test_particles"))
+        particles, optimizer = ({k: reader.array(t[group], k) for k in reader.group(t, group)}
+                                for group in ("particles", "optimizer"))
+        test_particles = ({k: reader.array(t["test_particles"], k) for k in t["test_particles"]}
+                          if "test_particles" in t else {})  # absent in files of early 0.1.0
         try:
             rng_state = json.loads(reader.attr(t, "rng_state"))
             history = json.loads(reader.attr(t, "history"))

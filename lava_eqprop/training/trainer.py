@@ -9,9 +9,10 @@ samples have their own too, advanced ``free_steps`` per epoch, and ``test_error_
 reports that protocol, the one of Scellier & Bengio's and Gammell et al.'s code (a sample's
 test-time state then carries over from epoch to epoch, as its training state does).
 
-Per-layer update magnitudes (Gammell et al. 2021, Fig. 3: the vanishing-gradient figure): the
-mean |ΔW| of the applied update over the existing connections of each projection, averaged
-over every ``stats_every``-th batch of the epoch.
+Per-layer update magnitudes (Gammell et al. 2021, Fig. 3: the vanishing-gradient figure), over
+the existing connections of each projection and averaged over every ``stats_every``-th batch
+of the epoch: the mean |ΔW| of the applied update, and its root mean square, √(Σ ΔW² / n),
+which is the "RMS correction" of Gammell et al.'s figure.
 
 Files written to the output directory: ``checkpoint.h5`` (atomically, after every epoch),
 ``network.h5`` (the trained network), ``summary.json`` and the plots ``errors.png`` and
@@ -149,6 +150,7 @@ class Trainer:
         batches = range(0, n, bs)
         input_name, out = self.network.inputs[0].name, self.relaxer.output.name
         dw_sum = {p.name: 0.0 for p in self.network.projections if p.plastic}
+        rms_sum = dict(dw_sum)
         counts = {p.name: float(p.mask.sum() if p.mask is not None else p.weight.size)
                   for p in self.network.projections}
         stats_batches, wrong, free_steps = 0, 0, 0
@@ -171,7 +173,9 @@ class Trainer:
             if b % self.stats_every == 0:
                 stats_batches += 1
                 for name, dw in applied.items():
-                    dw_sum[name] += float(np.abs(dw).sum()) / counts[name]
+                    flat = dw.reshape(-1)
+                    dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
+                    rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
             if bar is not None:
                 bar.update(1)
                 if b % 50 == 0:
@@ -186,6 +190,7 @@ class Trainer:
             persistent = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
                                     self.settings.free_steps, particles=self.test_particles)
         mean_dw = {k: v / max(stats_batches, 1) for k, v in dw_sum.items()}
+        rms_dw = {k: v / max(stats_batches, 1) for k, v in rms_sum.items()}
         return {
             "epoch": epoch,
             "train_error": wrong / n,
@@ -197,6 +202,8 @@ class Trainer:
             "mean_free_steps": free_steps / len(batches),
             "mean_abs_dw": mean_dw,
             "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
+            "rms_dw": rms_dw,
+            "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
         }
 
     @property

@@ -28,6 +28,8 @@ def test_training_on_digits_learns(tiny_spec_path, tmp_path):
         assert record["layer_mean_abs_dw"] == [record["mean_abs_dw"]["input-h1"],
                                                record["mean_abs_dw"]["h1-output"]]
         assert all(v > 0 for v in record["layer_mean_abs_dw"])
+        # RMS ≥ mean |ΔW| (Cauchy-Schwarz), with equality only for constant magnitudes
+        assert all(r >= m for r, m in zip(record["layer_rms_dw"], record["layer_mean_abs_dw"]))
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["epochs"] == history and summary["layers"] == ["input-h1", "h1-output"]
     for name in ("errors.png", "updates.png"):
