@@ -28,3 +28,7 @@ class DataNotFoundError(LavaEqpropError, FileNotFoundError):
 
 class DataFormatError(LavaEqpropError, ValueError):
     """A data file exists but does not have the expected format."""
+
+
+class LavaRunError(LavaEqpropError, RuntimeError):
+    """A Lava process graph failed or stopped making progress; the message names the process."""

@@ -1,0 +1,128 @@
+"""Compile a network of the core description into a Lava process graph (not yet running).
+
+One process per population (:class:`RatePopulation`), one per projection
+(:class:`PlasticSynapse`), plus a :class:`PhaseController`, a :class:`DataSource` (the clamped
+input population and the targets) and a :class:`Readout`. Connections:
+
+    controller.ctrl_out ─► ctrl_in of every other process
+    data.x_out          ─► pre_in/post_in of the synapses touching the input population
+    data.t_out          ─► output population's tgt_in
+    population.s_out    ─► pre_in/post_in of its synapses (and the readout, for the output)
+    synapse.fwd_out     ─► post population's a_in;  synapse.bwd_out ─► pre population's a_in
+                           (symmetric, non-lateral projections whose pre end is not clamped)
+
+Fan-in to ``a_in`` is summed by Lava, so a population receives Σ_projections drive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.lava_backend.procs.controller.process import PhaseController
+from lava_eqprop.lava_backend.procs.data_source.process import DataSource
+from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
+from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
+from lava_eqprop.lava_backend.procs.readout.process import Readout
+from lava_eqprop.lava_backend.schedule import Schedule
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.network import Network
+
+
+@dataclass
+class EPGraph:
+    """The Lava processes of one compiled network, by name, and their connections."""
+
+    network: Network
+    settings: LavaSettings
+    controller: PhaseController
+    data: DataSource
+    readout: Readout
+    populations: dict[str, RatePopulation]
+    synapses: dict[str, PlasticSynapse]
+    connections: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
+
+    @property
+    def processes(self) -> list:
+        return ([self.controller, self.data] + list(self.populations.values())
+                + list(self.synapses.values()) + [self.readout])
+
+    def connect(self, src, src_port: str, dst, dst_port: str) -> None:
+        out = getattr(src, src_port)
+        getattr(dst, dst_port).connect_from(out)
+        self.connections.append((f"{src.name}.{src_port}", f"{dst.name}.{dst_port}", out.shape))
+
+
+def check_supported(network: Network, settings: LavaSettings) -> None:
+    """Refuse, before anything is compiled, what the Lava backend does not implement."""
+    where = f"network {network.name!r}"
+    if len(network.inputs) != 1 or len(network.outputs) != 1:
+        raise NetworkError(f"{where}: the Lava backend needs exactly one input and one output "
+                           f"population, found inputs {[p.name for p in network.inputs]} and "
+                           f"outputs {[p.name for p in network.outputs]}")
+    for proj in network.projections:
+        if proj.kind != "dense":
+            raise NetworkError(f"{where}, projection {proj.name!r}: kind {proj.kind!r} has no "
+                               "Lava process yet (dense and masked projections do)")
+    settings.validate()
+
+
+def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
+                x: np.ndarray, targets: np.ndarray) -> EPGraph:
+    """Instantiate and connect the processes for ``schedule`` over the data ``x``/``targets``.
+
+    ``settings.rates`` gives each projection's and population's learning rate (0: no learning).
+    """
+    check_supported(network, settings)
+    batch, dense_events = settings.batch, settings.event_threshold == 0
+    controller = PhaseController(free_steps=schedule.free_steps, nudged_steps=schedule.nudged_steps,
+                                 betas=schedule.betas, n_valid=schedule.n_valid)
+    data = DataSource(x=x, targets=targets, order=schedule.order, dense_events=dense_events)
+    output = network.outputs[0]
+    pops = {
+        pop.name: RatePopulation(
+            batch=batch, size=pop.size, bias=pop.bias, lo=pop.act.lo, hi=pop.act.hi,
+            epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
+            loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
+            event_threshold=settings.event_threshold, name=pop.name)
+        for pop in network.free}
+    synapses = {
+        proj.name: PlasticSynapse(
+            batch=batch, weight=proj.weight, mask=proj.mask, symmetric=proj.symmetric,
+            lateral=proj.lateral, learning_rate=settings.weight_rates.get(proj.name, 0.0),
+            dense_events=dense_events, name=proj.name)
+        for proj in network.projections}
+    readout = Readout(batch=batch, size=output.size)
+    graph = EPGraph(network, settings, controller, data, readout, pops, synapses)
+
+    for proc in graph.processes[1:]:
+        graph.connect(controller, "ctrl_out", proc, "ctrl_in")
+    clamped = network.inputs[0].name
+    senders = {name: (pop, "s_out") for name, pop in pops.items()} | {clamped: (data, "x_out")}
+    for proj in network.projections:
+        syn = synapses[proj.name]
+        graph.connect(*senders[proj.pre], syn, "pre_in")
+        graph.connect(*senders[proj.post], syn, "post_in")
+        if proj.post in pops:
+            graph.connect(syn, "fwd_out", pops[proj.post], "a_in")
+        if proj.symmetric and not proj.lateral and proj.pre in pops:
+            graph.connect(syn, "bwd_out", pops[proj.pre], "a_in")
+    graph.connect(data, "t_out", pops[output.name], "tgt_in")
+    graph.connect(pops[output.name], "s_out", readout, "out_in")
+    return graph
+
+
+def describe(graph: EPGraph) -> str:
+    """The process graph as text: processes with their ports and shapes, then connections."""
+    lines = [f"process graph of {graph.network.name!r}: {len(graph.processes)} processes, "
+             f"{len(graph.connections)} connections, batch {graph.settings.batch}, "
+             f"{graph.settings.precision} precision"]
+    for proc in graph.processes:
+        ports = ", ".join(f"{port.name} {tuple(port.shape)}"
+                          for port in proc.in_ports.members + proc.out_ports.members)
+        lines.append(f"  {type(proc).__name__:15s} {proc.name:22s} {ports}")
+    lines.append("connections:")
+    lines += [f"  {src:28s} -> {dst:28s} {shape}" for src, dst, shape in graph.connections]
+    return "\n".join(lines)

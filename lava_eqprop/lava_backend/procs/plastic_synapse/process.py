@@ -1,0 +1,53 @@
+"""PlasticSynapse: one projection's weight, its drives and its local EP update."""
+
+import numpy as np
+
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+
+from lava_eqprop.lava_backend.protocol import CTRL_SIZE
+
+
+class PlasticSynapse(AbstractProcess):
+    """A dense (optionally masked) weight W (post × pre) between two populations.
+
+    Each step it sends ``fwd_out`` = W·ŝ_pre and, when symmetric, ``bwd_out`` = Wᵀ·ŝ_post,
+    computed from the activity received in the previous step (like Lava's Dense, which is why a
+    step of the graph is one synchronous iteration), then receives the sigma-delta events of
+    both ends on ``pre_in``/``post_in`` and adds them to ŝ. On a ``snap`` step it copies ŝ into
+    slot A or B; on a ``learn`` step its ``run_lrn`` applies the local contrastive rule
+    (Scellier & Bengio 2017, eq. 13; the one-sided or symmetric estimator by the slots' meaning):
+
+        ΔW = η · scale · (ŝ_post^A ŝ_pre^Aᵀ − ŝ_post^B ŝ_pre^Bᵀ) ⊙ mask / n_valid
+
+    summed over the valid rows of the batch. ``synops`` counts synaptic operations per phase
+    (load, free, nudged, restore): every event times the number of synapses it reaches.
+    A lateral projection (pre is post) connects ``pre_in`` and ``post_in`` to the same
+    population and sends only ``fwd_out``.
+    """
+
+    def __init__(self, *, batch: int, weight: np.ndarray, mask: np.ndarray | None = None,
+                 symmetric: bool = True, lateral: bool = False, learning_rate: float = 0.0,
+                 dense_events: bool = True, name: str = "synapse") -> None:
+        weight = np.asarray(weight, dtype=float)
+        where = f"synapse {name!r}"
+        if weight.ndim != 2:
+            raise ValueError(f"{where}: weight must be 2-D (post, pre), got shape {weight.shape}")
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != weight.shape:
+                raise ValueError(f"{where}: mask shape {mask.shape} != weight shape {weight.shape}")
+        if lateral and weight.shape[0] != weight.shape[1]:
+            raise ValueError(f"{where}: a lateral weight must be square, got {weight.shape}")
+        n_post, n_pre = weight.shape
+        super().__init__(batch=batch, mask=mask, symmetric=bool(symmetric), lateral=bool(lateral),
+                         learning_rate=float(learning_rate), dense_events=bool(dense_events),
+                         name=name)
+        self.ctrl_in = InPort(shape=(CTRL_SIZE,))
+        self.pre_in = InPort(shape=(batch, n_pre))
+        self.post_in = InPort(shape=(batch, n_post))
+        self.fwd_out = OutPort(shape=(batch, n_post))
+        self.bwd_out = OutPort(shape=(batch, n_pre))
+        self.weight = Var(shape=weight.shape, init=weight)
+        self.synops = Var(shape=(4,), init=0)

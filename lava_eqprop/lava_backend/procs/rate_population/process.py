@@ -1,0 +1,58 @@
+"""RatePopulation: a population of rate neurons relaxing by the engine's update rule."""
+
+import numpy as np
+
+from lava.magma.core.process.ports.ports import InPort, OutPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.process.variable import Var
+
+from lava_eqprop.lava_backend.protocol import CTRL_SIZE
+
+NUDGE_MODES = ("joint", "split")
+
+
+class RatePopulation(AbstractProcess):
+    """``batch`` × ``size`` rate neurons (Scellier & Bengio 2017, eq. 8, projected Euler step):
+
+        s ← clip_[lo, hi]( s + ε·(b + a_in − s) + nudge ),   nudge = εβ·scale·(y − s) on outputs
+
+    (``nudge = "joint"`` puts the nudge inside the step, ``"split"`` applies it to the stepped
+    state, as :mod:`lava_eqprop.engine.relaxation` explains). ``a_in`` is the sum of the drives
+    of every projection into the population; ``tgt_in`` the target (output populations only).
+
+    Sigma-delta output: the population sends δ = s − ŝ, where ŝ is what it has sent so far,
+    for the neurons with |δ| > ``event_threshold`` and 0 elsewhere; receivers add δ up. With
+    threshold 0 every neuron sends every step. Events are counted per phase in ``events``
+    (load, free, nudged, restore). The bias learns from the same slots as the synapses:
+    Δb = η_b·scale·Σ_valid (s_A − s_B) / n_valid.
+    """
+
+    def __init__(self, *, batch: int, size: int, bias: np.ndarray, lo: float, hi: float,
+                 epsilon: float, nudged: bool = False, nudge: str = "joint",
+                 loss_scale: float = 1.0, bias_lr: float = 0.0, event_threshold: float = 0.0,
+                 name: str = "population") -> None:
+        bias = np.asarray(bias, dtype=float).reshape(-1)
+        where = f"population {name!r}"
+        if batch < 1 or size < 1:
+            raise ValueError(f"{where}: batch and size must be >= 1, got {batch}, {size}")
+        if bias.shape != (size,):
+            raise ValueError(f"{where}: bias has {bias.size} values, expected {size}")
+        if not 0.0 < epsilon <= 1.0:
+            raise ValueError(f"{where}: epsilon must be in (0, 1], got {epsilon}")
+        if nudge not in NUDGE_MODES:
+            raise ValueError(f"{where}: nudge {nudge!r} is not one of {list(NUDGE_MODES)}")
+        if event_threshold < 0:
+            raise ValueError(f"{where}: event_threshold must be >= 0, got {event_threshold}")
+        super().__init__(batch=batch, size=size, lo=float(lo), hi=float(hi),
+                         epsilon=float(epsilon), nudged=bool(nudged), nudge=nudge,
+                         loss_scale=float(loss_scale), bias_lr=float(bias_lr),
+                         event_threshold=float(event_threshold), name=name)
+        shape = (batch, size)
+        self.ctrl_in = InPort(shape=(CTRL_SIZE,))
+        self.a_in = InPort(shape=shape)
+        self.tgt_in = InPort(shape=shape)
+        self.s_out = OutPort(shape=shape)
+        self.s = Var(shape=shape, init=0)
+        self.s_free = Var(shape=shape, init=0)
+        self.bias = Var(shape=(size,), init=bias)
+        self.events = Var(shape=(4,), init=0)

@@ -1,0 +1,79 @@
+"""How a network runs in Lava: batch, precision, events, learning rates, watchdog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.errors import SpecError
+from lava_eqprop.network.network import Network
+from lava_eqprop.spec.model_spec import ModelSpec
+
+PRECISIONS = ("float", "fixed")
+
+
+@dataclass
+class LavaSettings:
+    """Everything the compiled graph needs besides the network and the data.
+
+    ``batch`` samples travel together in every message (1 is what a chip does, one sample at a
+    time; more is a simulation convenience that amortises Lava's per-step cost).
+    ``event_threshold`` θ: a neuron sends when its output moved by more than θ since it last
+    sent (0: every neuron, every step). ``watchdog_seconds``: longest wait for the next batch's
+    result before the run is declared stuck.
+    """
+
+    batch: int = 1
+    precision: str = "float"
+    event_threshold: float = 0.0
+    epsilon: float = 1.0
+    nudge: str = "joint"
+    loss_scale: float = 1.0
+    weight_rates: dict[str, float] = field(default_factory=dict)
+    bias_rates: dict[str, float] = field(default_factory=dict)
+    watchdog_seconds: float = 60.0
+
+    @property
+    def tag(self) -> str:
+        """The Lava process-model tag this precision selects."""
+        return "floating_pt" if self.precision == "float" else "fixed_pt"
+
+    def validate(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision {self.precision!r} is not one of {list(PRECISIONS)}")
+        if self.batch < 1:
+            raise ValueError(f"batch must be >= 1, got {self.batch}")
+        if self.event_threshold < 0:
+            raise ValueError(f"event_threshold must be >= 0, got {self.event_threshold}")
+        if self.watchdog_seconds <= 0:
+            raise ValueError(f"watchdog_seconds must be > 0, got {self.watchdog_seconds}")
+
+
+def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None = None,
+                       precision: str = "float", event_threshold: float = 0.0,
+                       watchdog_seconds: float = 60.0) -> LavaSettings:
+    """Lava settings for a model spec; refuse, naming the key, what the backend cannot run.
+
+    ``batch`` defaults to the spec's ``[learning] batch_size``.
+    """
+    unsupported = [
+        ("[dynamics] schedule", spec.dynamics["schedule"] != "synchronous",
+         "the Lava graph updates every population in every step (synchronous)"),
+        ("[dynamics] persistent", spec.dynamics["persistent"],
+         "populations start every sample from zero in Lava (no persistent particles)"),
+        ("[dynamics] free_tol", bool(spec.dynamics["free_tol"]),
+         "phases in Lava have a fixed number of steps (free_tol = 0)"),
+        ("[learning] momentum", bool(spec.learning["momentum"]),
+         "plastic synapses apply plain local updates (momentum = 0)"),
+    ]
+    for key, bad, why in unsupported:
+        if bad:
+            raise SpecError(f"{spec.path}: {key}: not supported by the Lava backend: {why}")
+    weight_rates, bias_rates = spec.learning_rates(network)
+    settings = LavaSettings(
+        batch=batch if batch is not None else spec.learning["batch_size"], precision=precision,
+        event_threshold=event_threshold, epsilon=spec.dynamics["epsilon"],
+        nudge=spec.dynamics["nudge"], loss_scale=get_loss(spec.learning["loss"]).scale,
+        weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)
+    settings.validate()
+    return settings
