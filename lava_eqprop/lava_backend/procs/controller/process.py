@@ -3,13 +3,13 @@
 import numpy as np
 
 from lava.magma.core.process.ports.ports import OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 
-class PhaseController(AbstractProcess):
+class PhaseController(EPProcess):
     """Broadcasts the control vector of every step; has no inputs.
 
     Parameters: ``free_steps`` T1, ``nudged_steps`` T2, ``betas`` of shape (batches, k) with

@@ -3,13 +3,13 @@
 import numpy as np
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 
-class DataSource(AbstractProcess):
+class DataSource(EPProcess):
     """The data set lives in the process (``x`` (samples, n_in), ``targets`` (samples, n_out));
     ``order`` (batches, batch) gives the sample of each row of each batch, −1 for padding.
 

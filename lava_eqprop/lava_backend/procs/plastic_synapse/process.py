@@ -3,13 +3,13 @@
 import numpy as np
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 
-class PlasticSynapse(AbstractProcess):
+class PlasticSynapse(EPProcess):
     """A dense (optionally masked) weight W (post × pre) between two populations.
 
     Each step it sends ``fwd_out`` = W·ŝ_pre and, when symmetric, ``bwd_out`` = Wᵀ·ŝ_post,

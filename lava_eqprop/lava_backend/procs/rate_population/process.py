@@ -3,15 +3,15 @@
 import numpy as np
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 NUDGE_MODES = ("joint", "split")
 
 
-class RatePopulation(AbstractProcess):
+class RatePopulation(EPProcess):
     """``batch`` × ``size`` rate neurons (Scellier & Bengio 2017, eq. 8, projected Euler step):
 
         s ← clip_[lo, hi]( s + ε·(b + a_in − s) + nudge ),   nudge = εβ·scale·(y − s) on outputs

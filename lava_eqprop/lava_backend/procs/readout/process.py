@@ -1,12 +1,12 @@
 """Readout: the output population's predictions, one message per batch, to the host."""
 
 from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
 
+from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 
-class Readout(AbstractProcess):
+class Readout(EPProcess):
     """Receives the output population's events, and at the end of each free phase sends
     ``[batch index, predicted class of each row…]`` on ``result_out`` (an external pipe the
     host drains; it doubles as the host's heartbeat)."""
