@@ -7,6 +7,9 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
+from lava_eqprop.cli.train import add_backend_options, lava_options
 from lava_eqprop.data.datasets import load_dataset
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.hdf5 import load_network, load_spec_text
@@ -26,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, help="free-phase steps (default: the spec's eval_steps)")
     p.add_argument("--samples", type=int, help="use only the first N test samples")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
+    add_backend_options(p)
     p.set_defaults(handler=run)
 
 
@@ -47,17 +51,28 @@ def run(args: argparse.Namespace) -> int:
     dataset = dataset.subset(test=args.samples)
     check_data_fits(spec, network, dataset)
     cast_parameters(network, spec.dtype)
-    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]), spec.dtype)
     steps = args.steps or spec.eval_steps
     start = time.perf_counter()
     x = dataset.x_test.reshape(len(dataset.x_test), -1)
-    err = error_rate(relaxer, x, dataset.y_test, steps)
+    extra = {}
+    if args.backend == "lava":
+        from lava_eqprop.lava_backend.inference import lava_predict
+        from lava_eqprop.lava_backend.settings import settings_from_spec
+
+        settings = settings_from_spec(spec, network, training=False, **lava_options(args))
+        labels, counters = lava_predict(network, settings, x, steps, dataset.num_classes)
+        extra = {"events_per_sample": counters["events"], "synops_per_sample": counters["synops"]}
+        err = float(np.mean(labels != dataset.y_test))
+    else:
+        relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]),
+                          spec.dtype)
+        err = error_rate(relaxer, x, dataset.y_test, steps)
     seconds = time.perf_counter() - start
-    result = {"network": str(args.network), "dataset": dataset.name, "samples": len(x),
-              "free_steps": steps, "test_error": err, "seconds": seconds,
-              "samples_per_second": len(x) / seconds}
+    result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,
+              "samples": len(x), "free_steps": steps, "test_error": err, "seconds": seconds,
+              "samples_per_second": len(x) / seconds, **extra}
     print(f"{args.network}: test error {100 * err:.2f}% on {len(x)} {dataset.name} samples "
-          f"({steps} free steps, {len(x) / seconds:.0f} samples/s)")
+          f"({args.backend}, {steps} free steps, {len(x) / seconds:.0f} samples/s)")
     if args.json:
         print(json.dumps(result))
     return 0

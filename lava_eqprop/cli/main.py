@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from lava_eqprop import __version__
-from lava_eqprop.cli import info, infer, train
+from lava_eqprop.cli import compile_graph, info, infer, train
 from lava_eqprop.errors import LavaEqpropError
 
-VERBS = (train, infer, info)
+VERBS = (train, infer, compile_graph, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

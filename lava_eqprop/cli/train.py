@@ -1,4 +1,4 @@
-"""``lava-eqprop train MODEL.toml``: train a model spec with the NumPy engine."""
+"""``lava-eqprop train MODEL.toml``: train a model spec with the NumPy engine or in Lava."""
 
 from __future__ import annotations
 
@@ -25,7 +25,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stats-every", type=int, default=10,
                    help="measure per-layer |dW| on every K-th batch (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_backend_options(p)
     p.set_defaults(handler=run)
+
+
+def add_backend_options(p: argparse.ArgumentParser) -> None:
+    """--backend and the Lava options, shared by train and run."""
+    p.add_argument("--backend", choices=("engine", "lava"), default="engine",
+                   help="engine: the NumPy engine (default); lava: a compiled Lava process graph")
+    lava = p.add_argument_group("lava backend")
+    lava.add_argument("--precision", choices=("float", "fixed"), default="float",
+                      help="Lava process models: floating_pt or fixed_pt (default float)")
+    lava.add_argument("--lava-batch", type=int,
+                      help="samples per Lava message (1 = one sample at a time, as a chip; "
+                           "default: the spec's batch_size)")
+    lava.add_argument("--event-threshold", type=float, default=0.0,
+                      help="a neuron sends when its output moved by more than this (default 0: "
+                           "every neuron, every step)")
+    lava.add_argument("--watchdog", type=float, default=60.0,
+                      help="seconds without a result before a Lava run counts as stuck")
+
+
+def lava_options(args: argparse.Namespace) -> dict:
+    return {"batch": args.lava_batch, "precision": args.precision,
+            "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
     dataset = dataset.subset(args.train_samples or spec.data["train_samples"] or None,
                              args.test_samples or spec.data["test_samples"] or None)
     out = args.out or Path("runs") / spec.name
-    print(f"training {spec.name} on {dataset.name} ({len(dataset.x_train)} train, "
+    print(f"training {spec.name} ({args.backend}) on {dataset.name} ({len(dataset.x_train)} train, "
           f"{len(dataset.x_test)} test; from {dataset.source}) -> {out}")
-    trainer = Trainer(spec, dataset, out, resume=args.resume, stats_every=args.stats_every,
-                      progress=not args.quiet)
+    options = dict(resume=args.resume, stats_every=args.stats_every, progress=not args.quiet)
+    if args.backend == "lava":
+        from lava_eqprop.lava_backend.trainer import LavaTrainer
+
+        trainer = LavaTrainer(spec, dataset, out, lava_options=lava_options(args), **options)
+    else:
+        trainer = Trainer(spec, dataset, out, **options)
     history = trainer.train(args.epochs)
     if history:
         last = history[-1]

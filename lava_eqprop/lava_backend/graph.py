@@ -114,15 +114,34 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
     return graph
 
 
+def graph_summary(graph: EPGraph) -> dict:
+    """The process graph as plain data (for ``lava-eqprop compile``'s JSON file)."""
+    return {
+        "network": graph.network.name,
+        "batch": graph.settings.batch,
+        "precision": graph.settings.precision,
+        "tag": graph.settings.tag,
+        "event_threshold": graph.settings.event_threshold,
+        "processes": [{"name": proc.name, "type": type(proc).__name__,
+                       "in_ports": {p.name: list(p.shape) for p in proc.in_ports.members},
+                       "out_ports": {p.name: list(p.shape) for p in proc.out_ports.members},
+                       "vars": {v.name: list(v.shape) for v in proc.vars.members}}
+                      for proc in graph.processes],
+        "connections": [{"from": src, "to": dst, "shape": list(shape)}
+                        for src, dst, shape in graph.connections],
+    }
+
+
 def describe(graph: EPGraph) -> str:
     """The process graph as text: processes with their ports and shapes, then connections."""
-    lines = [f"process graph of {graph.network.name!r}: {len(graph.processes)} processes, "
-             f"{len(graph.connections)} connections, batch {graph.settings.batch}, "
-             f"{graph.settings.precision} precision"]
-    for proc in graph.processes:
-        ports = ", ".join(f"{port.name} {tuple(port.shape)}"
-                          for port in proc.in_ports.members + proc.out_ports.members)
-        lines.append(f"  {type(proc).__name__:15s} {proc.name:22s} {ports}")
+    summary = graph_summary(graph)
+    lines = [f"process graph of {summary['network']!r}: {len(summary['processes'])} processes, "
+             f"{len(summary['connections'])} connections, batch {summary['batch']}, "
+             f"{summary['precision']} precision ({summary['tag']} models)"]
+    for proc in summary["processes"]:
+        ports = ", ".join(f"{name} {tuple(shape)}"
+                          for name, shape in {**proc["in_ports"], **proc["out_ports"]}.items())
+        lines.append(f"  {proc['type']:15s} {proc['name']:22s} {ports}")
     lines.append("connections:")
-    lines += [f"  {src:28s} -> {dst:28s} {shape}" for src, dst, shape in graph.connections]
+    lines += [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}" for c in summary["connections"]]
     return "\n".join(lines)

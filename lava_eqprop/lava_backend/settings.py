@@ -51,21 +51,25 @@ class LavaSettings:
 
 def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None = None,
                        precision: str = "float", event_threshold: float = 0.0,
-                       watchdog_seconds: float = 60.0) -> LavaSettings:
+                       watchdog_seconds: float = 60.0, training: bool = True) -> LavaSettings:
     """Lava settings for a model spec; refuse, naming the key, what the backend cannot run.
 
-    ``batch`` defaults to the spec's ``[learning] batch_size``.
+    ``batch`` defaults to the spec's ``[learning] batch_size``. ``training=False`` (inference)
+    skips the refusals that concern training only.
     """
     unsupported = [
         ("[dynamics] schedule", spec.dynamics["schedule"] != "synchronous",
          "the Lava graph updates every population in every step (synchronous)"),
-        ("[dynamics] persistent", spec.dynamics["persistent"],
-         "populations start every sample from zero in Lava (no persistent particles)"),
-        ("[dynamics] free_tol", bool(spec.dynamics["free_tol"]),
-         "phases in Lava have a fixed number of steps (free_tol = 0)"),
-        ("[learning] momentum", bool(spec.learning["momentum"]),
-         "plastic synapses apply plain local updates (momentum = 0)"),
     ]
+    if training:
+        unsupported += [
+            ("[dynamics] persistent", spec.dynamics["persistent"],
+             "populations start every sample from zero in Lava (no persistent particles)"),
+            ("[dynamics] free_tol", bool(spec.dynamics["free_tol"]),
+             "phases in Lava have a fixed number of steps (free_tol = 0)"),
+            ("[learning] momentum", bool(spec.learning["momentum"]),
+             "plastic synapses apply plain local updates (momentum = 0)"),
+        ]
     for key, bad, why in unsupported:
         if bad:
             raise SpecError(f"{spec.path}: {key}: not supported by the Lava backend: {why}")

@@ -26,6 +26,7 @@ class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
     bwd_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     weight: np.ndarray = LavaPyType(np.ndarray, float)
     synops: np.ndarray = LavaPyType(np.ndarray, float)
+    dw_stats: np.ndarray = LavaPyType(np.ndarray, float)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
@@ -44,6 +45,7 @@ class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
         connected = self._mask if self._mask is not None else np.ones(self.weight.shape, bool)
         self._fan_out = connected.sum(axis=0).astype(float)     # synapses reached by a pre event
         self._fan_in = connected.sum(axis=1).astype(float)      # ... by a post event (backward)
+        self._n_synapses = float(connected.sum())
 
     def run_spk(self) -> None:
         if self._pre is None:
@@ -84,5 +86,13 @@ class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
             corr *= self._mask
         elif self._lateral:
             np.fill_diagonal(corr, 0.0)
-        self.weight[:] += (self._lr * self._learn / n) * corr
+        corr *= self._lr * self._learn / n
+        self.weight[:] += corr
+        self._record(corr)
         self._drives()
+
+    def _record(self, dw: np.ndarray) -> None:
+        flat = dw.reshape(-1)
+        self.dw_stats[0] += np.abs(flat).sum() / self._n_synapses
+        self.dw_stats[1] += np.sqrt(flat @ flat / self._n_synapses)
+        self.dw_stats[2] += 1

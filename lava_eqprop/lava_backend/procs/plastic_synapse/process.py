@@ -23,6 +23,8 @@ class PlasticSynapse(EPProcess):
 
     summed over the valid rows of the batch. ``synops`` counts synaptic operations per phase
     (load, free, nudged, restore): every event times the number of synapses it reaches.
+    ``dw_stats`` sums, over the updates, the mean |ΔW| and the RMS ΔW over the existing
+    synapses, and counts the updates (Gammell et al. 2021's per-layer update magnitudes).
     A lateral projection (pre is post) connects ``pre_in`` and ``post_in`` to the same
     population and sends only ``fwd_out``.
     """
@@ -51,3 +53,4 @@ class PlasticSynapse(EPProcess):
         self.bwd_out = OutPort(shape=(batch, n_pre))
         self.weight = Var(shape=weight.shape, init=weight)
         self.synops = Var(shape=(4,), init=0)
+        self.dw_stats = Var(shape=(3,), init=0)

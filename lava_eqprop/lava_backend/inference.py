@@ -1,0 +1,53 @@
+"""Inference in Lava: the free phase alone, predictions from the readout."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lava_eqprop.errors import LavaRunError
+from lava_eqprop.lava_backend.graph import build_graph
+from lava_eqprop.lava_backend.readback import read_counters
+from lava_eqprop.lava_backend.runner import GraphRun
+from lava_eqprop.lava_backend.schedule import Schedule, inference_schedule
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.network import Network
+
+
+def collect_predictions(schedule: Schedule, on_batch: Callable[[int], None] | None = None):
+    """A readout callback and the array it fills: the prediction of every scheduled sample."""
+    predictions = np.full(int(schedule.n_valid.sum()), -1, dtype=np.int64)
+    samples = np.full_like(predictions, -1)
+
+    def on_result(message: np.ndarray) -> None:
+        batch = int(message[0])
+        rows = schedule.order[batch]
+        valid = rows >= 0
+        start = batch * schedule.order.shape[1]
+        predictions[start:start + valid.sum()] = message[1:][valid]
+        samples[start:start + valid.sum()] = rows[valid]
+        if on_batch is not None:
+            on_batch(batch)
+
+    return on_result, predictions, samples
+
+
+def lava_predict(network: Network, settings: LavaSettings, x: np.ndarray, steps: int,
+                 num_classes: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """Predicted class of every row of ``x`` after ``steps`` free steps in a Lava graph (no
+    learning), and the graph's counters per sample."""
+    frozen = dataclasses.replace(settings, weight_rates={}, bias_rates={})
+    schedule = inference_schedule(len(x), settings.batch, steps)
+    graph = build_graph(network, frozen, schedule, x, np.zeros((len(x), num_classes)))
+    on_result, predictions, samples = collect_predictions(schedule)
+    with GraphRun(graph) as run:
+        run.run(schedule.steps, on_result)
+        counters = read_counters(run, graph, len(x))
+    if np.any(samples < 0):
+        raise LavaRunError(f"the readout of {network.name!r} did not report every batch")
+    labels = np.empty_like(predictions)
+    labels[samples] = predictions
+    return labels, counters

@@ -1,0 +1,47 @@
+"""What the host reads back from a graph between runs: parameters and counters.
+
+Reading goes through ``Var.get`` (about 17 µs per element in Lava 0.10), so it happens once
+per run (an epoch, an evaluation), never per sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lava_eqprop.lava_backend.graph import EPGraph
+from lava_eqprop.lava_backend.protocol import PHASE_NAMES
+from lava_eqprop.lava_backend.runner import GraphRun
+
+
+def read_parameters(run: GraphRun, graph: EPGraph) -> None:
+    """Copy the learnt weights and biases back into ``graph.network`` (in place, same dtype)."""
+    for name, synapse in graph.synapses.items():
+        proj = graph.network.projection(name)
+        proj.weight[...] = run.get(synapse.weight)
+    for name, pop in graph.populations.items():
+        population = graph.network.population(name)
+        population.bias[...] = run.get(pop.bias).reshape(population.shape)
+
+
+def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]:
+    """Events (messages) and synaptic operations per sample and phase, and the update magnitudes.
+
+    ``events``: messages sent by the populations and the data source; ``synops``: synaptic
+    operations they caused; both per sample, by phase (load, free, nudged, restore).
+    ``mean_abs_dw``/``rms_dw``: per projection, averaged over the updates of the run.
+    """
+    events = sum(run.get(p.events) for p in graph.populations.values()) + run.get(graph.data.events)
+    synops = sum(run.get(s.synops) for s in graph.synapses.values())
+    mean_dw, rms_dw = {}, {}
+    for name, synapse in graph.synapses.items():
+        total_abs, total_rms, count = run.get(synapse.dw_stats)
+        mean_dw[name] = float(total_abs / count) if count else 0.0
+        rms_dw[name] = float(total_rms / count) if count else 0.0
+    return {
+        "events": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, events)},
+        "synops": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, synops)},
+        "mean_abs_dw": mean_dw,
+        "rms_dw": rms_dw,
+    }

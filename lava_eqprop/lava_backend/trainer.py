@@ -1,0 +1,80 @@
+"""Training in Lava: each epoch is one run of a compiled graph that learns by itself.
+
+:class:`LavaTrainer` is the engine's :class:`~lava_eqprop.training.trainer.Trainer` (same
+checkpoints, resume, summary.json and plots) with the epoch done by a Lava graph: the host
+compiles the network with the epoch's schedule (same permutation and β signs as the engine
+would draw), runs it under the watchdog, counts the readout's predictions as they arrive, and
+reads the learnt weights back once at the end. The test error comes from an inference graph.
+Per-layer update magnitudes are measured inside the synapses, over every update of the epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lava_eqprop.data.datasets import Dataset
+from lava_eqprop.lava_backend.graph import build_graph
+from lava_eqprop.lava_backend.inference import collect_predictions, lava_predict
+from lava_eqprop.lava_backend.readback import read_counters, read_parameters
+from lava_eqprop.lava_backend.runner import GraphRun
+from lava_eqprop.lava_backend.schedule import training_schedule
+from lava_eqprop.lava_backend.settings import settings_from_spec
+from lava_eqprop.spec.model_spec import ModelSpec
+from lava_eqprop.training.trainer import Trainer, _progress
+
+
+class LavaTrainer(Trainer):
+    """Trains a model spec in Lava (see the module docstring). ``lava_options`` go to
+    :func:`~lava_eqprop.lava_backend.settings.settings_from_spec` (batch, precision,
+    event_threshold, watchdog_seconds)."""
+
+    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
+                 lava_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(spec, dataset, out_dir, **kwargs)
+        self.lava = settings_from_spec(spec, self.network, **(lava_options or {}))
+
+    def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:
+        n = len(self.x_train)
+        schedule = training_schedule(n, self.lava.batch, self.settings, self.rng)
+        graph = build_graph(self.network, self.lava, schedule, self.x_train, self.t_train)
+        bar = _progress(schedule.batches, f"epoch {epoch}/{epochs} (lava)", self.progress)
+        on_result, predictions, samples = collect_predictions(
+            schedule, on_batch=(lambda b: bar.update(1)) if bar is not None else None)
+        start = time.perf_counter()
+        with GraphRun(graph) as run:
+            run.run(schedule.steps, on_result)
+            seconds = time.perf_counter() - start
+            read_parameters(run, graph)
+            counters = read_counters(run, graph, n)
+        if bar is not None:
+            bar.close()
+        wrong = int(np.sum(predictions != self.dataset.y_train[samples]))
+        eval_start = time.perf_counter()
+        labels, eval_counters = lava_predict(self.network, self.lava, self.x_test,
+                                             self.spec.eval_steps, self.dataset.num_classes)
+        test_error = float(np.mean(labels != self.dataset.y_test)) if len(labels) else float("nan")
+        mean_dw, rms_dw = counters["mean_abs_dw"], counters["rms_dw"]
+        return {
+            "epoch": epoch,
+            "train_error": wrong / n,
+            "test_error": test_error,
+            "test_error_persistent": None,
+            "seconds": seconds,
+            "eval_seconds": time.perf_counter() - eval_start,
+            "samples_per_second": n / seconds,
+            "mean_free_steps": float(self.settings.free_steps),
+            "mean_abs_dw": mean_dw,
+            "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
+            "rms_dw": rms_dw,
+            "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
+            "backend": {"name": "lava", "precision": self.lava.precision, "batch": self.lava.batch,
+                        "event_threshold": self.lava.event_threshold},
+            "events_per_sample": counters["events"],
+            "synops_per_sample": counters["synops"],
+            "eval_events_per_sample": eval_counters["events"],
+            "eval_synops_per_sample": eval_counters["synops"],
+        }
