@@ -44,11 +44,15 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
                            "every neuron, every step)")
     lava.add_argument("--watchdog", type=float, default=60.0,
                       help="seconds without a result before a Lava run counts as stuck")
+    lava.add_argument("--chip", default="loihi2",
+                      help="chip config (name in chip_configs/ or a path) for --precision fixed")
+    lava.add_argument("--weight-bits", type=int, help="override the chip's weight width")
 
 
 def lava_options(args: argparse.Namespace) -> dict:
     return {"batch": args.lava_batch, "precision": args.precision,
-            "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog}
+            "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog,
+            "chip": args.chip, "weight_bits": args.weight_bits}
 
 
 def run(args: argparse.Namespace) -> int:

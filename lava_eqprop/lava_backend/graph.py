@@ -16,11 +16,14 @@ Fan-in to ``a_in`` is summed by Lava, so a population receives Σ_projections dr
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lava_eqprop.errors import NetworkError
+from lava_eqprop.lava_backend.fixed_point import activation_frac_bits
 from lava_eqprop.lava_backend.procs.controller.process import PhaseController
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
@@ -62,6 +65,11 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
         raise NetworkError(f"{where}: the Lava backend needs exactly one input and one output "
                            f"population, found inputs {[p.name for p in network.inputs]} and "
                            f"outputs {[p.name for p in network.outputs]}")
+    if settings.precision == "fixed":
+        for pop in network.populations:
+            if pop.act.lo != 0.0 or not math.isfinite(pop.act.hi):
+                raise NetworkError(f"{where}, population {pop.name!r}: fixed point needs an "
+                                   f"activation bounded to [0, hi]; {pop.activation!r} is not")
     for proj in network.projections:
         if proj.kind != "dense":
             raise NetworkError(f"{where}, projection {proj.name!r}: kind {proj.kind!r} has no "
@@ -77,30 +85,37 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
     """
     check_supported(network, settings)
     batch, dense_events = settings.batch, settings.event_threshold == 0
+    chip = settings.chip if settings.precision == "fixed" else None
+    arithmetic = dataclasses.asdict(chip) if chip else None
+    frac = {pop.name: (activation_frac_bits(pop.act.hi, chip.activation_bits) if chip else 0)
+            for pop in network.populations}
+    clamped = network.inputs[0]
     controller = PhaseController(free_steps=schedule.free_steps, nudged_steps=schedule.nudged_steps,
                                  betas=schedule.betas, n_valid=schedule.n_valid)
-    data = DataSource(x=x, targets=targets, order=schedule.order, dense_events=dense_events)
+    data = DataSource(x=x, targets=targets, order=schedule.order, dense_events=dense_events,
+                      input_frac_bits=frac[clamped.name] if chip else None,
+                      activation_bits=chip.activation_bits if chip else None)
     output = network.outputs[0]
     pops = {
         pop.name: RatePopulation(
             batch=batch, size=pop.size, bias=pop.bias, lo=pop.act.lo, hi=pop.act.hi,
             epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
             loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
-            event_threshold=settings.event_threshold, name=pop.name)
+            event_threshold=settings.event_threshold, arithmetic=arithmetic, name=pop.name)
         for pop in network.free}
     synapses = {
         proj.name: PlasticSynapse(
             batch=batch, weight=proj.weight, mask=proj.mask, symmetric=proj.symmetric,
             lateral=proj.lateral, learning_rate=settings.weight_rates.get(proj.name, 0.0),
-            dense_events=dense_events, name=proj.name)
+            dense_events=dense_events, arithmetic=arithmetic, pre_frac_bits=frac[proj.pre],
+            post_frac_bits=frac[proj.post], name=proj.name)
         for proj in network.projections}
     readout = Readout(batch=batch, size=output.size)
     graph = EPGraph(network, settings, controller, data, readout, pops, synapses)
 
     for proc in graph.processes[1:]:
         graph.connect(controller, "ctrl_out", proc, "ctrl_in")
-    clamped = network.inputs[0].name
-    senders = {name: (pop, "s_out") for name, pop in pops.items()} | {clamped: (data, "x_out")}
+    senders = {name: (pop, "s_out") for name, pop in pops.items()} | {clamped.name: (data, "x_out")}
     for proj in network.projections:
         syn = synapses[proj.name]
         graph.connect(*senders[proj.pre], syn, "pre_in")
@@ -122,6 +137,8 @@ def graph_summary(graph: EPGraph) -> dict:
         "precision": graph.settings.precision,
         "tag": graph.settings.tag,
         "event_threshold": graph.settings.event_threshold,
+        "arithmetic": (dataclasses.asdict(graph.settings.chip)
+                       if graph.settings.precision == "fixed" else "float64"),
         "processes": [{"name": proc.name, "type": type(proc).__name__,
                        "in_ports": {p.name: list(p.shape) for p in proc.in_ports.members},
                        "out_ports": {p.name: list(p.shape) for p in proc.out_ports.members},

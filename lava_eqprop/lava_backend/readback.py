@@ -16,13 +16,16 @@ from lava_eqprop.lava_backend.runner import GraphRun
 
 
 def read_parameters(run: GraphRun, graph: EPGraph) -> None:
-    """Copy the learnt weights and biases back into ``graph.network`` (in place, same dtype)."""
+    """Copy the learnt weights and biases back into ``graph.network`` (in place, same dtype);
+    fixed-point mantissas become m·2^e, biases b·2^−F."""
+    chip = graph.settings.chip if graph.settings.precision == "fixed" else None
     for name, synapse in graph.synapses.items():
-        proj = graph.network.projection(name)
-        proj.weight[...] = run.get(synapse.weight)
+        scale = 2.0 ** synapse.proc_params["weight_exponent"] if chip else 1.0
+        graph.network.projection(name).weight[...] = run.get(synapse.weight) * scale
     for name, pop in graph.populations.items():
+        scale = 2.0 ** -chip.state_frac_bits if chip else 1.0
         population = graph.network.population(name)
-        population.bias[...] = run.get(pop.bias).reshape(population.shape)
+        population.bias[...] = (run.get(pop.bias) * scale).reshape(population.shape)
 
 
 def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]:
@@ -31,6 +34,7 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
     ``events``: messages sent by the populations and the data source; ``synops``: synaptic
     operations they caused; both per sample, by phase (load, free, nudged, restore).
     ``mean_abs_dw``/``rms_dw``: per projection, averaged over the updates of the run.
+    ``saturations``: values clipped to a register's width, per sample (fixed point).
     """
     events = sum(run.get(p.events) for p in graph.populations.values()) + run.get(graph.data.events)
     synops = sum(run.get(s.synops) for s in graph.synapses.values())
@@ -44,4 +48,6 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
         "synops": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, synops)},
         "mean_abs_dw": mean_dw,
         "rms_dw": rms_dw,
+        "saturations": sum(float(run.get(p.saturations)[0])
+                           for p in [*graph.populations.values(), *graph.synapses.values()]) / samples,
     }

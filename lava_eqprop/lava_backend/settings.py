@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lava_eqprop.chips.config import ChipArithmetic, load_chip
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.errors import SpecError
 from lava_eqprop.network.network import Network
@@ -20,7 +21,8 @@ class LavaSettings:
     time; more is a simulation convenience that amortises Lava's per-step cost).
     ``event_threshold`` θ: a neuron sends when its output moved by more than θ since it last
     sent (0: every neuron, every step). ``watchdog_seconds``: longest wait for the next batch's
-    result before the run is declared stuck.
+    result before the run is declared stuck. ``chip``: the arithmetic of the fixed-point models
+    (required for ``precision = "fixed"``).
     """
 
     batch: int = 1
@@ -32,6 +34,7 @@ class LavaSettings:
     weight_rates: dict[str, float] = field(default_factory=dict)
     bias_rates: dict[str, float] = field(default_factory=dict)
     watchdog_seconds: float = 60.0
+    chip: ChipArithmetic | None = None
 
     @property
     def tag(self) -> str:
@@ -47,15 +50,19 @@ class LavaSettings:
             raise ValueError(f"event_threshold must be >= 0, got {self.event_threshold}")
         if self.watchdog_seconds <= 0:
             raise ValueError(f"watchdog_seconds must be > 0, got {self.watchdog_seconds}")
+        if self.precision == "fixed" and self.chip is None:
+            raise ValueError("precision 'fixed' needs a chip config (its bit widths)")
 
 
 def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None = None,
                        precision: str = "float", event_threshold: float = 0.0,
-                       watchdog_seconds: float = 60.0, training: bool = True) -> LavaSettings:
+                       watchdog_seconds: float = 60.0, training: bool = True,
+                       chip: str = "loihi2", weight_bits: int | None = None) -> LavaSettings:
     """Lava settings for a model spec; refuse, naming the key, what the backend cannot run.
 
     ``batch`` defaults to the spec's ``[learning] batch_size``. ``training=False`` (inference)
-    skips the refusals that concern training only.
+    skips the refusals that concern training only. ``chip`` names a file of ``chip_configs/``
+    (or is a path); ``weight_bits`` overrides its weight width.
     """
     unsupported = [
         ("[dynamics] schedule", spec.dynamics["schedule"] != "synchronous",
@@ -79,5 +86,8 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
         event_threshold=event_threshold, epsilon=spec.dynamics["epsilon"],
         nudge=spec.dynamics["nudge"], loss_scale=get_loss(spec.learning["loss"]).scale,
         weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)
+    if precision == "fixed":
+        arithmetic = load_chip(chip)
+        settings.chip = arithmetic.with_weight_bits(weight_bits) if weight_bits else arithmetic
     settings.validate()
     return settings

@@ -10,6 +10,7 @@ Per-layer update magnitudes are measured inside the synapses, over every update 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,11 @@ class LavaTrainer(Trainer):
             "rms_dw": rms_dw,
             "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
             "backend": {"name": "lava", "precision": self.lava.precision, "batch": self.lava.batch,
-                        "event_threshold": self.lava.event_threshold},
+                        "event_threshold": self.lava.event_threshold,
+                        "chip": dataclasses.asdict(self.lava.chip) if self.lava.chip else None},
             "events_per_sample": counters["events"],
             "synops_per_sample": counters["synops"],
             "eval_events_per_sample": eval_counters["events"],
             "eval_synops_per_sample": eval_counters["synops"],
+            "saturations_per_sample": counters["saturations"],
         }

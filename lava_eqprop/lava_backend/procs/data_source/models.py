@@ -1,4 +1,4 @@
-"""Models of DataSource (the data are exact in either precision: one model, two tags)."""
+"""Models of DataSource: float inputs, or (fixed_pt) inputs as integer payloads."""
 
 import numpy as np
 
@@ -9,6 +9,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lava_eqprop.lava_backend.fixed_point import quantise, saturate
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.protocol import BATCH, LOAD, PHASE
 
@@ -23,8 +24,11 @@ class _DataSourceModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         p = self.proc_params
         self._x, self._t, self._order, self._dense = p["x"], p["targets"], p["order"], p["dense_events"]
+        if p["input_frac_bits"] is not None:
+            payload = quantise(self._x, p["input_frac_bits"])
+            self._x, _ = saturate(payload, p["activation_bits"], signed=False)
         batch = self._order.shape[1]
-        self._sent = np.zeros((batch, self._x.shape[1]))
+        self._sent = np.zeros((batch, self._x.shape[1]), dtype=self._x.dtype)
         self._target = np.zeros((batch, self._t.shape[1]))
         self._quiet = np.zeros_like(self._sent)
 
@@ -56,4 +60,6 @@ class PyDataSourceModelFloat(_DataSourceModel):
 @requires(CPU)
 @tag("fixed_pt")
 class PyDataSourceModelFixed(_DataSourceModel):
-    """fixed_pt DataSource (inputs are quantised by the population models that read them)."""
+    """fixed_pt DataSource: inputs sent as activation payloads of the input population."""
+
+    x_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int64)

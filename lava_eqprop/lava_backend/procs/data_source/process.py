@@ -15,11 +15,13 @@ class DataSource(EPProcess):
 
     On a LOAD step it sends the new inputs as sigma-delta events on ``x_out`` (the clamped
     population does not change during a phase, so nothing else is sent); ``t_out`` carries the
-    batch's targets every step. ``events`` counts input events per phase.
+    batch's targets every step. ``events`` counts input events per phase. ``input_frac_bits``
+    and ``activation_bits`` (``fixed_pt``) make the inputs payloads p = round(x·2^Fa).
     """
 
     def __init__(self, *, x: np.ndarray, targets: np.ndarray, order: np.ndarray,
-                 dense_events: bool = True, name: str = "data") -> None:
+                 dense_events: bool = True, input_frac_bits: int | None = None,
+                 activation_bits: int | None = None, name: str = "data") -> None:
         x, targets, order = np.asarray(x, float), np.asarray(targets, float), np.asarray(order, int)
         where = f"data source {name!r}"
         if x.ndim != 2 or targets.ndim != 2 or len(x) != len(targets):
@@ -29,6 +31,7 @@ class DataSource(EPProcess):
             raise ValueError(f"{where}: order must be (batches, batch) of sample indices or -1, "
                              f"with indices < {len(x)}")
         super().__init__(x=x, targets=targets, order=order, dense_events=bool(dense_events),
+                         input_frac_bits=input_frac_bits, activation_bits=activation_bits,
                          name=name)
         batch = order.shape[1]
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))

@@ -1,4 +1,7 @@
-"""Models of PlasticSynapse: ``floating_pt`` computes what the NumPy engine computes."""
+"""Models of PlasticSynapse: ``floating_pt`` computes what the NumPy engine computes;
+``fixed_pt`` does it with integer weight mantissas and payloads."""
+
+import zlib
 
 import numpy as np
 
@@ -9,15 +12,17 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lava_eqprop.lava_backend.fixed_point import power_of_two_shift, saturate, shift_round
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
 from lava_eqprop.lava_backend.protocol import LEARN, N_VALID, PHASE, SLOT_A, SLOT_B, SNAP
 
 
-@implements(proc=PlasticSynapse, protocol=LoihiProtocol)
-@requires(CPU)
-@tag("floating_pt")
-class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
-    """float64 weights; the update of :func:`lava_eqprop.engine.estimators.contrast`."""
+class _PlasticSynapseModel(PyLoihiProcessModel):
+    """float64 weights; the update of :func:`lava_eqprop.engine.estimators.contrast`.
+
+    Untagged base: Lava adds a subclass's tags to its parent's, so the fixed-point model
+    derives from this class, not from the tagged float model.
+    """
 
     ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     pre_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -27,6 +32,7 @@ class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
     weight: np.ndarray = LavaPyType(np.ndarray, float)
     synops: np.ndarray = LavaPyType(np.ndarray, float)
     dw_stats: np.ndarray = LavaPyType(np.ndarray, float)
+    saturations: np.ndarray = LavaPyType(np.ndarray, float)      # stays 0 in floating point
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
@@ -96,3 +102,73 @@ class PyPlasticSynapseModelFloat(PyLoihiProcessModel):
         self.dw_stats[0] += np.abs(flat).sum() / self._n_synapses
         self.dw_stats[1] += np.sqrt(flat @ flat / self._n_synapses)
         self.dw_stats[2] += 1
+
+
+@implements(proc=PlasticSynapse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyPlasticSynapseModelFloat(_PlasticSynapseModel):
+    """floating_pt PlasticSynapse: the engine's arithmetic in float64."""
+
+
+@implements(proc=PlasticSynapse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
+    """Integer mantissas m (W ≈ m·2^e) and payloads p (s = p·2^−Fa):
+
+        fwd = sat_acc(⌊(m·p_pre)·2^(e − Fa_pre + F)⌉)        (the post's state format)
+        Δm  = ⌊±corr·2^−(k + Fa_pre + Fa_post + e)⌉,  m ← sat_w(m + Δm)
+
+    where corr = Σ (p_post p_preᵀ)_A − (p_post p_preᵀ)_B is exact in integers and 2^−k is the
+    power of two nearest to η·|scale|/n_valid (the learning rate as a shift); rounding nearest
+    or stochastic, as the chip config says.
+    """
+
+    pre_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64)
+    post_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64)
+    fwd_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int64)
+    bwd_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int64)
+    weight: np.ndarray = LavaPyType(np.ndarray, np.int64)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        p = self.proc_params
+        a = p["arithmetic"]
+        self._e, self._fa_pre, self._fa_post = p["weight_exponent"], p["pre_frac_bits"], p["post_frac_bits"]
+        self._shift_fwd = self._fa_pre - self._e - a["state_frac_bits"]
+        self._shift_bwd = self._fa_post - self._e - a["state_frac_bits"]
+        self._acc_bits, self._w_bits, self._rounding = a["accumulator_bits"], a["weight_bits"], a["rounding"]
+        self._rng = np.random.default_rng([a["seed"], zlib.crc32(p["name"].encode())])
+
+    def _start(self) -> None:
+        super()._start()
+        for name in ("_pre", "_post", "_fwd", "_bwd"):
+            setattr(self, name, getattr(self, name).astype(np.int64))
+
+    def _drives(self) -> None:
+        fwd, clipped_f = saturate(shift_round(self._pre @ self.weight.T, self._shift_fwd), self._acc_bits)
+        self._fwd[:] = fwd
+        clipped_b = 0
+        if self._symmetric and not self._lateral:
+            bwd, clipped_b = saturate(shift_round(self._post @ self.weight, self._shift_bwd),
+                                      self._acc_bits)
+            self._bwd[:] = bwd
+        self.saturations[0] += clipped_f + clipped_b
+
+    def run_lrn(self) -> None:
+        n = self._n_valid
+        (pre_a, post_a), (pre_b, post_b) = self._slots[SLOT_A], self._slots[SLOT_B]
+        corr = post_a[:n].T @ pre_a[:n] - post_b[:n].T @ pre_b[:n]
+        if self._mask is not None:
+            corr *= self._mask
+        elif self._lateral:
+            np.fill_diagonal(corr, 0)
+        k = power_of_two_shift(self._lr * abs(self._learn) / n) + self._fa_pre + self._fa_post + self._e
+        sign = 1 if self._learn > 0 else -1
+        dm = shift_round(sign * corr, k, self._rounding, self._rng)
+        weight, clipped = saturate(self.weight + dm, self._w_bits)
+        self.saturations[0] += clipped
+        self._record((weight - self.weight) * 2.0 ** self._e)
+        self.weight[:] = weight
+        self._drives()

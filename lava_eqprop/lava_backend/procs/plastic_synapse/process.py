@@ -5,6 +5,7 @@ import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.fixed_point import quantise, saturate, weight_exponent
 from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
@@ -27,11 +28,17 @@ class PlasticSynapse(EPProcess):
     synapses, and counts the updates (Gammell et al. 2021's per-layer update magnitudes).
     A lateral projection (pre is post) connects ``pre_in`` and ``post_in`` to the same
     population and sends only ``fwd_out``.
+
+    With ``arithmetic`` (the ``fixed_pt`` model) the weight Var holds the mantissas m of
+    W ≈ m·2^e, e = ``weight_exponent`` chosen here from the initial weights; the activity
+    arrives as payloads with ``pre_frac_bits``/``post_frac_bits`` fraction bits, and
+    ``saturations`` counts drives clipped to the accumulator and weights clipped to their width.
     """
 
     def __init__(self, *, batch: int, weight: np.ndarray, mask: np.ndarray | None = None,
                  symmetric: bool = True, lateral: bool = False, learning_rate: float = 0.0,
-                 dense_events: bool = True, name: str = "synapse") -> None:
+                 dense_events: bool = True, arithmetic: dict | None = None,
+                 pre_frac_bits: int = 0, post_frac_bits: int = 0, name: str = "synapse") -> None:
         weight = np.asarray(weight, dtype=float)
         where = f"synapse {name!r}"
         if weight.ndim != 2:
@@ -43,8 +50,14 @@ class PlasticSynapse(EPProcess):
         if lateral and weight.shape[0] != weight.shape[1]:
             raise ValueError(f"{where}: a lateral weight must be square, got {weight.shape}")
         n_post, n_pre = weight.shape
+        exponent = 0
+        if arithmetic is not None:
+            exponent = weight_exponent(weight, arithmetic["weight_bits"], arithmetic["weight_headroom"])
+            weight, _ = saturate(quantise(weight, -exponent), arithmetic["weight_bits"])
         super().__init__(batch=batch, mask=mask, symmetric=bool(symmetric), lateral=bool(lateral),
                          learning_rate=float(learning_rate), dense_events=bool(dense_events),
+                         arithmetic=arithmetic, weight_exponent=exponent,
+                         pre_frac_bits=int(pre_frac_bits), post_frac_bits=int(post_frac_bits),
                          name=name)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
         self.pre_in = InPort(shape=(batch, n_pre))
@@ -54,3 +67,4 @@ class PlasticSynapse(EPProcess):
         self.weight = Var(shape=weight.shape, init=weight)
         self.synops = Var(shape=(4,), init=0)
         self.dw_stats = Var(shape=(3,), init=0)
+        self.saturations = Var(shape=(1,), init=0)

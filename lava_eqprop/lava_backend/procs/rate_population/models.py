@@ -1,4 +1,7 @@
-"""Models of RatePopulation: ``floating_pt`` matches the NumPy engine step for step."""
+"""Models of RatePopulation: ``floating_pt`` matches the NumPy engine step for step;
+``fixed_pt`` runs the same update in integers with a chip's widths."""
+
+import zlib
 
 import numpy as np
 
@@ -9,9 +12,11 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lava_eqprop.lava_backend.fixed_point import (
+    activation_frac_bits, power_of_two_shift, quantise, saturate, shift_round)
 from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
 from lava_eqprop.lava_backend.protocol import (
-    BETA, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SNAP)
+    BETA, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
 
 
 @implements(proc=RatePopulation, protocol=LoihiProtocol)
@@ -28,6 +33,7 @@ class PyRatePopulationModelFloat(PyLoihiProcessModel):
     s_free: np.ndarray = LavaPyType(np.ndarray, float)
     bias: np.ndarray = LavaPyType(np.ndarray, float)
     events: np.ndarray = LavaPyType(np.ndarray, float)
+    saturations: np.ndarray = LavaPyType(np.ndarray, float)      # stays 0 in floating point
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
@@ -85,5 +91,99 @@ class PyRatePopulationModelFloat(PyLoihiProcessModel):
 
     def run_lrn(self) -> None:
         n = self._n_valid
-        diff = self._slots[SLOT_A][:n] - self._slots[SLOT_A + 1][:n]
+        diff = self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]
         self.bias[:] += (self._bias_lr * self._learn / n) * diff.sum(axis=0)
+
+
+@implements(proc=RatePopulation, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyRatePopulationModelFixed(PyLoihiProcessModel):
+    """The same update in integers (formats in :mod:`lava_eqprop.lava_backend.fixed_point`):
+
+        d  = sat_acc(a_in + b)                      (+ ⌊c·(y − v)⌉ for the joint nudge)
+        v' = clip(v + ⌊(d − v)·2^−k⌉, lo, hi)       ε = 2^−k
+                                                    (+ ⌊εc·(y − v')⌉ first, for the split nudge)
+        p  = ⌊v'·2^(Fa−F)⌉                          the activation payload that is sent
+
+    with c = β·scale held with ``nudge_frac_bits`` fraction bits.
+    """
+
+    ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64)
+    tgt_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int64)
+    s: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    s_free: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    bias: np.ndarray = LavaPyType(np.ndarray, np.int64)
+    events: np.ndarray = LavaPyType(np.ndarray, float)
+    saturations: np.ndarray = LavaPyType(np.ndarray, float)
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        p = self.proc_params
+        a = p["arithmetic"]
+        self._f, self._acc_bits, self._cf = a["state_frac_bits"], a["accumulator_bits"], a["nudge_frac_bits"]
+        self._fa = activation_frac_bits(p["hi"], a["activation_bits"])
+        self._k = -round(np.log2(p["epsilon"]))
+        self._lo, self._hi = round(p["lo"] * 2 ** self._f), round(p["hi"] * 2 ** self._f)
+        self._split, self._scale, self._nudged = p["nudge"] == "split", p["loss_scale"], p["nudged"]
+        self._bias_lr, self._rounding = p["bias_lr"], a["rounding"]
+        self._threshold = p["event_threshold"] * 2 ** self._fa
+        self._rng = np.random.default_rng([a["seed"], zlib.crc32(p["name"].encode())])
+        self._sent = None
+        self._slots: dict[int, np.ndarray] = {}
+        self._learn, self._n_valid = 0.0, 0
+
+    def run_spk(self) -> None:
+        ctrl = self.ctrl_in.recv()
+        drive = self.a_in.recv().astype(np.int64)
+        target = quantise(self.tgt_in.recv(), self._f)
+        phase = int(ctrl[PHASE])
+        if self._sent is None:
+            self._sent = np.zeros(self.s.shape, dtype=np.int64)
+        if phase == LOAD:
+            self.s[:] = 0
+        elif phase == RESTORE:
+            self.s[:] = self.s_free
+        else:
+            beta = ctrl[BETA] if (phase == NUDGE and self._nudged) else 0.0
+            self.s[:] = self._step(self.s, drive, target, beta)
+        if ctrl[FREE_END]:
+            self.s_free[:] = self.s
+        if ctrl[SNAP]:
+            self._slots[int(ctrl[SNAP])] = self.s.copy()
+        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
+        self._send(phase)
+
+    def _step(self, v: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
+        d, clipped = saturate(drive + self.bias, self._acc_bits)
+        self.saturations[0] += clipped
+        c = int(round(beta * self._scale * 2 ** self._cf))
+        if c and not self._split:
+            d = d + shift_round(c * (target - v), self._cf)
+        new = v + shift_round(d - v, self._k) if self._k else d
+        if c and self._split:
+            new = new + shift_round(c * (target - new), self._cf + self._k)
+        return np.clip(new, self._lo, self._hi)
+
+    def _send(self, phase: int) -> None:
+        delta = shift_round(self.s, self._f - self._fa) - self._sent
+        if self._threshold > 0:
+            delta[np.abs(delta) <= self._threshold] = 0
+            self.events[phase] += np.count_nonzero(delta)
+        else:
+            self.events[phase] += delta.size
+        self._sent += delta
+        self.s_out.send(delta)
+
+    def lrn_guard(self) -> bool:
+        return self._learn != 0.0 and self._bias_lr != 0.0
+
+    def run_lrn(self) -> None:
+        """Δb = ⌊η·scale/n · Σ_valid (v_A − v_B)⌉ with the rate a power-of-two shift."""
+        n = self._n_valid
+        diff = (self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]).sum(axis=0)
+        k = power_of_two_shift(self._bias_lr * abs(self._learn) / n)
+        sign = 1 if self._learn > 0 else -1
+        self.bias[:] += shift_round(sign * diff, k, self._rounding, self._rng)

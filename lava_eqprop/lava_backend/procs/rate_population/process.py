@@ -5,6 +5,7 @@ import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
+from lava_eqprop.lava_backend.fixed_point import quantise
 from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
@@ -25,12 +26,17 @@ class RatePopulation(EPProcess):
     threshold 0 every neuron sends every step. Events are counted per phase in ``events``
     (load, free, nudged, restore). The bias learns from the same slots as the synapses:
     Δb = η_b·scale·Σ_valid (s_A − s_B) / n_valid.
+
+    ``arithmetic`` (a chip's widths, :class:`~lava_eqprop.chips.config.ChipArithmetic` as a
+    dict) is given for the ``fixed_pt`` model: the state and bias Vars then hold integers with
+    ``state_frac_bits`` fraction bits, ``s_out`` carries activation payloads, and ``saturations``
+    counts the values clipped to a register's width.
     """
 
     def __init__(self, *, batch: int, size: int, bias: np.ndarray, lo: float, hi: float,
                  epsilon: float, nudged: bool = False, nudge: str = "joint",
                  loss_scale: float = 1.0, bias_lr: float = 0.0, event_threshold: float = 0.0,
-                 name: str = "population") -> None:
+                 arithmetic: dict | None = None, name: str = "population") -> None:
         bias = np.asarray(bias, dtype=float).reshape(-1)
         where = f"population {name!r}"
         if batch < 1 or size < 1:
@@ -43,10 +49,13 @@ class RatePopulation(EPProcess):
             raise ValueError(f"{where}: nudge {nudge!r} is not one of {list(NUDGE_MODES)}")
         if event_threshold < 0:
             raise ValueError(f"{where}: event_threshold must be >= 0, got {event_threshold}")
+        if arithmetic is not None:
+            check_fixed_point_population(where, lo, hi, epsilon)
+            bias = quantise(bias, arithmetic["state_frac_bits"])
         super().__init__(batch=batch, size=size, lo=float(lo), hi=float(hi),
                          epsilon=float(epsilon), nudged=bool(nudged), nudge=nudge,
                          loss_scale=float(loss_scale), bias_lr=float(bias_lr),
-                         event_threshold=float(event_threshold), name=name)
+                         event_threshold=float(event_threshold), arithmetic=arithmetic, name=name)
         shape = (batch, size)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
         self.a_in = InPort(shape=shape)
@@ -56,3 +65,13 @@ class RatePopulation(EPProcess):
         self.s_free = Var(shape=shape, init=0)
         self.bias = Var(shape=(size,), init=bias)
         self.events = Var(shape=(4,), init=0)
+        self.saturations = Var(shape=(1,), init=0)
+
+
+def check_fixed_point_population(where: str, lo: float, hi: float, epsilon: float) -> None:
+    """What the fixed-point update needs: a bounded activation from 0 and ε a power of two."""
+    if lo != 0.0 or not np.isfinite(hi):
+        raise ValueError(f"{where}: fixed point needs an activation bounded to [0, hi], got "
+                         f"[{lo}, {hi}]")
+    if np.log2(epsilon) != round(np.log2(epsilon)):
+        raise ValueError(f"{where}: fixed point needs epsilon = 2^-k (a shift), got {epsilon}")

@@ -1,0 +1,1 @@
+"""Chip configurations (``chip_configs/*.toml``): the arithmetic of a Loihi-class target."""

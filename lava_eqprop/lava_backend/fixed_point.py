@@ -1,0 +1,76 @@
+"""Fixed-point arithmetic of the ``fixed_pt`` process models (pure NumPy, no Lava).
+
+Number formats (widths from a chip config, :mod:`lava_eqprop.chips.config`):
+
+* **state** v: signed ``state_bits`` integer with F = ``state_frac_bits`` fraction bits,
+  s = v·2^−F. Drives, biases and targets use the same scale.
+* **activation payload** p: unsigned ``activation_bits`` (A) integer, s = p·2^−Fa, with Fa the
+  largest number of fraction bits for which hi·2^Fa ≤ 2^A − 1 (so the activation's upper bound is
+  represented exactly: Fa = A − 1 for the hard sigmoid [0, 1], A − 3 for clipped ReLU [0, 6]).
+* **weight** W ≈ m·2^e: signed ``weight_bits`` mantissa m, one exponent e per projection, chosen
+  so that ``weight_headroom`` × the initial max |W| fits.
+
+Every narrowing goes through :func:`saturate`, which counts the values it had to clip, and every
+right shift through :func:`shift_round` (nearest: half up; stochastic: add a uniform integer in
+[0, 2^k) before flooring, so the result is unbiased).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def limits(bits: int, signed: bool = True) -> tuple[int, int]:
+    """Smallest and largest value of a ``bits``-wide integer."""
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+
+def saturate(x: np.ndarray, bits: int, signed: bool = True) -> tuple[np.ndarray, int]:
+    """Clip ``x`` to a ``bits``-wide integer range; return it and how many values were clipped."""
+    lo, hi = limits(bits, signed)
+    clipped = int(np.count_nonzero((x < lo) | (x > hi)))
+    return np.clip(x, lo, hi), clipped
+
+
+def shift_round(x: np.ndarray, k: int, mode: str = "nearest",
+                rng: np.random.Generator | None = None) -> np.ndarray:
+    """x·2^−k rounded to an integer (x integer). k ≤ 0 is an exact left shift.
+
+    ``nearest`` rounds half up: ⌊(x + 2^(k−1)) / 2^k⌋. ``stochastic`` adds a uniform integer in
+    [0, 2^k) before flooring: E[result] = x·2^−k exactly.
+    """
+    x = np.asarray(x, dtype=np.int64)
+    if k <= 0:
+        return x << -k
+    if mode == "nearest":
+        return (x + (1 << (k - 1))) >> k
+    if mode == "stochastic":
+        return (x + rng.integers(0, 1 << k, size=x.shape)) >> k
+    raise ValueError(f"rounding {mode!r} is not one of ['nearest', 'stochastic']")
+
+
+def activation_frac_bits(hi: float, activation_bits: int) -> int:
+    """Fa: the most fraction bits with hi·2^Fa ≤ 2^A − 1 (the upper bound exactly representable)."""
+    if not math.isfinite(hi) or hi <= 0:
+        raise ValueError(f"a fixed-point activation needs a finite upper bound > 0, got {hi}")
+    return math.floor(math.log2(((1 << activation_bits) - 1) / hi))
+
+
+def weight_exponent(weight: np.ndarray, weight_bits: int, headroom: float) -> int:
+    """The smallest e with headroom·max|W| ≤ (2^(bits−1) − 1)·2^e."""
+    largest = float(np.max(np.abs(weight))) if weight.size else 0.0
+    if largest == 0.0:
+        largest = 1.0
+    return math.ceil(math.log2(headroom * largest / ((1 << (weight_bits - 1)) - 1)))
+
+
+def quantise(x: np.ndarray, frac_bits: int) -> np.ndarray:
+    """x·2^frac_bits rounded half up to an int64 (a float value into a fixed-point format)."""
+    return np.floor(np.asarray(x, dtype=float) * 2.0 ** frac_bits + 0.5).astype(np.int64)
+
+
+def power_of_two_shift(rate: float) -> int:
+    """k such that 2^−k is the power of two nearest to ``rate`` > 0 in the log domain."""
+    return -round(math.log2(rate))
