@@ -68,11 +68,21 @@ def test_rewiring_properties(sizes, p, seed, pool):
 @given(sizes=layer_sizes, seed=st.integers(0, 2**16))
 def test_same_seed_same_graph_and_zero_p_keeps_layered(sizes, seed):
     base = layered(sizes, rng=np.random.default_rng(seed))
-    a = small_world(base, 0.3, rng=np.random.default_rng(seed), pool="any")
-    b = small_world(base, 0.3, rng=np.random.default_rng(seed), pool="any")
-    assert [p.name for p in a.projections] == [p.name for p in b.projections]
-    for pa, pb in zip(a.projections, b.projections):
-        assert np.array_equal(pa.weight, pb.weight)
+
+    def rewired():
+        """The rewired net, or the refusal when a tiny net has too few free pairs for p."""
+        try:
+            return small_world(base, 0.3, rng=np.random.default_rng(seed), pool="any")
+        except NetworkError as exc:
+            return str(exc)
+
+    a, b = rewired(), rewired()
+    if isinstance(a, str):
+        assert a == b and "lower p" in a
+    else:
+        assert [p.name for p in a.projections] == [p.name for p in b.projections]
+        for pa, pb in zip(a.projections, b.projections):
+            assert np.array_equal(pa.weight, pb.weight)
     same = small_world(base, 0.0, rng=np.random.default_rng(seed))
     assert [p.name for p in same.projections] == [p.name for p in base.projections]
     for pa, pb in zip(same.projections, base.projections):
