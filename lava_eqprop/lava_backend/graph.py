@@ -17,7 +17,6 @@ Fan-in to ``a_in`` is summed by Lava, so a population receives Σ_projections dr
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +26,8 @@ from lava_eqprop.lava_backend.fixed_point import activation_frac_bits
 from lava_eqprop.lava_backend.procs.controller.process import PhaseController
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
-from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
+from lava_eqprop.lava_backend.procs.rate_population.process import (
+    RatePopulation, check_fixed_point_population)
 from lava_eqprop.lava_backend.procs.readout.process import Readout
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
@@ -67,9 +67,11 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
                            f"outputs {[p.name for p in network.outputs]}")
     if settings.precision == "fixed":
         for pop in network.populations:
-            if pop.act.lo != 0.0 or not math.isfinite(pop.act.hi):
-                raise NetworkError(f"{where}, population {pop.name!r}: fixed point needs an "
-                                   f"activation bounded to [0, hi]; {pop.activation!r} is not")
+            try:
+                check_fixed_point_population(f"{where}, population {pop.name!r}", pop.act.lo,
+                                             pop.act.hi, settings.epsilon)
+            except ValueError as exc:
+                raise NetworkError(str(exc)) from None
     for proj in network.projections:
         if proj.kind != "dense":
             raise NetworkError(f"{where}, projection {proj.name!r}: kind {proj.kind!r} has no "

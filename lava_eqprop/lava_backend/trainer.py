@@ -58,20 +58,12 @@ class LavaTrainer(Trainer):
         labels, eval_counters = lava_predict(self.network, self.lava, self.x_test,
                                              self.spec.eval_steps, self.dataset.num_classes)
         test_error = float(np.mean(labels != self.dataset.y_test)) if len(labels) else float("nan")
-        mean_dw, rms_dw = counters["mean_abs_dw"], counters["rms_dw"]
-        return {
-            "epoch": epoch,
-            "train_error": wrong / n,
-            "test_error": test_error,
-            "test_error_persistent": None,
-            "seconds": seconds,
-            "eval_seconds": time.perf_counter() - eval_start,
-            "samples_per_second": n / seconds,
-            "mean_free_steps": float(self.settings.free_steps),
-            "mean_abs_dw": mean_dw,
-            "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
-            "rms_dw": rms_dw,
-            "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
+        record = self.epoch_record(
+            epoch=epoch, train_error=wrong / n, test_error=test_error, persistent=None,
+            seconds=seconds, eval_seconds=time.perf_counter() - eval_start,
+            mean_free_steps=float(self.settings.free_steps), mean_dw=counters["mean_abs_dw"],
+            rms_dw=counters["rms_dw"])
+        return record | {
             "backend": {"name": "lava", "precision": self.lava.precision, "batch": self.lava.batch,
                         "event_threshold": self.lava.event_threshold,
                         "chip": dataclasses.asdict(self.lava.chip) if self.lava.chip else None},

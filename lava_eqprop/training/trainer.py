@@ -189,17 +189,27 @@ class Trainer:
         if self.test_particles:
             persistent = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
                                     self.settings.free_steps, particles=self.test_particles)
-        mean_dw = {k: v / max(stats_batches, 1) for k, v in dw_sum.items()}
-        rms_dw = {k: v / max(stats_batches, 1) for k, v in rms_sum.items()}
+        return self.epoch_record(
+            epoch=epoch, train_error=wrong / n, test_error=test_error, persistent=persistent,
+            seconds=seconds, eval_seconds=time.perf_counter() - eval_start,
+            mean_free_steps=free_steps / len(batches),
+            mean_dw={k: v / max(stats_batches, 1) for k, v in dw_sum.items()},
+            rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()})
+
+    def epoch_record(self, *, epoch: int, train_error: float, test_error: float,
+                     persistent: float | None, seconds: float, eval_seconds: float,
+                     mean_free_steps: float, mean_dw: dict[str, float],
+                     rms_dw: dict[str, float]) -> dict[str, Any]:
+        """The entry of summary.json for one epoch (every backend writes these keys)."""
         return {
             "epoch": epoch,
-            "train_error": wrong / n,
+            "train_error": train_error,
             "test_error": test_error,
             "test_error_persistent": persistent,
             "seconds": seconds,
-            "eval_seconds": time.perf_counter() - eval_start,
-            "samples_per_second": n / seconds,
-            "mean_free_steps": free_steps / len(batches),
+            "eval_seconds": eval_seconds,
+            "samples_per_second": len(self.x_train) / seconds,
+            "mean_free_steps": mean_free_steps,
             "mean_abs_dw": mean_dw,
             "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
             "rms_dw": rms_dw,

@@ -84,15 +84,20 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
     def lrn_guard(self) -> bool:
         return self._learn != 0.0 and self._lr != 0.0
 
-    def run_lrn(self) -> None:
+    def _correlation(self) -> np.ndarray:
+        """Σ over the valid rows of ŝ_post ŝ_preᵀ in slot A minus slot B, on existing synapses."""
         n = self._n_valid
         (pre_a, post_a), (pre_b, post_b) = self._slots[SLOT_A], self._slots[SLOT_B]
         corr = post_a[:n].T @ pre_a[:n] - post_b[:n].T @ pre_b[:n]
         if self._mask is not None:
             corr *= self._mask
         elif self._lateral:
-            np.fill_diagonal(corr, 0.0)
-        corr *= self._lr * self._learn / n
+            np.fill_diagonal(corr, 0)
+        return corr
+
+    def run_lrn(self) -> None:
+        corr = self._correlation()
+        corr *= self._lr * self._learn / self._n_valid
         self.weight[:] += corr
         self._record(corr)
         self._drives()
@@ -157,16 +162,10 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
         self.saturations[0] += clipped_f + clipped_b
 
     def run_lrn(self) -> None:
-        n = self._n_valid
-        (pre_a, post_a), (pre_b, post_b) = self._slots[SLOT_A], self._slots[SLOT_B]
-        corr = post_a[:n].T @ pre_a[:n] - post_b[:n].T @ pre_b[:n]
-        if self._mask is not None:
-            corr *= self._mask
-        elif self._lateral:
-            np.fill_diagonal(corr, 0)
-        k = power_of_two_shift(self._lr * abs(self._learn) / n) + self._fa_pre + self._fa_post + self._e
+        rate_shift = power_of_two_shift(self._lr * abs(self._learn) / self._n_valid)
+        k = rate_shift + self._fa_pre + self._fa_post + self._e
         sign = 1 if self._learn > 0 else -1
-        dm = shift_round(sign * corr, k, self._rounding, self._rng)
+        dm = shift_round(sign * self._correlation(), k, self._rounding, self._rng)
         weight, clipped = saturate(self.weight + dm, self._w_bits)
         self.saturations[0] += clipped
         self._record((weight - self.weight) * 2.0 ** self._e)

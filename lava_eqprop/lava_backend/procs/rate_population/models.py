@@ -19,10 +19,70 @@ from lava_eqprop.lava_backend.protocol import (
     BETA, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
 
 
+class _RatePopulationModel(PyLoihiProcessModel):
+    """What both precisions share: the phase handling, the sigma-delta output, the slots.
+
+    Untagged base (Lava adds a subclass's tags to its parent's). A subclass gives the number
+    format: ``_inputs`` (drive and target in state units), ``_step`` (one update),
+    ``_activity`` (what the population sends: its state or its activation payload) and
+    ``run_lrn`` (the bias update).
+    """
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        p = self.proc_params
+        self._split, self._scale, self._nudged = p["nudge"] == "split", p["loss_scale"], p["nudged"]
+        self._bias_lr = p["bias_lr"]
+        self._threshold = p["event_threshold"]          # in the units of _activity()
+        self._sent = None
+        self._slots: dict[int, np.ndarray] = {}
+        self._learn, self._n_valid = 0.0, 0
+
+    def run_spk(self) -> None:
+        ctrl = self.ctrl_in.recv()
+        drive, target = self._inputs()
+        phase = int(ctrl[PHASE])
+        if phase == LOAD:
+            self.s[:] = 0
+        elif phase == RESTORE:
+            self.s[:] = self.s_free
+        else:
+            beta = ctrl[BETA] if (phase == NUDGE and self._nudged) else 0.0
+            self.s[:] = self._step(self.s, drive, target, beta)
+        if ctrl[FREE_END]:
+            self.s_free[:] = self.s
+        if ctrl[SNAP]:
+            self._slots[int(ctrl[SNAP])] = self.s.copy()
+        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
+        self._send(phase)
+
+    def _send(self, phase: int) -> None:
+        """Send δ = activity − what was sent so far, where |δ| > threshold (0: everywhere)."""
+        activity = self._activity()
+        if self._sent is None:
+            self._sent = np.zeros_like(activity)
+        delta = activity - self._sent
+        if self._threshold > 0:
+            delta[np.abs(delta) <= self._threshold] = 0
+            self.events[phase] += np.count_nonzero(delta)
+        else:
+            self.events[phase] += delta.size
+        self._sent += delta
+        self.s_out.send(delta)
+
+    def _slot_difference(self) -> np.ndarray:
+        """Σ over the valid rows of s_A − s_B, per neuron."""
+        n = self._n_valid
+        return (self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]).sum(axis=0)
+
+    def lrn_guard(self) -> bool:
+        return self._learn != 0.0 and self._bias_lr != 0.0
+
+
 @implements(proc=RatePopulation, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt")
-class PyRatePopulationModelFloat(PyLoihiProcessModel):
+class PyRatePopulationModelFloat(_RatePopulationModel):
     """The engine's update in float64 (:mod:`lava_eqprop.engine.relaxation`, synchronous)."""
 
     ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -38,37 +98,14 @@ class PyRatePopulationModelFloat(PyLoihiProcessModel):
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = self.proc_params
-        self._eps, self._split = p["epsilon"], p["nudge"] == "split"
-        self._lo, self._hi, self._scale = p["lo"], p["hi"], p["loss_scale"]
-        self._nudged, self._bias_lr, self._threshold = p["nudged"], p["bias_lr"], p["event_threshold"]
-        self._sent = None
-        self._slots: dict[int, np.ndarray] = {}
-        self._learn = 0.0
-        self._n_valid = 0
+        self._eps, self._lo, self._hi = p["epsilon"], p["lo"], p["hi"]
 
-    def run_spk(self) -> None:
-        ctrl = self.ctrl_in.recv()
-        drive = self.a_in.recv()
-        target = self.tgt_in.recv()
-        phase = int(ctrl[PHASE])
-        if self._sent is None:
-            self._sent = np.zeros_like(self.s)
-        if phase == LOAD:
-            self.s[:] = 0.0
-        elif phase == RESTORE:
-            self.s[:] = self.s_free
-        else:
-            beta = ctrl[BETA] if (phase == NUDGE and self._nudged) else 0.0
-            self.s[:] = self._step(self.s, drive + self.bias, target, beta)
-        if ctrl[FREE_END]:
-            self.s_free[:] = self.s
-        if ctrl[SNAP]:
-            self._slots[int(ctrl[SNAP])] = self.s.copy()
-        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
-        self._send(phase)
+    def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.a_in.recv(), self.tgt_in.recv()
 
     def _step(self, s: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
         """One projected Euler step of ds/dt = −∂F/∂s (engine/relaxation.py, same operation order)."""
+        drive = drive + self.bias
         if beta and not self._split:
             drive = drive + (beta * self._scale) * (target - s)
         new = s + self._eps * (drive - s) if self._eps != 1.0 else drive
@@ -76,29 +113,17 @@ class PyRatePopulationModelFloat(PyLoihiProcessModel):
             new = new + (self._eps * beta * self._scale) * (target - new)
         return np.clip(new, self._lo, self._hi)
 
-    def _send(self, phase: int) -> None:
-        delta = self.s - self._sent
-        if self._threshold > 0:
-            delta[np.abs(delta) <= self._threshold] = 0.0
-            self.events[phase] += np.count_nonzero(delta)
-        else:
-            self.events[phase] += delta.size
-        self._sent += delta
-        self.s_out.send(delta)
-
-    def lrn_guard(self) -> bool:
-        return self._learn != 0.0 and self._bias_lr != 0.0
+    def _activity(self) -> np.ndarray:
+        return self.s
 
     def run_lrn(self) -> None:
-        n = self._n_valid
-        diff = self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]
-        self.bias[:] += (self._bias_lr * self._learn / n) * diff.sum(axis=0)
+        self.bias[:] += (self._bias_lr * self._learn / self._n_valid) * self._slot_difference()
 
 
 @implements(proc=RatePopulation, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("fixed_pt")
-class PyRatePopulationModelFixed(PyLoihiProcessModel):
+class PyRatePopulationModelFixed(_RatePopulationModel):
     """The same update in integers (formats in :mod:`lava_eqprop.lava_backend.fixed_point`):
 
         d  = sat_acc(a_in + b)                      (+ ⌊c·(y − v)⌉ for the joint nudge)
@@ -127,34 +152,12 @@ class PyRatePopulationModelFixed(PyLoihiProcessModel):
         self._fa = activation_frac_bits(p["hi"], a["activation_bits"])
         self._k = -round(np.log2(p["epsilon"]))
         self._lo, self._hi = round(p["lo"] * 2 ** self._f), round(p["hi"] * 2 ** self._f)
-        self._split, self._scale, self._nudged = p["nudge"] == "split", p["loss_scale"], p["nudged"]
-        self._bias_lr, self._rounding = p["bias_lr"], a["rounding"]
-        self._threshold = p["event_threshold"] * 2 ** self._fa
+        self._rounding = a["rounding"]
+        self._threshold = p["event_threshold"] * 2 ** self._fa     # in payload LSBs
         self._rng = np.random.default_rng([a["seed"], zlib.crc32(p["name"].encode())])
-        self._sent = None
-        self._slots: dict[int, np.ndarray] = {}
-        self._learn, self._n_valid = 0.0, 0
 
-    def run_spk(self) -> None:
-        ctrl = self.ctrl_in.recv()
-        drive = self.a_in.recv().astype(np.int64)
-        target = quantise(self.tgt_in.recv(), self._f)
-        phase = int(ctrl[PHASE])
-        if self._sent is None:
-            self._sent = np.zeros(self.s.shape, dtype=np.int64)
-        if phase == LOAD:
-            self.s[:] = 0
-        elif phase == RESTORE:
-            self.s[:] = self.s_free
-        else:
-            beta = ctrl[BETA] if (phase == NUDGE and self._nudged) else 0.0
-            self.s[:] = self._step(self.s, drive, target, beta)
-        if ctrl[FREE_END]:
-            self.s_free[:] = self.s
-        if ctrl[SNAP]:
-            self._slots[int(ctrl[SNAP])] = self.s.copy()
-        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
-        self._send(phase)
+    def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.a_in.recv().astype(np.int64), quantise(self.tgt_in.recv(), self._f)
 
     def _step(self, v: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
         d, clipped = saturate(drive + self.bias, self._acc_bits)
@@ -167,23 +170,11 @@ class PyRatePopulationModelFixed(PyLoihiProcessModel):
             new = new + shift_round(c * (target - new), self._cf + self._k)
         return np.clip(new, self._lo, self._hi)
 
-    def _send(self, phase: int) -> None:
-        delta = shift_round(self.s, self._f - self._fa) - self._sent
-        if self._threshold > 0:
-            delta[np.abs(delta) <= self._threshold] = 0
-            self.events[phase] += np.count_nonzero(delta)
-        else:
-            self.events[phase] += delta.size
-        self._sent += delta
-        self.s_out.send(delta)
-
-    def lrn_guard(self) -> bool:
-        return self._learn != 0.0 and self._bias_lr != 0.0
+    def _activity(self) -> np.ndarray:
+        return shift_round(self.s, self._f - self._fa)
 
     def run_lrn(self) -> None:
         """Δb = ⌊η·scale/n · Σ_valid (v_A − v_B)⌉ with the rate a power-of-two shift."""
-        n = self._n_valid
-        diff = (self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]).sum(axis=0)
-        k = power_of_two_shift(self._bias_lr * abs(self._learn) / n)
+        k = power_of_two_shift(self._bias_lr * abs(self._learn) / self._n_valid)
         sign = 1 if self._learn > 0 else -1
-        self.bias[:] += shift_round(sign * diff, k, self._rounding, self._rng)
+        self.bias[:] += shift_round(sign * self._slot_difference(), k, self._rounding, self._rng)
