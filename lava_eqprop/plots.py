@@ -66,3 +66,23 @@ def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], p
     if title and len(runs) > 1:
         fig.suptitle(title)
     _save(fig, Path(path))
+
+
+def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference: dict[str, float],
+                  path: str | Path, title: str = "") -> None:
+    """Test error after fixed-point training against the weight width, one line per network;
+    each network's floating-point reference (same settings and seed) as a dashed line."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, (label, errors) in enumerate(test_error.items()):
+        colour = f"C{k}"
+        ax.plot(bits, [100 * e for e in errors], "o-", color=colour, label=f"{label}, fixed point")
+        if label in reference:
+            ax.axhline(100 * reference[label], ls="--", color=colour, label=f"{label}, float engine")
+    ax.set_xlabel("weight bits (mantissa, sign included)")
+    ax.set_ylabel("test error (%)")
+    ax.set_xticks(bits)
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
+    _save(fig, Path(path))

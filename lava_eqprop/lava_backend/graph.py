@@ -31,7 +31,7 @@ from lava_eqprop.lava_backend.procs.rate_population.process import (
 from lava_eqprop.lava_backend.procs.readout.process import Readout
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
-from lava_eqprop.network.network import Network
+from lava_eqprop.network.network import Network, Projection
 
 
 @dataclass
@@ -79,6 +79,13 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
     settings.validate()
 
 
+def drives_pre(projection: Projection, network: Network) -> bool:
+    """Whether a projection also drives its pre population (bwd_out = Wᵀ·ŝ_post): symmetric,
+    not lateral, and the pre end is a free population (a clamped input needs no drive)."""
+    return (projection.symmetric and not projection.lateral
+            and not network.population(projection.pre).clamped)
+
+
 def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
                 x: np.ndarray, targets: np.ndarray) -> EPGraph:
     """Instantiate and connect the processes for ``schedule`` over the data ``x``/``targets``.
@@ -107,10 +114,11 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
         for pop in network.free}
     synapses = {
         proj.name: PlasticSynapse(
-            batch=batch, weight=proj.weight, mask=proj.mask, symmetric=proj.symmetric,
+            batch=batch, weight=proj.weight, mask=proj.mask, drives_pre=drives_pre(proj, network),
             lateral=proj.lateral, learning_rate=settings.weight_rates.get(proj.name, 0.0),
-            dense_events=dense_events, arithmetic=arithmetic, pre_frac_bits=frac[proj.pre],
-            post_frac_bits=frac[proj.post], name=proj.name)
+            pre_dense=dense_events and proj.pre in pops, post_dense=dense_events and proj.post in pops,
+            arithmetic=arithmetic, pre_frac_bits=frac[proj.pre], post_frac_bits=frac[proj.post],
+            name=proj.name)
         for proj in network.projections}
     readout = Readout(batch=batch, size=output.size)
     graph = EPGraph(network, settings, controller, data, readout, pops, synapses)
@@ -124,7 +132,7 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
         graph.connect(*senders[proj.post], syn, "post_in")
         if proj.post in pops:
             graph.connect(syn, "fwd_out", pops[proj.post], "a_in")
-        if proj.symmetric and not proj.lateral and proj.pre in pops:
+        if drives_pre(proj, network):
             graph.connect(syn, "bwd_out", pops[proj.pre], "a_in")
     graph.connect(data, "t_out", pops[output.name], "tgt_in")
     graph.connect(pops[output.name], "s_out", readout, "out_in")

@@ -48,3 +48,33 @@ def test_reproduce_gammell_quick(tmp_path):
         assert figures["deepest_over_layer_mean_abs_dw"][name][-1] == 1.0
         assert (tmp_path / name / "spec.toml").exists()
     assert (tmp_path / "errors.png").exists() and (tmp_path / "updates.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.lava
+def test_bench_lava_quick():
+    figures = run_tool("bench_lava.py")
+    rates = figures["samples_per_s"]
+    assert set(rates) == {"engine", "lava_float_batch1", "lava_float_batch16", "lava_fixed_batch1",
+                          "lava_fixed_batch16"} and min(rates.values()) > 0
+    dense, sparse = figures["events_per_sample"]["0.0"], figures["events_per_sample"]["0.05"]
+    # digits.toml, 64-64-10 with 30 free and 2 x 10 nudged steps: at θ = 0 every free neuron
+    # (64 + 10) sends every step; forward and backward h1-output ops (640 each) per step
+    assert dense["free"] == 74 * 30 and dense["nudged"] == 74 * 20
+    assert figures["synops_per_sample"]["0.0"]["free"] == 30 * 2 * 640
+    assert sparse["free"] < dense["free"] and sparse["nudged"] < dense["nudged"]
+    assert figures["accuracy_cost_pp"]["0.0"] == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.lava
+def test_bitdepth_study_quick(tmp_path):
+    figures = run_tool("bitdepth_study.py", "--out", str(tmp_path))
+    assert figures["bits"] == [4, 8, 16]
+    for name in ("layered", "small_world"):
+        assert len(figures["test_error_fixed"][name]) == 3
+        assert all(0 <= e <= 1 for e in figures["test_error_fixed"][name])
+        assert (tmp_path / name / "fixed_8bit" / "summary.json").exists()
+    assert set(figures["targets"]) == {"8-bit within 1.0 pp of the engine (layered)",
+                                       "8-bit within 1.0 pp of the engine (small_world)"}
+    assert (tmp_path / "bitdepth.png").exists()

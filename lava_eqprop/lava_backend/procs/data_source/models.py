@@ -44,7 +44,7 @@ class _DataSourceModel(PyLoihiProcessModel):
             self._target[valid] = self._t[rows[valid]]
             delta = x - self._sent
             self._sent = x
-            self.events[LOAD] += delta.size if self._dense else np.count_nonzero(delta)
+            self.events[LOAD] += delta[valid].size if self._dense else np.count_nonzero(delta[valid])
         self.x_out.send(delta)
         self.t_out.send(self._target)
 

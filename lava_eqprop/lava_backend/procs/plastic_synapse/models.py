@@ -38,7 +38,8 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         p = self.proc_params
         self._mask, self._lr = p["mask"], p["learning_rate"]
-        self._symmetric, self._lateral, self._dense = p["symmetric"], p["lateral"], p["dense_events"]
+        self._backward, self._lateral = p["drives_pre"], p["lateral"]
+        self._pre_dense, self._post_dense = p["pre_dense"], p["post_dense"]
         self._pre = self._post = self._fwd = self._bwd = None
         self._slots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._learn, self._n_valid = 0.0, 0
@@ -62,22 +63,23 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         d_pre, d_post = self.pre_in.recv(), self.post_in.recv()
         self._pre += d_pre
         self._post += d_post
-        self._count(int(ctrl[PHASE]), d_pre, d_post)
+        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
+        self._count(int(ctrl[PHASE]), d_pre[:self._n_valid], d_post[:self._n_valid])
         if ctrl[SNAP]:
             self._slots[int(ctrl[SNAP])] = (self._pre.copy(), self._post.copy())
-        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
         self._drives()
 
     def _drives(self) -> None:
         np.matmul(self._pre, self.weight.T, out=self._fwd)
-        if self._symmetric and not self._lateral:
+        if self._backward:
             np.matmul(self._post, self.weight, out=self._bwd)
 
     def _count(self, phase: int, d_pre: np.ndarray, d_post: np.ndarray) -> None:
-        pre_events = np.ones_like(d_pre) if self._dense else (d_pre != 0)
+        """Add this step's synaptic operations (events of the valid rows × synapses reached)."""
+        pre_events = np.ones_like(d_pre) if self._pre_dense else (d_pre != 0)
         ops = float(np.sum(pre_events @ self._fan_out))
-        if self._symmetric and not self._lateral:
-            post_events = np.ones_like(d_post) if self._dense else (d_post != 0)
+        if self._backward:
+            post_events = np.ones_like(d_post) if self._post_dense else (d_post != 0)
             ops += float(np.sum(post_events @ self._fan_in))
         self.synops[phase] += ops
 
@@ -155,7 +157,7 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
         fwd, clipped_f = saturate(shift_round(self._pre @ self.weight.T, self._shift_fwd), self._acc_bits)
         self._fwd[:] = fwd
         clipped_b = 0
-        if self._symmetric and not self._lateral:
+        if self._backward:
             bwd, clipped_b = saturate(shift_round(self._post @ self.weight, self._shift_bwd),
                                       self._acc_bits)
             self._bwd[:] = bwd

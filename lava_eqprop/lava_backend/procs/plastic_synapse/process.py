@@ -13,7 +13,8 @@ from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 class PlasticSynapse(EPProcess):
     """A dense (optionally masked) weight W (post × pre) between two populations.
 
-    Each step it sends ``fwd_out`` = W·ŝ_pre and, when symmetric, ``bwd_out`` = Wᵀ·ŝ_post,
+    Each step it sends ``fwd_out`` = W·ŝ_pre and, with ``drives_pre`` (a symmetric projection
+    whose pre end is a free population), ``bwd_out`` = Wᵀ·ŝ_post,
     computed from the activity received in the previous step (like Lava's Dense, which is why a
     step of the graph is one synchronous iteration), then receives the sigma-delta events of
     both ends on ``pre_in``/``post_in`` and adds them to ŝ. On a ``snap`` step it copies ŝ into
@@ -23,11 +24,14 @@ class PlasticSynapse(EPProcess):
         ΔW = η · scale · (ŝ_post^A ŝ_pre^Aᵀ − ŝ_post^B ŝ_pre^Bᵀ) ⊙ mask / n_valid
 
     summed over the valid rows of the batch. ``synops`` counts synaptic operations per phase
-    (load, free, nudged, restore): every event times the number of synapses it reaches.
+    (load, free, nudged, restore): every event that drives a neuron times the number of
+    synapses it reaches (pre events forward; post events backward, with ``drives_pre`` only).
+    ``pre_dense``/``post_dense``: that end sends every step (θ = 0 and a population; the data
+    source sends at LOAD only), so every neuron of it counts as an event each step.
     ``dw_stats`` sums, over the updates, the mean |ΔW| and the RMS ΔW over the existing
     synapses, and counts the updates (Gammell et al. 2021's per-layer update magnitudes).
     A lateral projection (pre is post) connects ``pre_in`` and ``post_in`` to the same
-    population and sends only ``fwd_out``.
+    population and sends only ``fwd_out`` (its W is symmetric, so W·ŝ covers both directions).
 
     With ``arithmetic`` (the ``fixed_pt`` model) the weight Var holds the mantissas m of
     W ≈ m·2^e, e = ``weight_exponent`` chosen here from the initial weights; the activity
@@ -36,8 +40,8 @@ class PlasticSynapse(EPProcess):
     """
 
     def __init__(self, *, batch: int, weight: np.ndarray, mask: np.ndarray | None = None,
-                 symmetric: bool = True, lateral: bool = False, learning_rate: float = 0.0,
-                 dense_events: bool = True, arithmetic: dict | None = None,
+                 drives_pre: bool = True, lateral: bool = False, learning_rate: float = 0.0,
+                 pre_dense: bool = True, post_dense: bool = True, arithmetic: dict | None = None,
                  pre_frac_bits: int = 0, post_frac_bits: int = 0, name: str = "synapse") -> None:
         weight = np.asarray(weight, dtype=float)
         where = f"synapse {name!r}"
@@ -49,13 +53,17 @@ class PlasticSynapse(EPProcess):
                 raise ValueError(f"{where}: mask shape {mask.shape} != weight shape {weight.shape}")
         if lateral and weight.shape[0] != weight.shape[1]:
             raise ValueError(f"{where}: a lateral weight must be square, got {weight.shape}")
+        if lateral and drives_pre:
+            raise ValueError(f"{where}: a lateral projection drives its population through fwd_out "
+                             "only (drives_pre must be False)")
         n_post, n_pre = weight.shape
         exponent = 0
         if arithmetic is not None:
             exponent = weight_exponent(weight, arithmetic["weight_bits"], arithmetic["weight_headroom"])
             weight, _ = saturate(quantise(weight, -exponent), arithmetic["weight_bits"])
-        super().__init__(batch=batch, mask=mask, symmetric=bool(symmetric), lateral=bool(lateral),
-                         learning_rate=float(learning_rate), dense_events=bool(dense_events),
+        super().__init__(batch=batch, mask=mask, drives_pre=bool(drives_pre), lateral=bool(lateral),
+                         learning_rate=float(learning_rate), pre_dense=bool(pre_dense),
+                         post_dense=bool(post_dense),
                          arithmetic=arithmetic, weight_exponent=exponent,
                          pre_frac_bits=int(pre_frac_bits), post_frac_bits=int(post_frac_bits),
                          name=name)

@@ -57,16 +57,17 @@ class _RatePopulationModel(PyLoihiProcessModel):
         self._send(phase)
 
     def _send(self, phase: int) -> None:
-        """Send δ = activity − what was sent so far, where |δ| > threshold (0: everywhere)."""
+        """Send δ = activity − what was sent so far, where |δ| > threshold (0: everywhere).
+        Messages are counted on the batch's valid rows only (padding is not a sample)."""
         activity = self._activity()
         if self._sent is None:
             self._sent = np.zeros_like(activity)
         delta = activity - self._sent
         if self._threshold > 0:
             delta[np.abs(delta) <= self._threshold] = 0
-            self.events[phase] += np.count_nonzero(delta)
+            self.events[phase] += np.count_nonzero(delta[:self._n_valid])
         else:
-            self.events[phase] += delta.size
+            self.events[phase] += delta[:self._n_valid].size
         self._sent += delta
         self.s_out.send(delta)
 
