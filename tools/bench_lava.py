@@ -12,7 +12,7 @@ NumPy engine, and what the sigma-delta event threshold saves in messages and cos
    operations per sample and phase (training, and inference on the test set), and the test
    error, whose difference to θ = 0 is the accuracy cost of the threshold.
 
-    python tools/bench_lava.py            # about 4 minutes here
+    python tools/bench_lava.py            # about 2 minutes here
     python tools/bench_lava.py --quick    # seconds (the tests)
 """
 
@@ -22,7 +22,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from toolkit import MODELS, derive_spec, emit, log, machine
+from toolkit import MODELS, emit, log, machine
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.lava_backend.trainer import LavaTrainer
@@ -86,7 +86,6 @@ def main() -> None:
     batch = spec.learning["batch_size"]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        spec = load_spec(derive_spec(MODEL, work / "spec.toml", {}))
         rates = speed(spec, data, work / "speed", {1: args.speed_samples[0], batch: args.speed_samples[1]})
         study = events(spec, data, work / "events", args.thresholds, args.epochs, args.precision)
 

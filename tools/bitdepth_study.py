@@ -15,7 +15,7 @@ the engine's, for both nets. The figure compared is the test error averaged over
 LAST_EPOCHS epochs: on 360 test samples it moves by several points from one epoch to the next
 (in the engine too), more than the 1-point target; the last epoch's figures are reported too.
 
-    python tools/bitdepth_study.py              # 6 widths x 2 nets, 10 epochs (about 45 min)
+    python tools/bitdepth_study.py              # 6 widths x 2 nets, 10 epochs (about an hour here)
     python tools/bitdepth_study.py --resume     # continue after an interruption
     python tools/bitdepth_study.py --quick      # 3 widths, 1 epoch on 160 samples (the tests)
 """

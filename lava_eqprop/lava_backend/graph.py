@@ -132,7 +132,7 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
         graph.connect(*senders[proj.post], syn, "post_in")
         if proj.post in pops:
             graph.connect(syn, "fwd_out", pops[proj.post], "a_in")
-        if drives_pre(proj, network):
+        if syn.proc_params["drives_pre"]:
             graph.connect(syn, "bwd_out", pops[proj.pre], "a_in")
     graph.connect(data, "t_out", pops[output.name], "tgt_in")
     graph.connect(pops[output.name], "s_out", readout, "out_in")

@@ -13,9 +13,11 @@ The contrastive EP update of one projection (Scellier & Bengio 2017, eq. 13, one
 
 is then two products, one learning epoch per EP phase (t_epoch = T, the phase length):
 
-    dw = 2^e · u0 · x1 · y1  −  2^e · u0 · x1 · y2
+    dw = 2^e · u0 · (x1 − 1) · y1  −  2^e · u0 · (x1 − 1) · y2        (:data:`EP_DW`)
 
-* x1: the pre population's activation, sent as a graded payload 2ρ(s_pre) (x1 = payload/2);
+* x1: the pre population's activation plus one, sent as a graded payload 2(ρ(s_pre) + 1)
+  (x1 = payload/2). The offset is there because OVERWRITE ignores a zero payload: a pre
+  neuron at ρ = 0 would otherwise keep the previous phase's x1;
 * y1, y2: the post population's activation, routed by phase (the third factor): in the free
   phase the post neuron writes y1 = 0, y2 = ρ(s_post^0); in the nudged phase y1 = ρ(s_post^β),
   y2 = 0. The phase's sign lives in *which* trace carries the activity, so every trace stays
@@ -25,11 +27,10 @@ is then two products, one learning epoch per EP phase (t_epoch = T, the phase le
   the two phases' signs the same way.
 
 What this form cannot express as directly: a symmetric projection needs a mirrored LearningDense
-(Wᵀ, pre and post swapped) because LearningDense has one output; and OVERWRITE ignores a zero
-payload, so a pre neuron at ρ = 0 would keep the previous phase's x1. Sending 2(ρ + 1) and
-writing (x1 − 1) in the rule removes that (:data:`EP_DW` does so). :func:`learning_dense_update`
-runs the rule in Lava's own LearningDense for the tests, which compare it with the update of
-:class:`~lava_eqprop.lava_backend.procs.plastic_synapse.process.PlasticSynapse`.
+(Wᵀ, pre and post swapped) because LearningDense has one output. :func:`learning_dense_update`
+runs the rule in Lava's own LearningDense for the tests, which compare it with the contrast
+computed directly (the update :class:`~lava_eqprop.lava_backend.procs.plastic_synapse.process.
+PlasticSynapse` applies).
 """
 
 from __future__ import annotations

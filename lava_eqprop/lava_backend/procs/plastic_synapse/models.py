@@ -38,7 +38,7 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         p = self.proc_params
         self._mask, self._lr = p["mask"], p["learning_rate"]
-        self._backward, self._lateral = p["drives_pre"], p["lateral"]
+        self._drives_pre, self._lateral = p["drives_pre"], p["lateral"]
         self._pre_dense, self._post_dense = p["pre_dense"], p["post_dense"]
         self._pre = self._post = self._fwd = self._bwd = None
         self._slots: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -71,14 +71,14 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
 
     def _drives(self) -> None:
         np.matmul(self._pre, self.weight.T, out=self._fwd)
-        if self._backward:
+        if self._drives_pre:
             np.matmul(self._post, self.weight, out=self._bwd)
 
     def _count(self, phase: int, d_pre: np.ndarray, d_post: np.ndarray) -> None:
         """Add this step's synaptic operations (events of the valid rows × synapses reached)."""
         pre_events = np.ones_like(d_pre) if self._pre_dense else (d_pre != 0)
         ops = float(np.sum(pre_events @ self._fan_out))
-        if self._backward:
+        if self._drives_pre:
             post_events = np.ones_like(d_post) if self._post_dense else (d_post != 0)
             ops += float(np.sum(post_events @ self._fan_in))
         self.synops[phase] += ops
@@ -157,7 +157,7 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
         fwd, clipped_f = saturate(shift_round(self._pre @ self.weight.T, self._shift_fwd), self._acc_bits)
         self._fwd[:] = fwd
         clipped_b = 0
-        if self._backward:
+        if self._drives_pre:
             bwd, clipped_b = saturate(shift_round(self._post @ self.weight, self._shift_bwd),
                                       self._acc_bits)
             self._bwd[:] = bwd
