@@ -58,7 +58,7 @@ def activation_frac_bits(hi: float, activation_bits: int) -> int:
     return math.floor(math.log2(((1 << activation_bits) - 1) / hi))
 
 
-def weight_exponent(weight: np.ndarray, weight_bits: int, headroom: float) -> int:
+def choose_weight_exponent(weight: np.ndarray, weight_bits: int, headroom: float) -> int:
     """The smallest e with headroom·max|W| ≤ (2^(bits−1) − 1)·2^e."""
     largest = float(np.max(np.abs(weight))) if weight.size else 0.0
     if largest == 0.0:

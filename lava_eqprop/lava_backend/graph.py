@@ -118,7 +118,7 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
             lateral=proj.lateral, learning_rate=settings.weight_rates.get(proj.name, 0.0),
             pre_dense=dense_events and proj.pre in pops, post_dense=dense_events and proj.post in pops,
             arithmetic=arithmetic, pre_frac_bits=frac[proj.pre], post_frac_bits=frac[proj.post],
-            name=proj.name)
+            weight_exponent=settings.weight_exponents.get(proj.name), name=proj.name)
         for proj in network.projections}
     readout = Readout(batch=batch, size=output.size)
     graph = EPGraph(network, settings, controller, data, readout, pops, synapses)

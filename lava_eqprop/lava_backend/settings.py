@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
 from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.lava_backend.fixed_point import choose_weight_exponent
 from lava_eqprop.errors import SpecError
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 
 PRECISIONS = ("float", "fixed")
+PLACEMENT_KEY = "fixed_point_weights"     # network.metadata entry: the placed weight exponents
 
 
 @dataclass
@@ -22,7 +24,9 @@ class LavaSettings:
     ``event_threshold`` θ: a neuron sends when its output moved by more than θ since it last
     sent (0: every neuron, every step). ``watchdog_seconds``: longest wait for the next batch's
     result before the run is declared stuck. ``chip``: the arithmetic of the fixed-point models
-    (required for ``precision = "fixed"``).
+    (required for ``precision = "fixed"``). ``weight_exponents``: per projection, the exponent e
+    of its fixed-point weights W ≈ m·2^e, held for the whole training as a chip holds it once
+    the network is placed (a projection not listed gets one from its current weights).
     """
 
     batch: int = 1
@@ -35,6 +39,7 @@ class LavaSettings:
     bias_rates: dict[str, float] = field(default_factory=dict)
     watchdog_seconds: float = 60.0
     chip: ChipArithmetic | None = None
+    weight_exponents: dict[str, int] = field(default_factory=dict)
 
     @property
     def tag(self) -> str:
@@ -89,5 +94,21 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     if precision == "fixed":
         arithmetic = load_chip(chip)
         settings.chip = arithmetic.with_weight_bits(weight_bits) if weight_bits else arithmetic
+        settings.weight_exponents = placed_exponents(network, settings.chip)
     settings.validate()
     return settings
+
+
+def placed_exponents(network: Network, chip: ChipArithmetic) -> dict[str, int]:
+    """The weight exponent of every projection, fixed when the network is first placed on a chip
+    of these widths and kept in ``network.metadata`` (so checkpoints carry it and a resumed or
+    later run quantises on the same grid); chosen from the current weights with the chip's
+    headroom when the metadata has none for this weight width and headroom."""
+    placed = network.metadata.get(PLACEMENT_KEY)
+    key = {"weight_bits": chip.weight_bits, "weight_headroom": chip.weight_headroom}
+    if not placed or {k: placed.get(k) for k in key} != key:
+        placed = key | {"exponents": {
+            proj.name: choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
+            for proj in network.projections}}
+        network.metadata[PLACEMENT_KEY] = placed
+    return {name: int(e) for name, e in placed["exponents"].items()}

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lava_eqprop.lava_backend.fixed_point import (
-    activation_frac_bits, limits, power_of_two_shift, saturate, shift_round, weight_exponent)
+    activation_frac_bits, choose_weight_exponent, limits, power_of_two_shift, saturate, shift_round)
 
 ints = st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=50).map(np.array)
 
@@ -53,7 +53,7 @@ def test_activation_formats_represent_the_upper_bound_exactly():
 @given(st.floats(1e-4, 10), st.integers(2, 16), st.floats(1, 4))
 def test_weight_exponent_fits_with_headroom(largest, bits, headroom):
     w = np.array([largest, -largest / 2])
-    e = weight_exponent(w, bits, headroom)
+    e = choose_weight_exponent(w, bits, headroom)
     top = (2 ** (bits - 1) - 1) * 2.0 ** e
     assert headroom * largest <= top * (1 + 1e-12) and headroom * largest > top / 2 * (1 - 1e-12)
 

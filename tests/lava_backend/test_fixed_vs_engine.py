@@ -30,7 +30,7 @@ from lava_eqprop.engine.estimators import contrast
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.lava_backend.fixed_point import (
-    activation_frac_bits, power_of_two_shift, weight_exponent)
+    activation_frac_bits, choose_weight_exponent, power_of_two_shift)
 from lava_eqprop.network.generators import layered, small_world
 
 pytestmark = pytest.mark.lava
@@ -44,7 +44,7 @@ def state_bound(net, chip, e0, steps, c_out):
     for pop in net.free:
         rows[pop.name], const[pop.name] = 0.0, half_f                     # bias rounding
     for proj in net.projections:
-        e_w = weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
+        e_w = choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
         ends = [(proj.post, proj.pre, np.abs(proj.weight).sum(axis=1), (proj.weight != 0).sum(axis=1))]
         if proj.symmetric:
             ends.append((proj.pre, proj.post, np.abs(proj.weight).sum(axis=0), (proj.weight != 0).sum(axis=0)))

@@ -5,7 +5,7 @@ import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
-from lava_eqprop.lava_backend.fixed_point import quantise, saturate, weight_exponent
+from lava_eqprop.lava_backend.fixed_point import choose_weight_exponent, quantise, saturate
 from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
@@ -35,7 +35,8 @@ class PlasticSynapse(EPProcess):
     population and sends only ``fwd_out`` (its W is symmetric, so W·ŝ covers both directions).
 
     With ``arithmetic`` (the ``fixed_pt`` model) the weight Var holds the mantissas m of
-    W ≈ m·2^e, e = ``weight_exponent`` chosen here from the initial weights; the activity
+    W ≈ m·2^e, e = ``weight_exponent`` (a chip sets it once, when the network is placed; None:
+    chosen here from ``weight`` with the config's headroom); the activity
     arrives as payloads with ``pre_frac_bits``/``post_frac_bits`` fraction bits, and
     ``saturations`` counts drives clipped to the accumulator and weights clipped to their width.
     """
@@ -43,7 +44,8 @@ class PlasticSynapse(EPProcess):
     def __init__(self, *, batch: int, weight: np.ndarray, mask: np.ndarray | None = None,
                  drives_pre: bool = True, lateral: bool = False, learning_rate: float = 0.0,
                  pre_dense: bool = True, post_dense: bool = True, arithmetic: dict | None = None,
-                 pre_frac_bits: int = 0, post_frac_bits: int = 0, name: str = "synapse") -> None:
+                 pre_frac_bits: int = 0, post_frac_bits: int = 0, weight_exponent: int | None = None,
+                 name: str = "synapse") -> None:
         weight = np.asarray(weight, dtype=float)
         where = f"synapse {name!r}"
         if weight.ndim != 2:
@@ -60,12 +62,15 @@ class PlasticSynapse(EPProcess):
         n_post, n_pre = weight.shape
         exponent = 0
         if arithmetic is not None:
-            exponent = weight_exponent(weight, arithmetic["weight_bits"], arithmetic["weight_headroom"])
+            exponent = weight_exponent
+            if exponent is None:
+                exponent = choose_weight_exponent(weight, arithmetic["weight_bits"],
+                                                  arithmetic["weight_headroom"])
             weight, _ = saturate(quantise(weight, -exponent), arithmetic["weight_bits"])
         super().__init__(batch=batch, mask=mask, drives_pre=bool(drives_pre), lateral=bool(lateral),
                          learning_rate=float(learning_rate), pre_dense=bool(pre_dense),
                          post_dense=bool(post_dense),
-                         arithmetic=arithmetic, weight_exponent=exponent,
+                         arithmetic=arithmetic, weight_exponent=int(exponent),
                          pre_frac_bits=int(pre_frac_bits), post_frac_bits=int(post_frac_bits),
                          name=name)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
