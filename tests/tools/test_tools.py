@@ -71,10 +71,10 @@ def test_bench_lava_quick():
 def test_bitdepth_study_quick(tmp_path):
     figures = run_tool("bitdepth_study.py", "--out", str(tmp_path))
     assert figures["bits"] == [4, 8, 16]
-    for name in ("layered", "small_world"):
+    for name in ("digits", "layered", "small_world"):
         assert len(figures["test_error_fixed"][name]) == 3
         assert all(0 <= e <= 1 for e in figures["test_error_fixed"][name])
         assert (tmp_path / name / "fixed_8bit" / "summary.json").exists()
-    assert set(figures["targets"]) == {"8-bit within 1.0 pp of the engine (layered)",
-                                       "8-bit within 1.0 pp of the engine (small_world)"}
+    assert set(figures["targets"]) == {f"8-bit within 1.0 pp of the engine ({name})"
+                                       for name in ("digits", "layered", "small_world")}
     assert (tmp_path / "bitdepth.png").exists()
