@@ -87,6 +87,7 @@ class Brian2Model:
             raise NetworkError(f"network {network.name!r}: the Brian2 backend needs one input "
                                "and one output population")
         self.network, self.dynamics, self.batch = network, dynamics, batch
+        self.loss_scale = loss_scale
         self.dt_fraction = dynamics.epsilon if dt_fraction is None else float(dt_fraction)
         if not 0.0 < self.dt_fraction <= 1.0:
             raise ValueError(f"dt_fraction must be in (0, 1], got {self.dt_fraction}")
@@ -124,8 +125,9 @@ class Brian2Model:
             return b2.NeuronGroup(n, "s : 1", dt=self.dt)
         drive = " + ".join(["bias", *inputs])
         nudged = pop is self.output
-        lines = [f"ds/dt = ({drive} - s{' + beta * scale * (y - s)' if nudged and not self._split else ''})"
-                 " / tau : 1", "bias : 1"]
+        if nudged and not self._split:
+            drive += " + beta * scale * (y - s)"
+        lines = [f"ds/dt = ({drive} - s) / tau : 1", "bias : 1"]
         lines += [f"{name} : 1" for name in inputs]
         if nudged:
             lines += ["beta : 1", "y : 1", "scale : 1 (shared, constant)"]
@@ -151,27 +153,28 @@ class Brian2Model:
         pre_group, post_group = self.groups[proj.pre], self.groups[proj.post]
         syn = b2.Synapses(pre_group, post_group, "\n".join(model), dt=self.dt)
         post, pre = connected_pairs(proj)
-        n_pre, n_post = self.network.population(proj.pre).size, self.network.population(proj.post).size
+        n_pre = self.network.population(proj.pre).size
+        n_post = self.network.population(proj.post).size
         offsets = np.arange(self.batch)[:, None]
         syn.connect(i=(offsets * n_pre + pre).reshape(-1), j=(offsets * n_post + post).reshape(-1))
         return ProjectionSynapses(proj, syn, post, pre)
 
     # ---- parameters and data -----------------------------------------------------------
     def set_parameters(self) -> None:
-        """Copy the network's weights and biases (replicated per sample) into Brian2."""
+        """Copy the network's weights and biases (replicated per sample) and the loss scale into
+        Brian2; β back to 0."""
         for made in self.projections.values():
             w = made.projection.weight[made.post_index, made.pre_index]
             made.synapses.w[:] = np.tile(w, self.batch)
         for pop in self.network.free:
             self.groups[pop.name].bias[:] = np.tile(pop.bias.reshape(-1), self.batch)
         self.groups[self.output.name].beta[:] = 0.0
+        self.groups[self.output.name].scale = self.loss_scale
 
-    def load(self, x: np.ndarray, targets: np.ndarray, loss_scale: float) -> None:
+    def load(self, x: np.ndarray, targets: np.ndarray) -> None:
         """Clamp the input to ``x`` (batch, input size), set the targets, free units to zero."""
         self.groups[self.network.inputs[0].name].s[:] = np.asarray(x, float).reshape(-1)
-        out = self.groups[self.output.name]
-        out.y[:] = np.asarray(targets, float).reshape(-1)
-        out.scale = loss_scale
+        self.groups[self.output.name].y[:] = np.asarray(targets, float).reshape(-1)
         for pop in self.network.free:
             self.groups[pop.name].s[:] = 0.0
 

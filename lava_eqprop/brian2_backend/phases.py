@@ -9,7 +9,7 @@ criterion "moved less than tol in a step" at ε = 1), checked every ``check_ever
 The update (Scellier & Bengio 2017, eq. 13, one-sided β) is computed per synapse from the
 states Brian2 reports at each synapse's two ends:
 
-    ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],      Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ]
+    ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],   Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ]
 """
 
 from __future__ import annotations
@@ -84,28 +84,31 @@ def brian2_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
     energy = _EnergyProbe(model, network) if network.symmetric else None
     for lo in range(0, n, batch):
         rows = slice(lo, min(lo + batch, n))
-        model.load(_padded(x[rows], batch), _padded(targets[rows], batch), loss.scale)
+        valid = rows.stop - rows.start
+        model.load(_padded(x[rows], batch), _padded(targets[rows], batch))
         model.set_beta(0.0)
         steps, trace = _relax(model, settings.free_steps, steps_per_engine_step, settings, energy)
         result.free_steps.append(steps)
-        energies.append(trace[:, :rows.stop - rows.start])
+        energies.append(trace[:, :valid])
         free_corr = {name: _products(model, name) for name in model.projections}
         for name, values in model.states().items():
-            free[name][rows] = values[:rows.stop - rows.start]
+            free[name][rows] = values[:valid]
         model.set_beta(settings.beta)
         steps, _ = _relax(model, settings.nudged_steps, steps_per_engine_step, settings, None)
         result.nudged_steps.append(steps)
         for name, values in model.states().items():
-            nudged[name][rows] = values[:rows.stop - rows.start]
+            nudged[name][rows] = values[:valid]
         for name in model.projections:
-            valid = rows.stop - rows.start
-            correlations[name].append((_products(model, name) - free_corr[name])[:valid].sum(axis=0))
+            contrast = _products(model, name) - free_corr[name]
+            correlations[name].append(contrast[:valid].sum(axis=0))
     for name, made in model.projections.items():
         dw = np.zeros(made.projection.weight.shape)
-        dw[made.post_index, made.pre_index] = np.sum(correlations[name], axis=0) / (settings.beta * n)
+        total = np.sum(correlations[name], axis=0)
+        dw[made.post_index, made.pre_index] = total / (settings.beta * n)
         result.weight_updates[name] = dw
     for pop in network.free:
-        result.bias_updates[pop.name] = (nudged[pop.name] - free[pop.name]).mean(axis=0) / settings.beta
+        difference = nudged[pop.name] - free[pop.name]
+        result.bias_updates[pop.name] = difference.mean(axis=0) / settings.beta
     result.energies = np.concatenate(energies, axis=1) if network.symmetric else None
     return result
 
@@ -113,7 +116,7 @@ def brian2_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
 def _padded(rows: np.ndarray, batch: int) -> np.ndarray:
     """``rows`` with zero rows appended up to ``batch`` (the last chunk's padding)."""
     rows = np.asarray(rows, dtype=float).reshape(len(rows), -1)
-    return np.concatenate([rows, np.zeros((batch - len(rows), rows.shape[1]))]) if len(rows) < batch else rows
+    return np.concatenate([rows, np.zeros((batch - len(rows), rows.shape[1]))])
 
 
 def _products(model: Brian2Model, name: str) -> np.ndarray:

@@ -206,7 +206,8 @@ def test_cython_target_matches_numpy_and_is_cached():
         new_files = set(cache.glob("*")) - before if cache.exists() else set()
     assert not new_files, f"the second cython run compiled again: {sorted(new_files)[:3]}"
     for pop in net.free:
-        assert np.max(np.abs(runs["cython"].nudged[pop.name] - runs["numpy"].nudged[pop.name])) <= 1e-12
+        difference = runs["cython"].nudged[pop.name] - runs["numpy"].nudged[pop.name]
+        assert np.max(np.abs(difference)) <= 1e-12
     for proj in net.projections:
         assert np.max(np.abs(runs["cython"].weight_updates[proj.name]
                              - runs["numpy"].weight_updates[proj.name])) <= 1e-12
