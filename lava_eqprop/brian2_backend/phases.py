@@ -89,7 +89,8 @@ def brian2_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
         model.set_beta(0.0)
         steps, trace = _relax(model, settings.free_steps, steps_per_engine_step, settings, energy)
         result.free_steps.append(steps)
-        energies.append(trace[:, :valid])
+        if trace is not None:
+            energies.append(trace[:, :valid])
         free_corr = {name: _products(model, name) for name in model.projections}
         for name, values in model.states().items():
             free[name][rows] = values[:valid]
@@ -109,7 +110,7 @@ def brian2_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
     for pop in network.free:
         difference = nudged[pop.name] - free[pop.name]
         result.bias_updates[pop.name] = difference.mean(axis=0) / settings.beta
-    result.energies = np.concatenate(energies, axis=1) if network.symmetric else None
+    result.energies = np.concatenate(energies, axis=1) if energies else None
     return result
 
 
@@ -126,7 +127,7 @@ def _products(model: Brian2Model, name: str) -> np.ndarray:
 
 
 def _relax(model: Brian2Model, engine_steps: int, per_step: float, settings: PhaseSettings,
-           energy: "_EnergyProbe | None") -> tuple[int, np.ndarray]:
+           energy: "_EnergyProbe | None") -> tuple[int, np.ndarray | None]:
     """Run one phase of ``engine_steps`` engine steps (one Brian2 run); return the engine steps
     it took to settle, read off the recorded trajectory (the first multiple of ``check_every``
     after which no unit moved faster than ``tol`` per τ; the full length without ``tol`` or if it
@@ -134,22 +135,24 @@ def _relax(model: Brian2Model, engine_steps: int, per_step: float, settings: Pha
     start = model.states()
     brian_steps = max(1, round(engine_steps * per_step))
     trajectory = model.run(brian_steps)
-    at = [min(brian_steps, round(k * per_step)) for k in
-          range(settings.check_every, engine_steps + settings.check_every, settings.check_every)]
+    checks = list(range(settings.check_every, engine_steps + 1, settings.check_every))
+    if not checks or checks[-1] != engine_steps:
+        checks.append(engine_steps)
+    at = {k: min(brian_steps, max(1, round(k * per_step))) for k in checks}
     settled = engine_steps
     if settings.tol is not None:
-        for k, step in zip(range(settings.check_every, engine_steps + 1, settings.check_every), at):
+        for k in checks:
+            step = at[k]
             previous = start if step == 1 else {n: t[step - 2] for n, t in trajectory.items()}
             speed = max(float(np.max(np.abs(trajectory[n][step - 1] - previous[n])))
                         for n in trajectory) / model.dt_fraction
             if speed <= settings.tol:
                 settled = k
                 break
-    trace = np.zeros((0, model.batch))
-    if energy is not None:
-        states = [start] + [{n: t[step - 1] for n, t in trajectory.items()} for step in at]
-        trace = np.array([energy(s) for s in states])
-    return settled, trace
+    if energy is None:
+        return settled, None
+    states = [start] + [{n: t[at[k] - 1] for n, t in trajectory.items()} for k in checks]
+    return settled, np.array([energy(s) for s in states])
 
 
 class _EnergyProbe:

@@ -23,22 +23,13 @@ from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.network.generators import layered, small_world
-from lava_eqprop.network.network import Network, Population, Projection
+from lava_eqprop.network.network import Projection
+from tests.nets import directed_net
 
 pytestmark = pytest.mark.brian2
 SAME_SCHEME_TOL = 1e-12
 CONTINUOUS_TOL = 1e-6
 BETA = 0.4
-
-
-def directed_net(rng):
-    """input → h (symmetric), h → out and out → h (directed): asymmetric weights."""
-    pops = [Population("input", (6,), role="input"), Population("h", (5,)),
-            Population("out", (3,), role="output")]
-    projs = [Projection("in-h", "input", "h", rng.uniform(-.6, .6, (5, 6))),
-             Projection("h-out", "h", "out", rng.uniform(-.8, .8, (3, 5)), symmetric=False),
-             Projection("out-h", "out", "h", rng.uniform(-.8, .8, (5, 3)), symmetric=False)]
-    return Network("directed", pops, projs)
 
 
 def lateral_net(rng):

@@ -14,21 +14,11 @@ import pytest
 from lava_eqprop.engine.estimators import EPSettings
 from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.network.generators import layered, small_world
-from lava_eqprop.network.network import Network, Population, Projection
 from tests.lava_backend.conftest import engine_reference
+from tests.nets import directed_net
 
 pytestmark = pytest.mark.lava
 RTOL = 1e-6
-
-
-def directed_net(rng):
-    """input → h (symmetric), h → out (directed), out → h (directed): asymmetric weights."""
-    pops = [Population("input", (6,), role="input"), Population("h", (5,)),
-            Population("out", (3,), role="output")]
-    projs = [Projection("in-h", "input", "h", rng.uniform(-.6, .6, (5, 6))),
-             Projection("h-out", "h", "out", rng.uniform(-.8, .8, (3, 5)), symmetric=False),
-             Projection("out-h", "out", "h", rng.uniform(-.8, .8, (5, 3)), symmetric=False)]
-    return Network("directed", pops, projs)
 
 
 def nets():
