@@ -266,11 +266,11 @@ class Relaxer:
                         np.minimum(drive, step.upper, out=drive)
                 for step, _ in group:
                     values[step.name], scratch[step.name] = scratch[step.name], values[step.name]
-            if tol is not None and t % check_every == 0 and self._moved(state) <= tol:
+            if tol is not None and t % check_every == 0 and self.moved(state) <= tol:
                 return t
         return steps
 
-    def _moved(self, state: State) -> float:
+    def moved(self, state: State) -> float:
         """Largest change of any free unit in the last step (scratch holds the previous values)."""
         return max(float(np.max(np.abs(state.values[name] - state.scratch[name])))
                    for name in self.free_names)

@@ -110,7 +110,8 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
             batch=batch, size=pop.size, bias=pop.bias, lo=pop.act.lo, hi=pop.act.hi,
             epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
             loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
-            event_threshold=settings.event_threshold, arithmetic=arithmetic, name=pop.name)
+            event_threshold=settings.event_threshold, arithmetic=arithmetic,
+            settle_tol=settings.settle_tol, name=pop.name)
         for pop in network.free}
     synapses = {
         proj.name: PlasticSynapse(

@@ -27,6 +27,7 @@ class LavaSettings:
     (required for ``precision = "fixed"``). ``weight_exponents``: per projection, the exponent e
     of its fixed-point weights W ≈ m·2^e, held for the whole training as a chip holds it once
     the network is placed (a projection not listed gets one from its current weights).
+    ``settle_tol``: populations record when each phase settled to this tolerance (None: off).
     """
 
     batch: int = 1
@@ -40,6 +41,7 @@ class LavaSettings:
     watchdog_seconds: float = 60.0
     chip: ChipArithmetic | None = None
     weight_exponents: dict[str, int] = field(default_factory=dict)
+    settle_tol: float | None = None
 
     @property
     def tag(self) -> str:

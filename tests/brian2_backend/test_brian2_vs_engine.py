@@ -21,6 +21,7 @@ import pytest
 
 from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.phases import ProbeSettings
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import Projection
@@ -84,7 +85,7 @@ def data(net, n, seed=7):
     return x, np.eye(net.outputs[0].size)[rng.integers(net.outputs[0].size, size=n)]
 
 
-def engine_phases(net, dynamics, x, targets, free_steps, nudged_steps):
+def engine_reference(net, dynamics, x, targets, free_steps, nudged_steps):
     """The engine's free state, nudged state and one-sided update over all samples at once."""
     relaxer = Relaxer(copy.deepcopy(net), dynamics, get_loss("half_squared_error"))
     clamped = relaxer.clamp({net.inputs[0].name: x})
@@ -110,14 +111,14 @@ CASES = [
 
 @pytest.mark.parametrize("name,eps,schedule,nudge", CASES)
 def test_same_scheme_matches_engine(name, eps, schedule, nudge):
-    from lava_eqprop.brian2_backend.phases import PhaseSettings, brian2_phases
+    from lava_eqprop.brian2_backend.phases import brian2_phases
 
     net = make_net(name)
     x, targets = data(net, 7)                     # chunks of 3: the last one is padded
     dynamics = Dynamics(eps, schedule, nudge)
-    free, nudged, engine = engine_phases(net, dynamics, x, targets, 12, 5)
+    free, nudged, engine = engine_reference(net, dynamics, x, targets, 12, 5)
     brian = brian2_phases(net, dynamics, get_loss("half_squared_error"), x, targets,
-                          PhaseSettings(BETA, 12, 5), batch=3)
+                          ProbeSettings(BETA, 12, 5), batch=3)
     for pop in net.free:
         assert np.max(np.abs(brian.free[pop.name] - free[pop.name])) <= SAME_SCHEME_TOL
         assert np.max(np.abs(brian.nudged[pop.name] - nudged[pop.name])) <= SAME_SCHEME_TOL
@@ -131,13 +132,13 @@ def test_same_scheme_matches_engine(name, eps, schedule, nudge):
 
 @pytest.mark.parametrize("name", ["layered", "small_world", "lateral"])
 def test_continuous_time_reaches_the_engines_fixed_point(name):
-    from lava_eqprop.brian2_backend.phases import PhaseSettings, brian2_phases
+    from lava_eqprop.brian2_backend.phases import brian2_phases
 
     net = contracting(make_net(name))
     x, targets = data(net, 4)
-    engine_free, engine_nudged, engine = engine_phases(net, Dynamics(1.0), x, targets, 80, 80)
+    engine_free, engine_nudged, engine = engine_reference(net, Dynamics(1.0), x, targets, 80, 80)
     brian = brian2_phases(net, Dynamics(1.0), get_loss("half_squared_error"), x, targets,
-                          PhaseSettings(BETA, 60, 60, tol=1e-9, dt_fraction=0.05), batch=4)
+                          ProbeSettings(BETA, 60, 60, tol=1e-9), batch=4, dt_fraction=0.05)
     for pop in net.free:
         assert np.max(np.abs(brian.free[pop.name] - engine_free[pop.name])) <= CONTINUOUS_TOL
         assert np.max(np.abs(brian.nudged[pop.name] - engine_nudged[pop.name])) <= CONTINUOUS_TOL
@@ -145,17 +146,17 @@ def test_continuous_time_reaches_the_engines_fixed_point(name):
         assert np.max(np.abs(brian.weight_updates[proj.name] - engine.weight_updates[proj.name])) \
             <= CONTINUOUS_TOL / BETA * 2
     # it settled, and later than one engine step: continuous time moves by dt/τ per step
-    assert 5 < max(brian.free_steps) < 60
+    assert 5 < brian.settle_steps["free"] < 60
 
 
 def test_energy_decreases_along_the_continuous_free_phase():
     """ds/dt = −∂E/∂s projected on the box: E never increases (Scellier & Bengio 2017, §2)."""
-    from lava_eqprop.brian2_backend.phases import PhaseSettings, brian2_phases
+    from lava_eqprop.brian2_backend.phases import brian2_phases
 
     net = make_net("small_world")
     x, targets = data(net, 5)
     brian = brian2_phases(net, Dynamics(1.0), get_loss("half_squared_error"), x, targets,
-                          PhaseSettings(BETA, 30, 5, check_every=1, dt_fraction=0.1), batch=5)
+                          ProbeSettings(BETA, 30, 5, check_every=1), batch=5, dt_fraction=0.1)
     steps = np.diff(brian.energies, axis=0)
     assert brian.energies.shape == (31, 5)
     assert np.all(steps <= 1e-12)
@@ -164,14 +165,14 @@ def test_energy_decreases_along_the_continuous_free_phase():
 
 def test_a_perturbed_weight_is_seen():
     """The comparison can fail: one weight changed in Brian2's copy moves its equilibria."""
-    from lava_eqprop.brian2_backend.phases import PhaseSettings, brian2_phases
+    from lava_eqprop.brian2_backend.phases import brian2_phases
 
     net = make_net("layered")
     x, targets = data(net, 3)
-    free, _, _ = engine_phases(net, Dynamics(1.0), x, targets, 12, 5)
+    free, _, _ = engine_reference(net, Dynamics(1.0), x, targets, 12, 5)
     net.projections[1].weight[0, 0] += 0.05
     brian = brian2_phases(net, Dynamics(1.0), get_loss("half_squared_error"), x, targets,
-                          PhaseSettings(BETA, 12, 5), batch=3)
+                          ProbeSettings(BETA, 12, 5), batch=3)
     assert max(np.max(np.abs(brian.free[p.name] - free[p.name])) for p in net.free) > 1e-3
 
 
@@ -182,7 +183,7 @@ def test_cython_target_matches_numpy_and_is_cached():
     run on a fresh machine compiles ~13 extensions (~40 s here); later runs reuse the cache."""
     import brian2 as b2
 
-    from lava_eqprop.brian2_backend.phases import PhaseSettings, brian2_phases
+    from lava_eqprop.brian2_backend.phases import brian2_phases
 
     net = make_net("layered")
     x, targets = data(net, 3)
@@ -193,7 +194,7 @@ def test_cython_target_matches_numpy_and_is_cached():
                      "brian_extensions")
         before = set(cache.glob("*")) if cache.exists() else set()
         runs[target] = brian2_phases(net, Dynamics(0.5), loss, x, targets,
-                                     PhaseSettings(BETA, 8, 3, code_target=target), batch=3)
+                                     ProbeSettings(BETA, 8, 3), batch=3, code_target=target)
         new_files = set(cache.glob("*")) - before if cache.exists() else set()
     assert not new_files, f"the second cython run compiled again: {sorted(new_files)[:3]}"
     for pop in net.free:

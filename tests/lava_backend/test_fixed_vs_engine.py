@@ -26,6 +26,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from lava_eqprop.crosscheck.tolerances import fixed_point_drive_terms
 from lava_eqprop.engine.estimators import contrast
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
@@ -38,25 +39,13 @@ EPS, BETA, T1, T2 = 0.5, 0.5, 14, 6
 
 
 def state_bound(net, chip, e0, steps, c_out):
-    F, half_f = chip.state_frac_bits, 2.0 ** -(chip.state_frac_bits + 1)
-    frac = {p.name: activation_frac_bits(p.act.hi, chip.activation_bits) for p in net.populations}
-    rows, const = {}, {}
-    for pop in net.free:
-        rows[pop.name], const[pop.name] = 0.0, half_f                     # bias rounding
-    for proj in net.projections:
-        e_w = choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
-        ends = [(proj.post, proj.pre, np.abs(proj.weight).sum(axis=1), (proj.weight != 0).sum(axis=1))]
-        if proj.symmetric:
-            ends.append((proj.pre, proj.post, np.abs(proj.weight).sum(axis=0), (proj.weight != 0).sum(axis=0)))
-        for target, source, abs_rows, counts in ends:
-            if target not in rows:
-                continue
-            src = net.population(source)
-            delta = 2.0 ** -(frac[source] + 1)
-            rows[target] = rows[target] + abs_rows                           # per neuron
-            const[target] = const[target] + abs_rows * delta + counts * src.act.hi * 2.0 ** (e_w - 1) + half_f
-            if src.clamped:
-                rows[target] = rows[target] - abs_rows                       # inputs carry no e_t
+    """e_T with the global Lipschitz bound L (every unit may be unsaturated) and the per-step
+    error c of the library's :func:`fixed_point_drive_terms` (weights rounded in the model, not
+    in the float reference)."""
+    half_f = 2.0 ** -(chip.state_frac_bits + 1)
+    exponents = {p.name: choose_weight_exponent(p.weight, chip.weight_bits, chip.weight_headroom)
+                 for p in net.projections}
+    rows, const = fixed_point_drive_terms(net, chip, exponents)
     out = net.outputs[0].name
     L = max(float(np.max(abs(1 - EPS * (1 + (c_out if n == out else 0))) + EPS * rows[n])) for n in rows)
     c = max(float(np.max(EPS * const[n])) for n in rows) + half_f + (half_f if c_out else 0.0)

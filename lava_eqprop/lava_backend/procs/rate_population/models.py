@@ -16,7 +16,7 @@ from lava_eqprop.lava_backend.fixed_point import (
     activation_frac_bits, power_of_two_shift, quantise, saturate, shift_round)
 from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
 from lava_eqprop.lava_backend.protocol import (
-    BETA, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
+    BETA, FREE, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
 
 
 class _RatePopulationModel(PyLoihiProcessModel):
@@ -37,6 +37,8 @@ class _RatePopulationModel(PyLoihiProcessModel):
         self._sent = None
         self._slots: dict[int, np.ndarray] = {}
         self._learn, self._n_valid = 0.0, 0
+        self._settle_tol = p["settle_tol"]
+        self._phase, self._phase_step = LOAD, 0
 
     def run_spk(self) -> None:
         ctrl = self.ctrl_in.recv()
@@ -48,13 +50,27 @@ class _RatePopulationModel(PyLoihiProcessModel):
             self.s[:] = self.s_free
         else:
             beta = ctrl[BETA] if (phase == NUDGE and self._nudged) else 0.0
-            self.s[:] = self._step(self.s, drive, target, beta)
+            new = self._step(self.s, drive, target, beta)
+            if self._settle_tol is not None:
+                self._track_settling(phase, new)
+            self.s[:] = new
         if ctrl[FREE_END]:
             self.s_free[:] = self.s
         if ctrl[SNAP]:
             self._slots[int(ctrl[SNAP])] = self.s.copy()
         self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
+        self._phase = phase
         self._send(phase)
+
+    def _track_settling(self, phase: int, new: np.ndarray) -> None:
+        """Update ``settle`` (see the process) with this step's largest move of a valid row."""
+        self._phase_step = self._phase_step + 1 if phase == self._phase else 1
+        n = int(self._n_valid) or len(new)
+        moved = float(np.max(np.abs(new[:n] - self.s[:n]), initial=0.0)) * self._state_unit
+        index = 0 if phase == FREE else 1
+        if moved > self._settle_tol:
+            self.settle[index] = max(self.settle[index], self._phase_step + 1)
+        self.settle[2 + index] = moved
 
     def _send(self, phase: int) -> None:
         """Send δ = activity − what was sent so far, where |δ| > threshold (0: everywhere).
@@ -95,11 +111,13 @@ class PyRatePopulationModelFloat(_RatePopulationModel):
     bias: np.ndarray = LavaPyType(np.ndarray, float)
     events: np.ndarray = LavaPyType(np.ndarray, float)
     saturations: np.ndarray = LavaPyType(np.ndarray, float)      # stays 0 in floating point
+    settle: np.ndarray = LavaPyType(np.ndarray, float)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = self.proc_params
         self._eps, self._lo, self._hi = p["epsilon"], p["lo"], p["hi"]
+        self._state_unit = 1.0
 
     def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a_in.recv(), self.tgt_in.recv()
@@ -144,12 +162,14 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
     bias: np.ndarray = LavaPyType(np.ndarray, np.int64)
     events: np.ndarray = LavaPyType(np.ndarray, float)
     saturations: np.ndarray = LavaPyType(np.ndarray, float)
+    settle: np.ndarray = LavaPyType(np.ndarray, float)
 
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = self.proc_params
         a = p["arithmetic"]
         self._f, self._acc_bits, self._cf = a["state_frac_bits"], a["accumulator_bits"], a["nudge_frac_bits"]
+        self._state_unit = 2.0 ** -self._f
         self._fa = activation_frac_bits(p["hi"], a["activation_bits"])
         self._k = -round(np.log2(p["epsilon"]))
         self._lo, self._hi = round(p["lo"] * 2 ** self._f), round(p["hi"] * 2 ** self._f)

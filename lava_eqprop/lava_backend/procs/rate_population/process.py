@@ -31,12 +31,18 @@ class RatePopulation(EPProcess):
     dict) is given for the ``fixed_pt`` model: the state and bias Vars then hold integers with
     ``state_frac_bits`` fraction bits, ``s_out`` carries activation payloads, and ``saturations``
     counts the values clipped to a register's width.
+
+    ``settle_tol`` (state units; None: not tracked) makes the population record in ``settle``
+    [free, nudged, free residual, nudged residual]: per phase, 1 + the last step of the phase
+    in which a valid row moved by more than the tolerance (the most over all batches), and the
+    largest move in the phase's last step (the cross-check's settling measure).
     """
 
     def __init__(self, *, batch: int, size: int, bias: np.ndarray, lo: float, hi: float,
                  epsilon: float, nudged: bool = False, nudge: str = "joint",
                  loss_scale: float = 1.0, bias_lr: float = 0.0, event_threshold: float = 0.0,
-                 arithmetic: dict | None = None, name: str = "population") -> None:
+                 arithmetic: dict | None = None, settle_tol: float | None = None,
+                 name: str = "population") -> None:
         bias = np.asarray(bias, dtype=float).reshape(-1)
         where = f"population {name!r}"
         if batch < 1 or size < 1:
@@ -55,7 +61,8 @@ class RatePopulation(EPProcess):
         super().__init__(batch=batch, size=size, lo=float(lo), hi=float(hi),
                          epsilon=float(epsilon), nudged=bool(nudged), nudge=nudge,
                          loss_scale=float(loss_scale), bias_lr=float(bias_lr),
-                         event_threshold=float(event_threshold), arithmetic=arithmetic, name=name)
+                         event_threshold=float(event_threshold), arithmetic=arithmetic,
+                         settle_tol=settle_tol, name=name)
         shape = (batch, size)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
         self.a_in = InPort(shape=shape)
@@ -66,6 +73,7 @@ class RatePopulation(EPProcess):
         self.bias = Var(shape=(size,), init=bias)
         self.events = Var(shape=(4,), init=0)
         self.saturations = Var(shape=(1,), init=0)
+        self.settle = Var(shape=(4,), init=0)
 
 
 def check_fixed_point_population(where: str, lo: float, hi: float, epsilon: float) -> None:

@@ -1,0 +1,93 @@
+"""``lava-eqprop crosscheck MODEL.toml``: one network, the same samples, every backend."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lava_eqprop.data.datasets import load_dataset
+from lava_eqprop.spec.model_spec import load_spec
+
+BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("crosscheck", help="run one network through every backend and compare",
+                       description="Run the free and nudged phases of MODEL.toml's network (or "
+                                   "of --weights) on test samples through the NumPy engine, Lava "
+                                   "float, Lava fixed point and Brian2; print per backend pair the "
+                                   "max and mean |difference| of the free and nudged equilibria "
+                                   "and of dW against its tolerance, the steps to settle, and the "
+                                   "physics checks. Exits 1 when anything is out of tolerance.")
+    p.add_argument("model", type=Path, help="model spec (TOML): network, dynamics, beta, data set")
+    p.add_argument("--weights", type=Path, help="network.h5 or checkpoint.h5 to check instead of "
+                                                 "the spec's initial network")
+    p.add_argument("--samples", type=int, default=100, help="test samples (default 100)")
+    p.add_argument("--backends", nargs="+", choices=BACKEND_NAMES, default=list(BACKEND_NAMES),
+                   help="backends to run (the engine always runs: it is the reference)")
+    p.add_argument("--data", help="path of the data set (file or directory)")
+    p.add_argument("--free-steps", type=int, help="default: the spec's free_steps")
+    p.add_argument("--nudged-steps", type=int, help="default: the spec's nudged_steps")
+    p.add_argument("--beta", type=float, help="default: the spec's |beta|")
+    p.add_argument("--tol", type=float, default=1e-3,
+                   help="a phase has settled when no unit moves more than this per step")
+    p.add_argument("--brian2-dt", type=float, default=1.0,
+                   help="Brian2's dt as a fraction of epsilon*tau (default 1: the engine's scheme, "
+                        "compared to 1e-9; 0.1: continuous time)")
+    p.add_argument("--brian2-target", choices=("numpy", "cython"), default="numpy",
+                   help="Brian2 code generation target (cython: compiled once, cached)")
+    p.add_argument("--chip", default="loihi2", help="chip config for lava-fixed")
+    p.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+    p.add_argument("--out", type=Path, help="write the report as JSON to this file")
+    p.add_argument("--json", action="store_true", help="print the JSON report as the last line")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lava_eqprop.crosscheck.check import CrosscheckSetup, crosscheck
+    from lava_eqprop.crosscheck.table import format_report
+    from lava_eqprop.engine.loss import get_loss
+    from lava_eqprop.engine.phases import ProbeSettings
+    from lava_eqprop.io.atomic import write_text_atomic
+    from lava_eqprop.io.hdf5 import load_network
+    from lava_eqprop.training.trainer import cast_parameters, check_data_fits
+
+    spec = load_spec(args.model)
+    network = load_network(args.weights) if args.weights else spec.build_network()
+    cast_parameters(network, np.float64)
+    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = dataset.subset(test=args.samples)
+    check_data_fits(spec, network, dataset)
+    x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)
+    targets = np.eye(dataset.num_classes)[dataset.y_test]
+    dynamics = spec.dynamics_settings()
+    probe = ProbeSettings(beta=args.beta or spec.learning["beta"],
+                          free_steps=args.free_steps or spec.dynamics["free_steps"],
+                          nudged_steps=args.nudged_steps or spec.dynamics["nudged_steps"],
+                          tol=args.tol)
+    setup = CrosscheckSetup(network, dynamics, get_loss(spec.learning["loss"]), probe,
+                            backends=tuple(args.backends),
+                            brian2_dt=args.brian2_dt * dynamics.epsilon,
+                            brian2_target=args.brian2_target,
+                            progress=lambda message: print(message, file=sys.stderr, flush=True))
+    if any(b.startswith("lava") for b in args.backends):
+        from lava_eqprop.lava_backend.settings import settings_from_spec
+
+        common = dict(batch=len(x), training=False, chip=args.chip, weight_bits=args.weight_bits)
+        setup.lava_float = settings_from_spec(spec, network, precision="float", **common)
+        if "lava-fixed" in args.backends:
+            setup.lava_fixed = settings_from_spec(spec, network, precision="fixed", **common)
+    report = crosscheck(setup, x, targets)
+    report |= {"model": str(args.model), "weights": str(args.weights) if args.weights else None,
+               "dataset": dataset.name}
+    print(format_report(report))
+    text = json.dumps(report)
+    if args.out:
+        write_text_atomic(args.out, text + "\n")
+    if args.json:
+        print(text)
+    return 0 if report["ok"] else 1

@@ -1,0 +1,1 @@
+"""The three-way cross-check: NumPy engine, Lava (float and fixed point) and Brian2."""
