@@ -23,6 +23,7 @@ from lava_eqprop.crosscheck import tolerances as tol
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
+from lava_eqprop.lava_backend.fixed_point import activation_frac_bits, power_of_two_shift, quantise
 from lava_eqprop.network.network import Network
 
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -118,8 +119,6 @@ def _fixed_point_distance(setup: CrosscheckSetup, engine: EPPhases, q: dict[str,
                           x: np.ndarray, targets: np.ndarray) -> tol.Distance:
     """Lava fixed's distance: the measured effect of its rounded weights and biases (the engine
     rerun on them) plus the bound on the rounding of its dynamics (tolerances module)."""
-    from lava_eqprop.lava_backend.fixed_point import activation_frac_bits, power_of_two_shift, quantise
-
     probe, net, settings = setup.probe, setup.network, setup.lava_fixed
     chip, exponents, eps = settings.chip, settings.weight_exponents, setup.dynamics.epsilon
     rounded = engine_phases(tol.rounded_network(net, chip, exponents), setup.dynamics, setup.loss,
