@@ -156,7 +156,7 @@ def _pair_report(a: str, b: str, results: dict[str, EPPhases], distances: dict[s
         worst, mean = _stats(xa, xb)
         report[key] = {"max": worst, "mean": mean, "tol": t, "ok": bool(worst <= t < np.inf)}
     per_projection = tol.weight_tolerance(setup.network, setup.probe.beta, t_free, t_nudged)
-    worst_ratio, worst, means = 0.0, 0.0, []
+    worst_ratio, worst, worst_limit, means = 0.0, 0.0, tol.FLOAT_FLOOR, []
     for name, limit in per_projection.items():
         if name not in ra.weight_updates:
             continue

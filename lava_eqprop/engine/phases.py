@@ -4,7 +4,8 @@ The cross-check (:mod:`lava_eqprop.crosscheck`) asks each backend the same quest
 zero state, run T1 free steps and then T2 nudged steps at β > 0 from the free state, and report
 
 * the free and nudged equilibria, per population, shape (samples, size);
-* the EP update from them (Scellier & Bengio 2017, eq. 13, one-sided β), averaged over samples:
+* the EP update from them (Scellier & Bengio 2017, eq. 13, one-sided β), averaged over samples
+  (the engine's :func:`~lava_eqprop.engine.estimators.contrast`):
 
       ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],   Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ];
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lava_eqprop.engine.estimators import contrast
 from lava_eqprop.engine.loss import SquaredError, get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer, State
 from lava_eqprop.network.network import Network
@@ -70,30 +72,6 @@ class EPPhases:
     energies: np.ndarray | None = None
 
 
-def ep_updates(network: Network, free: dict[str, np.ndarray], nudged: dict[str, np.ndarray],
-               x: np.ndarray, beta: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """ΔW and Δb of the module docstring from equilibria (samples, size), on existing synapses."""
-    source = network.inputs[0].name
-    states = {"free": dict(free), "nudged": dict(nudged)}
-    for phase in states.values():
-        phase[source] = np.asarray(x, dtype=float).reshape(len(x), -1)
-    n = len(x)
-    weights = {}
-    for proj in network.projections:
-        if not proj.plastic:
-            continue
-        a, b = states["nudged"], states["free"]
-        dw = (a[proj.post].T @ a[proj.pre] - b[proj.post].T @ b[proj.pre]) / (beta * n)
-        if proj.mask is not None:
-            dw *= proj.mask
-        elif proj.lateral:
-            np.fill_diagonal(dw, 0.0)
-        weights[proj.name] = dw
-    biases = {pop.name: (nudged[pop.name] - free[pop.name]).mean(axis=0) / beta
-              for pop in network.free}
-    return weights, biases
-
-
 def energy_of(network: Network, x: np.ndarray, free_values: dict[str, np.ndarray]) -> np.ndarray:
     """E(s) per sample of a backend's state (the engine's formula, Scellier & Bengio eq. 1)."""
     relaxer = Relaxer(network, Dynamics(), get_loss("half_squared_error"))
@@ -124,8 +102,9 @@ def engine_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
         settle[phase] = min(last_moving + 1, steps)
         residual[phase] = moved
         if phase == "free":
-            free = {name: state[name].copy() for name in relaxer.free_names}
-    nudged = {name: state[name].copy() for name in relaxer.free_names}
-    weights, biases = ep_updates(network, free, nudged, x, settings.beta)
+            free_state = state.copy()
+    weights, biases = contrast(relaxer, state, free_state, 1.0 / (settings.beta * len(x)))
+    free = {name: free_state[name] for name in relaxer.free_names}
+    nudged = {name: state[name] for name in relaxer.free_names}
     return EPPhases(free, nudged, weights, biases, settle, residual,
                     np.array(energies) if energies is not None else None)
