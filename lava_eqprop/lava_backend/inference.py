@@ -44,7 +44,7 @@ def lava_predict(network: Network, settings: LavaSettings, x: np.ndarray, steps:
     graph = build_graph(network, frozen, schedule, x, np.zeros((len(x), num_classes)))
     on_result, predictions, samples = collect_predictions(schedule)
     with GraphRun(graph) as run:
-        run.run(schedule.steps, on_result)
+        run.run(schedule.steps, on_result, expected=schedule.batches)
         counters = read_counters(run, graph, len(x))
     if np.any(samples < 0):
         raise LavaRunError(f"the readout of {network.name!r} did not report every batch")

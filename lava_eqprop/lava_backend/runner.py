@@ -62,17 +62,33 @@ class GraphRun:
         self._runtime = None
 
     # ---- running -----------------------------------------------------------------------
-    def run(self, steps: int, on_result: Callable[[np.ndarray], None]) -> None:
-        """Run ``steps`` time steps; call ``on_result`` with every readout message."""
+    def run(self, steps: int, on_result: Callable[[np.ndarray], None],
+            expected: int | None = None) -> None:
+        """Run ``steps`` time steps; call ``on_result`` with every readout message.
+
+        ``expected`` is the number of readout messages this run must deliver. The host side of
+        the readout's pipe is filled by a listener thread, so a message the readout sent on the
+        last step can reach the host after the runtime reports the run done; with ``expected``
+        the pipe is drained until every message is in (or the watchdog fires)."""
         runtime, pipe = self._runtime, self.graph.readout.result_out.external_pipe_csp_recv_port
         timeout = self.graph.settings.watchdog_seconds
-        runtime.start(RunSteps(num_steps=steps, blocking=False))
-        last = time.monotonic()
-        while True:
+        received = 0
+
+        def drain() -> bool:
+            nonlocal received
             got = False
             while pipe.probe():
                 on_result(pipe.recv())
-                got, last = True, time.monotonic()
+                received += 1
+                got = True
+            return got
+
+        runtime.start(RunSteps(num_steps=steps, blocking=False))
+        last = time.monotonic()
+        while True:
+            got = drain()
+            if got:
+                last = time.monotonic()
             if all(port.probe() for port in runtime.service_to_runtime):
                 break
             if not got:
@@ -82,8 +98,14 @@ class GraphRun:
                                "stuck; " + self._where())
                 time.sleep(POLL_SECONDS)
         self._finish(runtime)
-        while pipe.probe():
-            on_result(pipe.recv())
+        ended = time.monotonic()
+        drain()
+        while expected is not None and received < expected:
+            if drain():
+                continue
+            if time.monotonic() - ended > timeout:
+                self._fail(f"the readout delivered {received} of {expected} results")
+            time.sleep(POLL_SECONDS)
 
     def _finish(self, runtime) -> None:
         try:

@@ -47,7 +47,7 @@ class LavaTrainer(Trainer):
             schedule, on_batch=(lambda b: bar.update(1)) if bar is not None else None)
         start = time.perf_counter()
         with GraphRun(graph) as run:
-            run.run(schedule.steps, on_result)
+            run.run(schedule.steps, on_result, expected=schedule.batches)
             seconds = time.perf_counter() - start
             read_parameters(run, graph)
             counters = read_counters(run, graph, n)

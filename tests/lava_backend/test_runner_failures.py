@@ -109,3 +109,50 @@ def test_bad_parameters_are_refused_before_compiling():
         PlasticSynapse(batch=1, weight=np.zeros((3, 2)), mask=np.ones((2, 3), bool), name="w")
     with pytest.raises(ValueError, match="precision 'double'"):
         small_graph(precision="double")
+
+
+class _LatePipe:
+    """The host end of the readout's pipe whose listener thread delivers the messages only a
+    little after the runtime reports the run done (the order Lava does not guarantee)."""
+
+    def __init__(self, messages):
+        self.pending, self.delivered = list(messages), []
+
+    def release_later(self, seconds):
+        import threading
+        threading.Timer(seconds, lambda: self.delivered.extend(self.pending)).start()
+
+    def probe(self):
+        return bool(self.delivered)
+
+    def recv(self):
+        return self.delivered.pop(0)
+
+
+def _run_with_late_messages(n_sent, expected, watchdog_seconds=2.0):
+    from types import SimpleNamespace
+
+    from lava_eqprop.lava_backend.runner import GraphRun
+
+    pipe = _LatePipe([np.array([b]) for b in range(n_sent)])
+    done_port = SimpleNamespace(probe=lambda: True)
+    runtime = SimpleNamespace(service_to_runtime=[done_port], start=lambda condition: None,
+                              wait=lambda: pipe.release_later(0.05))
+    graph = SimpleNamespace(
+        readout=SimpleNamespace(result_out=SimpleNamespace(external_pipe_csp_recv_port=pipe)),
+        settings=SimpleNamespace(watchdog_seconds=watchdog_seconds),
+        network=SimpleNamespace(name="late"))
+    run = GraphRun(graph)
+    run._runtime = runtime
+    got = []
+    run.run(10, lambda message: got.append(int(message[0])), expected=expected)
+    return got
+
+
+def test_results_that_arrive_after_the_run_ends_are_still_collected():
+    assert _run_with_late_messages(3, expected=3) == [0, 1, 2]
+
+
+def test_a_missing_result_is_an_error_not_a_silent_gap():
+    with pytest.raises(LavaRunError, match="delivered 3 of 4"):
+        _run_with_late_messages(3, expected=4, watchdog_seconds=0.3)
