@@ -32,3 +32,8 @@ class DataFormatError(LavaEqpropError, ValueError):
 
 class LavaRunError(LavaEqpropError, RuntimeError):
     """A Lava process graph failed or stopped making progress; the message names the process."""
+
+
+class MappingError(LavaEqpropError, ValueError):
+    """A network does not fit a chip: the message names the projection or population, the
+    resource, the amount needed and the limit."""

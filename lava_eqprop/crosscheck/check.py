@@ -23,7 +23,7 @@ from lava_eqprop.crosscheck import tolerances as tol
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
-from lava_eqprop.lava_backend.fixed_point import activation_frac_bits, power_of_two_shift, quantise
+from lava_eqprop.chips.fixed_point import activation_frac_bits, power_of_two_shift, quantise
 from lava_eqprop.network.network import Network
 
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")

@@ -40,7 +40,7 @@ import numpy as np
 
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer, State
-from lava_eqprop.lava_backend.fixed_point import activation_frac_bits, quantise, saturate
+from lava_eqprop.chips.fixed_point import activation_frac_bits, quantise, quantise_weight
 from lava_eqprop.network.network import Network
 
 FLOAT_FLOOR = 1e-9
@@ -142,7 +142,7 @@ def rounded_network(network: Network, chip, exponents: dict[str, int]) -> Networ
     rounded = copy.deepcopy(network)
     for proj in rounded.projections:
         e = exponents[proj.name]
-        mantissa, _ = saturate(quantise(proj.weight, -e), chip.weight_bits)
+        mantissa, _ = quantise_weight(proj.weight, e, chip.weight_bits)
         proj.weight = mantissa * 2.0 ** e
     for pop in rounded.free:
         pop.bias = quantise(pop.bias, chip.state_frac_bits) * 2.0 ** -chip.state_frac_bits

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lava_eqprop.errors import NetworkError
-from lava_eqprop.lava_backend.fixed_point import activation_frac_bits
+from lava_eqprop.chips.fixed_point import activation_frac_bits
 from lava_eqprop.lava_backend.procs.controller.process import PhaseController
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse

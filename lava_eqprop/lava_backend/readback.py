@@ -31,12 +31,15 @@ def read_parameters(run: GraphRun, graph: EPGraph) -> None:
 def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]:
     """Events (messages) and synaptic operations per sample and phase, and the update magnitudes.
 
-    ``events``: messages sent by the populations and the data source; ``synops``: synaptic
-    operations they caused; both per sample, by phase (load, free, nudged, restore).
+    ``events``: messages sent by the populations and the data source (``events_by_population``:
+    the same per population, the data source counted as the input population); ``synops``:
+    synaptic operations they caused; all per sample, by phase (load, free, nudged, restore).
     ``mean_abs_dw``/``rms_dw``: per projection, averaged over the updates of the run.
     ``saturations``: values clipped to a register's width, per sample (fixed point).
     """
-    events = sum(run.get(p.events) for p in graph.populations.values()) + run.get(graph.data.events)
+    by_population = {name: run.get(p.events) for name, p in graph.populations.items()}
+    by_population[graph.network.inputs[0].name] = run.get(graph.data.events)
+    events = sum(by_population.values())
     synops = sum(run.get(s.synops) for s in graph.synapses.values())
     mean_dw, rms_dw = {}, {}
     for name, synapse in graph.synapses.items():
@@ -45,6 +48,9 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
         rms_dw[name] = float(total_rms / count) if count else 0.0
     return {
         "events": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, events)},
+        "events_by_population": {
+            name: {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, counts)}
+            for name, counts in by_population.items()},
         "synops": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, synops)},
         "mean_abs_dw": mean_dw,
         "rms_dw": rms_dw,

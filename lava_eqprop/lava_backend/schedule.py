@@ -39,6 +39,12 @@ class Schedule:
     def steps(self) -> int:
         return self.batches * self.steps_per_batch
 
+    def steps_by_phase(self) -> dict[str, int]:
+        """Time steps of one batch in each phase of :data:`~.protocol.PHASE_NAMES`."""
+        k = self.betas.shape[1]
+        return {"load": 1, "free": self.free_steps, "nudged": k * self.nudged_steps,
+                "restore": max(k - 1, 0)}
+
 
 def batch_order(indices: np.ndarray, batch: int) -> tuple[np.ndarray, np.ndarray]:
     """Cut ``indices`` into rows of ``batch``, padding the last row with −1."""

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
+from lava_eqprop.chips.fixed_point import placed_exponents
 from lava_eqprop.engine.loss import get_loss
-from lava_eqprop.lava_backend.fixed_point import choose_weight_exponent
 from lava_eqprop.errors import SpecError
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 
 PRECISIONS = ("float", "fixed")
-PLACEMENT_KEY = "fixed_point_weights"     # network.metadata entry: the placed weight exponents
 
 
 @dataclass
@@ -99,18 +98,3 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
         settings.weight_exponents = placed_exponents(network, settings.chip)
     settings.validate()
     return settings
-
-
-def placed_exponents(network: Network, chip: ChipArithmetic) -> dict[str, int]:
-    """The weight exponent of every projection, fixed when the network is first placed on a chip
-    of these widths and kept in ``network.metadata`` (so checkpoints carry it and a resumed or
-    later run quantises on the same grid); chosen from the current weights with the chip's
-    headroom when the metadata has none for this weight width and headroom."""
-    placed = network.metadata.get(PLACEMENT_KEY)
-    key = {"weight_bits": chip.weight_bits, "weight_headroom": chip.weight_headroom}
-    if not placed or {k: placed.get(k) for k in key} != key:
-        placed = key | {"exponents": {
-            proj.name: choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
-            for proj in network.projections}}
-        network.metadata[PLACEMENT_KEY] = placed
-    return {name: int(e) for name, e in placed["exponents"].items()}

@@ -7,7 +7,7 @@ import pytest
 from lava_eqprop.cli.main import build_parser, main
 
 
-@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "info"])
+@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "map", "info"])
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([verb, "--help"])
@@ -16,7 +16,8 @@ def test_every_verb_has_help(verb, capsys):
 
 
 def test_verbs_are_registered():
-    assert set(build_parser()._subparsers._group_actions[0].choices) == {"train", "run", "crosscheck", "compile", "info"}
+    assert set(build_parser()._subparsers._group_actions[0].choices) == {
+        "train", "run", "crosscheck", "compile", "map", "info"}
 
 
 def test_train_run_info(tiny_spec_path, tmp_path, capsys):
@@ -43,3 +44,21 @@ def test_errors_are_one_clear_line(tiny_spec_path, tmp_path, capsys):
     assert err.count("\n") == 1 and "[data] dataset" in err and "'nope' is not allowed" in err
     assert main(["run", str(tmp_path / "missing.h5")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_map_prints_the_partition_and_json(capsys):
+    assert main(["map", "models/scellier_784-500-10.toml", "--chip", "loihi1", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "binding resource: synaptic memory" in out and "input-h1" in out
+    summary = json.loads(out.strip().splitlines()[-1])["chips"]["loihi1"]
+    assert summary["cores"] == sum(p["cores"] for p in summary["populations"].values())
+    assert summary["utilisation"]["synaptic_memory_bits"]["max"] <= 1.0
+
+
+def test_map_errors_are_one_line(capsys):
+    assert main(["map", "models/scellier_784-500-10.toml", "--chip", "loihi1", "--system",
+                 "nowhere"]) == 2
+    assert "'nowhere' is not a system of loihi1" in capsys.readouterr().err
+    assert main(["map", "models/scellier_784-500-500-500-10.toml", "--chip", "loihi1",
+                 "--chips", "0"]) == 2
+    assert "chips over" in capsys.readouterr().err

@@ -71,7 +71,8 @@ def test_contraction_is_the_jacobians_spectral_radius():
 
 def setup_for(net, backends, brian2_dt=None):
     from lava_eqprop.chips.config import load_chip
-    from lava_eqprop.lava_backend.settings import LavaSettings, placed_exponents
+    from lava_eqprop.chips.fixed_point import placed_exponents
+    from lava_eqprop.lava_backend.settings import LavaSettings
 
     chip = load_chip("loihi2")
     rates = {p.name: 0.25 for p in net.projections}

@@ -9,7 +9,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_eqprop.lava_backend.fixed_point import quantise, saturate
+from lava_eqprop.chips.fixed_point import quantise, saturate
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.protocol import BATCH, LOAD, PHASE
 

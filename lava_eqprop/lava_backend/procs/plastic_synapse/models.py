@@ -12,7 +12,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_eqprop.lava_backend.fixed_point import power_of_two_shift, saturate, shift_round
+from lava_eqprop.chips.fixed_point import power_of_two_shift, saturate, shift_round
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
 from lava_eqprop.lava_backend.protocol import LEARN, N_VALID, PHASE, SLOT_A, SLOT_B, SNAP
 

@@ -5,7 +5,7 @@ import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
-from lava_eqprop.lava_backend.fixed_point import choose_weight_exponent, quantise, saturate
+from lava_eqprop.chips.fixed_point import choose_weight_exponent, quantise_weight
 from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
@@ -66,7 +66,7 @@ class PlasticSynapse(EPProcess):
             if exponent is None:
                 exponent = choose_weight_exponent(weight, arithmetic["weight_bits"],
                                                   arithmetic["weight_headroom"])
-            weight, _ = saturate(quantise(weight, -exponent), arithmetic["weight_bits"])
+            weight, _ = quantise_weight(weight, exponent, arithmetic["weight_bits"])
         super().__init__(batch=batch, mask=mask, drives_pre=bool(drives_pre), lateral=bool(lateral),
                          learning_rate=float(learning_rate), pre_dense=bool(pre_dense),
                          post_dense=bool(post_dense),

@@ -12,7 +12,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lava_eqprop.lava_backend.fixed_point import (
+from lava_eqprop.chips.fixed_point import (
     activation_frac_bits, power_of_two_shift, quantise, saturate, shift_round)
 from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
 from lava_eqprop.lava_backend.protocol import (
@@ -143,7 +143,7 @@ class PyRatePopulationModelFloat(_RatePopulationModel):
 @requires(CPU)
 @tag("fixed_pt")
 class PyRatePopulationModelFixed(_RatePopulationModel):
-    """The same update in integers (formats in :mod:`lava_eqprop.lava_backend.fixed_point`):
+    """The same update in integers (formats in :mod:`lava_eqprop.chips.fixed_point`):
 
         d  = sat_acc(a_in + b)                      (+ ⌊c·(y − v)⌉ for the joint nudge)
         v' = clip(v + ⌊(d − v)·2^−k⌉, lo, hi)       ε = 2^−k

@@ -5,7 +5,7 @@ import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
-from lava_eqprop.lava_backend.fixed_point import quantise
+from lava_eqprop.chips.fixed_point import quantise
 from lava_eqprop.lava_backend.procs.base import EPProcess
 from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 

@@ -21,6 +21,11 @@ import math
 
 import numpy as np
 
+from lava_eqprop.chips.config import ChipArithmetic
+from lava_eqprop.network.network import Network
+
+PLACEMENT_KEY = "fixed_point_weights"     # network.metadata entry: the placed weight exponents
+
 
 def limits(bits: int, signed: bool = True) -> tuple[int, int]:
     """Smallest and largest value of a ``bits``-wide integer."""
@@ -74,3 +79,46 @@ def quantise(x: np.ndarray, frac_bits: int) -> np.ndarray:
 def power_of_two_shift(rate: float) -> int:
     """k such that 2^−k is the power of two nearest to ``rate`` > 0 in the log domain."""
     return -round(math.log2(rate))
+
+
+def quantise_weight(weight: np.ndarray, exponent: int, weight_bits: int) -> tuple[np.ndarray, int]:
+    """The signed ``weight_bits`` mantissa m of W ≈ m·2^e: sat(⌊W·2^−e⌉), and how many weights
+    saturated. The one conversion of float weights to a chip's (the Lava models, ``map``)."""
+    return saturate(quantise(weight, -exponent), weight_bits)
+
+
+def placed_exponents(network: Network, chip: ChipArithmetic) -> dict[str, int]:
+    """The weight exponent of every projection, fixed when the network is first placed on a chip
+    of these widths and kept in ``network.metadata`` (so checkpoints carry it and a resumed or
+    later run quantises on the same grid); chosen from the current weights with the chip's
+    headroom when the metadata has none for this weight width and headroom."""
+    placed = network.metadata.get(PLACEMENT_KEY)
+    key = {"weight_bits": chip.weight_bits, "weight_headroom": chip.weight_headroom}
+    if not placed or {k: placed.get(k) for k in key} != key:
+        placed = key | {"exponents": {
+            proj.name: choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
+            for proj in network.projections}}
+        network.metadata[PLACEMENT_KEY] = placed
+    return {name: int(e) for name, e in placed["exponents"].items()}
+
+
+def weight_quantisation(network: Network, chip: ChipArithmetic) -> dict[str, dict[str, float]]:
+    """Per projection, what placing the weights on ``chip`` costs: the exponent e, the largest
+    and the RMS |W − m·2^e| over the synapses that exist, the RMS error relative to the RMS
+    weight, and how many weights saturated (the same conversion as the Lava models)."""
+    exponents = placed_exponents(network, chip)
+    report = {}
+    for proj in network.projections:
+        exists = proj.mask.astype(bool) if proj.mask is not None else np.ones_like(proj.weight, bool)
+        mantissa, saturated = quantise_weight(proj.weight, exponents[proj.name], chip.weight_bits)
+        error = (proj.weight - mantissa * 2.0 ** exponents[proj.name])[exists]
+        weight = proj.weight[exists]
+        rms_weight = float(np.sqrt(np.mean(weight ** 2))) if weight.size else 0.0
+        rms_error = float(np.sqrt(np.mean(error ** 2))) if error.size else 0.0
+        report[proj.name] = {
+            "exponent": exponents[proj.name],
+            "max_abs_error": float(np.max(np.abs(error))) if error.size else 0.0,
+            "rms_error": rms_error,
+            "relative_rms_error": rms_error / rms_weight if rms_weight else 0.0,
+            "saturated": saturated}
+    return report

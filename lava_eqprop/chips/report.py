@@ -1,0 +1,68 @@
+"""What ``lava-eqprop map`` prints: a mapping as a table and as one JSON-ready dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lava_eqprop.chips.mapping import RESOURCE_LABELS, Mapping
+
+
+def mapping_summary(mapping: Mapping, quantisation: dict[str, dict[str, float]] | None
+                    ) -> dict[str, Any]:
+    """The mapping as plain data: per population, per resource, chips and systems."""
+    chip = mapping.chip
+    populations = {}
+    for name, k in mapping.splits.items():
+        cores = [c for c in mapping.cores if c.population == name]
+        populations[name] = {
+            "neurons": sum(c.neurons for c in cores), "cores": k,
+            **{f"max_{field}": max(getattr(c, field) for c in cores)
+               for field in ("neurons", "synapses", "synaptic_memory_bits", "input_axons",
+                             "output_axons")}}
+    per_chip = chip.cores.cores_per_chip if chip.cores else None
+    return {
+        "network": mapping.network, "chip": chip.name, "cores": len(mapping.cores),
+        "chips": mapping.chips_used, "cores_per_chip": per_chip,
+        "populations": populations, "utilisation": mapping.utilisation(),
+        "binding": mapping.binding(),
+        "fits_systems": {name: n for name, n in chip.systems.items() if n >= mapping.chips_used},
+        "weight_quantisation": quantisation or {}}
+
+
+def format_mapping(summary: dict[str, Any]) -> str:
+    """The table ``map`` prints (see :func:`mapping_summary` for the fields)."""
+    lines = [f"{summary['network']} on {summary['chip']}: {summary['cores']} cores"
+             + (f" on {summary['chips']} chip{'s' if summary['chips'] > 1 else ''} "
+                f"({summary['cores_per_chip']} cores each)" if summary["cores_per_chip"] else
+                " (unconstrained target: one per population)")]
+    lines.append("")
+    lines.append(f"{'population':<14}{'neurons':>9}{'cores':>7}{'neurons/core':>14}"
+                 f"{'synapses/core':>15}{'memory/core':>13}{'in axons':>10}{'out axons':>11}")
+    for name, row in summary["populations"].items():
+        lines.append(f"{name:<14}{row['neurons']:>9}{row['cores']:>7}{row['max_neurons']:>14}"
+                     f"{row['max_synapses']:>15}{_kib(row['max_synaptic_memory_bits']):>13}"
+                     f"{row['max_input_axons']:>10}{row['max_output_axons']:>11}")
+    use = summary["utilisation"]
+    if use:
+        lines += ["", f"{'resource':<17}{'limit/core':>12}{'max use':>9}{'mean use':>10}"]
+        for resource, u in use.items():
+            limit = (_kib(u["limit"]) if resource == "synaptic_memory_bits"
+                     else f"{int(u['limit'])}")
+            lines.append(f"{RESOURCE_LABELS[resource]:<17}{limit:>12}{u['max']:>9.1%}"
+                         f"{u['mean']:>10.1%}")
+        lines.append(f"binding resource: {RESOURCE_LABELS[summary['binding']]}")
+        fits = summary["fits_systems"]
+        lines.append("fits: " + (", ".join(f"{k} ({v} chip{'s' if v > 1 else ''})"
+                                           for k, v in fits.items())
+                                 if fits else "none of the listed systems"))
+    if summary["weight_quantisation"]:
+        lines += ["", f"{'projection':<22}{'exponent':>9}{'max |dW|':>11}{'rms dW/rms W':>14}"
+                      f"{'saturated':>11}"]
+        for name, q in summary["weight_quantisation"].items():
+            lines.append(f"{name:<22}{q['exponent']:>9}{q['max_abs_error']:>11.2e}"
+                         f"{q['relative_rms_error']:>14.2%}{q['saturated']:>11}")
+    return "\n".join(lines)
+
+
+def _kib(bits: float) -> str:
+    return f"{bits / 8192:.1f} KiB"

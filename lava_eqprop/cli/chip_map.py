@@ -1,0 +1,122 @@
+"""``lava-eqprop map MODEL.toml --chip loihi2``: place a network on a chip's cores; with
+``--energy``, estimate energy and latency per sample from activity measured in Lava."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lava_eqprop.errors import SpecError
+from lava_eqprop.spec.model_spec import load_spec
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "map", help="map a network onto a chip's cores; estimate energy and latency",
+        description="Partition MODEL.toml's network (or a trained --network) onto the cores and "
+                    "chips of each --chip so that no core exceeds a limit, and print the use of "
+                    "every resource and the weight quantisation error. --energy also runs the "
+                    "network in Lava on a few samples, per event threshold, and estimates "
+                    "energy and latency per training and per inference sample.")
+    p.add_argument("model", type=Path, help="model spec (TOML)")
+    p.add_argument("--network", type=Path, help="network.h5 or checkpoint.h5 instead of the "
+                                                "spec's initial network")
+    p.add_argument("--chip", nargs="+", default=["loihi2"],
+                   help="chip configs (names in chip_configs/ or paths; default loihi2)")
+    p.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+    limit = p.add_mutually_exclusive_group()
+    limit.add_argument("--chips", type=int, help="chips available (error if more are needed)")
+    limit.add_argument("--system", help="a system of the chip config's [systems] (its chips "
+                                        "are the limit)")
+    p.add_argument("--energy", action="store_true",
+                   help="estimate energy and latency per sample from a measured Lava run")
+    p.add_argument("--samples", type=int, default=10,
+                   help="training samples the Lava run measures (default 10)")
+    p.add_argument("--event-threshold", type=float, nargs="+", default=[0.0],
+                   help="event thresholds to measure (default 0: every neuron, every step)")
+    p.add_argument("--data", type=Path, help="data directory (default: the spec's)")
+    p.add_argument("--json", action="store_true", help="also print one JSON object, last line")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lava_eqprop.chips.config import load_chip_config
+    from lava_eqprop.chips.fixed_point import weight_quantisation
+    from lava_eqprop.chips.mapping import map_network
+    from lava_eqprop.chips.report import format_mapping, mapping_summary
+    from lava_eqprop.io.hdf5 import load_network
+
+    spec = load_spec(args.model)
+    network = load_network(args.network) if args.network else spec.build_network()
+    if args.samples < 1:
+        raise SpecError(f"--samples must be >= 1, got {args.samples}")
+    results = {}
+    for name in args.chip:
+        chip = load_chip_config(name)
+        mapping = map_network(network, chip, weight_bits=args.weight_bits,
+                              max_chips=_max_chips(args, chip))
+        arithmetic = chip.arithmetic
+        if arithmetic is not None and args.weight_bits:
+            arithmetic = arithmetic.with_weight_bits(args.weight_bits)
+        summary = mapping_summary(
+            mapping, weight_quantisation(network, arithmetic) if arithmetic else None)
+        print(format_mapping(summary), end="\n\n")
+        if args.energy:
+            summary["estimates"] = _estimates(args, spec, network, mapping)
+        results[chip.name] = summary
+    if args.json:
+        print(json.dumps({"model": str(args.model), "chips": results}))
+    return 0
+
+
+def _max_chips(args: argparse.Namespace, chip) -> int | None:
+    if args.system is None:
+        return args.chips
+    if args.system not in chip.systems:
+        raise SpecError(f"--system {args.system!r} is not a system of {chip.name} "
+                        f"({chip.path}); known: {sorted(chip.systems)}")
+    return chip.systems[args.system]
+
+
+def _estimates(args: argparse.Namespace, spec, network, mapping) -> dict:
+    """Per event threshold: activity measured in Lava, then the energy model on ``mapping``."""
+    from lava_eqprop.chips.energy import FORMULA, estimate
+    from lava_eqprop.data.datasets import load_dataset
+    from lava_eqprop.lava_backend.activity import measure_activity
+    from lava_eqprop.lava_backend.settings import settings_from_spec
+
+    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = dataset.subset(train=args.samples)
+    x = dataset.x_train.reshape(len(dataset.x_train), -1).astype(float)
+    targets = np.eye(dataset.num_classes)[dataset.y_train]
+    out = {}
+    for threshold in args.event_threshold:
+        print(f"measuring activity in Lava: {len(x)} samples, event threshold {threshold:g}",
+              file=sys.stderr, flush=True)
+        settings = settings_from_spec(spec, network, batch=1, event_threshold=threshold)
+        activity = measure_activity(network, settings, spec.ep_settings(), spec.eval_steps, x,
+                                    targets)
+        out[f"{threshold:g}"] = {mode: estimate(mapping, network, a)
+                                 for mode, a in activity.items()}
+    print(format_estimates(mapping.chip.name, out))
+    print(f"model: {FORMULA}\n")
+    return out
+
+
+def format_estimates(chip: str, estimates: dict) -> str:
+    lines = [f"per sample on {chip}: {'threshold':>9} {'mode':<10}{'energy':>11}"
+             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'learning':>9}{'latency':>11}"
+             f"{'messages':>10}"]
+    for threshold, by_mode in estimates.items():
+        for mode, e in by_mode.items():
+            share = e["energy_share"]
+            lines.append(
+                f"{'':<15}{threshold:>9} {mode:<10}{e['energy_pj']['total'] / 1e6:>8.2f} uJ"
+                f"{share['synaptic_ops']:>9.0%}{share['neuron_updates']:>9.0%}"
+                f"{share['spike_routing']:>9.0%}{share['learning']:>9.0%}"
+                f"{e['latency_ns']['total'] / 1e3:>8.1f} us{e['messages']:>10.0f}")
+    return "\n".join(lines)

@@ -1,0 +1,146 @@
+"""The partition onto cores: never over a limit (property test against a loop-by-loop recount
+of every core's use), and clear errors when a network cannot fit."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lava_eqprop.chips.mapping import map_network
+from lava_eqprop.errors import MappingError
+from lava_eqprop.network.generators import layered, small_world
+from lava_eqprop.network.network import Network, Projection
+
+
+def _with_extras(net: Network, rng, directed: bool, lateral: bool) -> Network:
+    """Add a directed output → h1 projection and a masked lateral one inside h1."""
+    h1, out = net.population("h1"), net.outputs[0]
+    projs = list(net.projections)
+    if directed:
+        projs.append(Projection("out-h1", out.name, "h1", rng.uniform(-1, 1, (h1.size, out.size)),
+                                symmetric=False))
+    if lateral and h1.size > 1:
+        w = rng.uniform(-1, 1, (h1.size, h1.size))
+        mask = rng.random((h1.size, h1.size)) < 0.5
+        mask = (mask | mask.T) & ~np.eye(h1.size, dtype=bool)
+        w = (w + w.T) / 2 * mask
+        projs.append(Projection("h1-h1", "h1", "h1", w, mask=mask))
+    return Network(net.name, net.populations, projs)
+
+
+def _recount(net: Network, mapping, weight_bits: int):
+    """Every core's synapses, memory bits and axons, counted neuron by neuron from the
+    projections' meaning (symmetric: both directions; nothing into a clamped population)."""
+    core_of = {pop.name: mapping.core_of(pop.name) for pop in net.populations}
+    counts = []
+    for core in mapping.cores:
+        pop = net.population(core.population)
+        synapses = bits = 0
+        axons_in: set = set()
+        targets: dict[int, set] = {i: set() for i in range(core.start, core.stop)}
+        for proj in net.projections:
+            exists = proj.mask if proj.mask is not None else np.ones(proj.weight.shape, bool)
+            if proj.lateral:
+                exists = exists & ~np.eye(len(exists), dtype=bool)
+            sparse = proj.mask is not None or proj.lateral
+            directions = [(proj.pre, proj.post, exists)]
+            if proj.symmetric and not proj.lateral:
+                directions.append((proj.post, proj.pre, exists.T))
+            for source, target, conn in directions:
+                if net.population(target).clamped:
+                    continue
+                if target == pop.name:
+                    for i in range(core.start, core.stop):
+                        row = conn[i]
+                        synapses += int(row.sum())
+                        if sparse:
+                            bits += int(row.sum()) * (weight_bits
+                                                      + max(1, math.ceil(math.log2(len(row)))))
+                        elif row.any():
+                            bits += len(row) * weight_bits
+                        axons_in |= {(source, j) for j in np.flatnonzero(row)}
+                if source == pop.name:
+                    for i in range(core.start, core.stop):
+                        targets[i] |= {int(core_of[target][j]) for j in np.flatnonzero(conn[:, i])}
+        counts.append((synapses, bits, len(axons_in), sum(len(t) for t in targets.values())))
+    return counts
+
+
+nets = st.tuples(st.lists(st.integers(1, 30), min_size=3, max_size=5), st.sampled_from([0, .2]),
+                 st.booleans(), st.booleans(), st.integers(0, 2**16))
+limits = st.fixed_dictionaries({
+    "neurons": st.integers(1, 40), "memory_kib": st.sampled_from([0.05, 0.2, 1.0, 4.0]),
+    "input_axons": st.integers(4, 80), "output_axons": st.integers(4, 120),
+    "cores_per_chip": st.integers(1, 8)})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(nets, limits)
+def test_no_core_ever_exceeds_a_limit_and_the_counts_are_right(toy_chip, net_args, chip_limits):
+    sizes, p, directed, lateral, seed = net_args
+    rng = np.random.default_rng(seed)
+    net = layered(sizes, rng=rng)
+    if p:
+        try:
+            net = small_world(net, p, rng=rng)
+        except Exception:       # too few pairs to rewire into: keep the layered net
+            pass
+    net = _with_extras(net, rng, directed, lateral)
+    chip = toy_chip(cores_per_tile=1, **chip_limits)
+    try:
+        mapping = map_network(net, chip)
+    except MappingError as exc:
+        assert "over" in str(exc) and "does not fit" in str(exc)
+        return
+    for pop in net.populations:           # every neuron on exactly one core of its population
+        cores = [c for c in mapping.cores if c.population == pop.name]
+        assert [c.start for c in cores][0] == 0 and cores[-1].stop == pop.size
+        assert all(a.stop == b.start for a, b in zip(cores, cores[1:]))
+    recount = _recount(net, mapping, chip.arithmetic.weight_bits)
+    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
+        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
+                core.output_axons) == (synapses, bits, axons_in, axons_out)
+        assert core.neurons <= chip.cores.neurons_per_core
+        assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
+        assert core.input_axons <= chip.cores.input_axons_per_core
+        assert core.output_axons <= chip.cores.output_axons_per_core
+    assert mapping.chips_used == math.ceil(len(mapping.cores) / chip.cores.cores_per_chip)
+
+
+def test_a_fan_in_no_split_can_fix_names_projection_resource_and_excess(toy_chip):
+    net = layered([50, 8, 3], rng=np.random.default_rng(0))
+    with pytest.raises(MappingError, match=r"neuron 0 of 'h1' needs 53 input axons \(largest "
+                                           r"share: projection 'input-h1', 50 synapses\) but a "
+                                           r"core has 40: 13 over"):
+        map_network(net, toy_chip(input_axons=40))
+
+
+def test_a_neuron_whose_synapses_overflow_a_core_names_the_memory(toy_chip):
+    net = layered([200, 4, 2], rng=np.random.default_rng(0))
+    # dense rows: (200 + 2) weights of 8 bits into each h1 neuron = 1616 bits > 0.1 KiB = 819
+    with pytest.raises(MappingError, match=r"needs 1616 bits of synaptic memory .* but a core "
+                                           r"has 819: 797 over"):
+        map_network(net, toy_chip(memory_kib=0.1))
+
+
+def test_too_many_chips_is_an_error_naming_the_shortfall(toy_chip):
+    net = layered([20, 30, 5], rng=np.random.default_rng(0))
+    chip = toy_chip(neurons=4, cores_per_chip=4)
+    mapping = map_network(net, chip)            # 5 + 8 + 2 cores = 15 cores = 4 chips
+    assert (len(mapping.cores), mapping.chips_used) == (15, 4)
+    with pytest.raises(MappingError, match="needs 15 cores = 4 toy chips .* only 2 are "
+                                           "available: 2 chips over"):
+        map_network(net, chip, max_chips=2)
+
+
+def test_output_axons_push_a_finer_cut_of_the_sender(toy_chip):
+    """h1 (40 neurons, 4 per core) takes 10 cores and each input neuron reaches all of them:
+    10 output axons per input neuron. By neurons alone the 6 inputs would take 2 cores of 3
+    (30 axons each); with 25 allowed they need 3 cores of 2."""
+    net = layered([6, 40, 2], rng=np.random.default_rng(0))
+    assert map_network(net, toy_chip(neurons=4, output_axons=30)).splits["input"] == 2
+    mapping = map_network(net, toy_chip(neurons=4, output_axons=25))
+    assert mapping.splits["h1"] == 10 and mapping.splits["input"] == 3
+    assert max(c.output_axons for c in mapping.cores) == 20
