@@ -85,6 +85,7 @@ def _max_chips(args: argparse.Namespace, chip) -> int | None:
 def _estimates(args: argparse.Namespace, spec, network, mapping) -> dict:
     """Per event threshold: activity measured in Lava, then the energy model on ``mapping``."""
     from lava_eqprop.chips.energy import FORMULA, estimate
+    from lava_eqprop.chips.report import format_estimates
     from lava_eqprop.data.datasets import load_dataset
     from lava_eqprop.lava_backend.activity import measure_activity
     from lava_eqprop.lava_backend.settings import settings_from_spec
@@ -105,18 +106,3 @@ def _estimates(args: argparse.Namespace, spec, network, mapping) -> dict:
     print(format_estimates(mapping.chip.name, out))
     print(f"model: {FORMULA}\n")
     return out
-
-
-def format_estimates(chip: str, estimates: dict) -> str:
-    lines = [f"per sample on {chip}: {'threshold':>9} {'mode':<10}{'energy':>11}"
-             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'learning':>9}{'latency':>11}"
-             f"{'messages':>10}"]
-    for threshold, by_mode in estimates.items():
-        for mode, e in by_mode.items():
-            share = e["energy_share"]
-            lines.append(
-                f"{'':<15}{threshold:>9} {mode:<10}{e['energy_pj']['total'] / 1e6:>8.2f} uJ"
-                f"{share['synaptic_ops']:>9.0%}{share['neuron_updates']:>9.0%}"
-                f"{share['spike_routing']:>9.0%}{share['learning']:>9.0%}"
-                f"{e['latency_ns']['total'] / 1e3:>8.1f} us{e['messages']:>10.0f}")
-    return "\n".join(lines)

@@ -78,3 +78,23 @@ def test_bitdepth_study_quick(tmp_path):
     assert set(figures["targets"]) == {f"8-bit within 1.0 pp of the engine ({name})"
                                        for name in ("digits", "layered", "small_world")}
     assert (tmp_path / "bitdepth.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.lava
+def test_chip_study_quick(tmp_path):
+    figures = run_tool("chip_study.py", "--out", str(tmp_path))
+    for chip in ("loihi1", "loihi2"):
+        summary = figures["maps"]["digits"][chip]
+        assert summary["cores"] == 3 and summary["utilisation"]["neurons"]["max"] <= 1.0
+        off, on = (figures["estimates"]["digits"][chip][t] for t in ("0", "0.01"))
+        for mode in ("training", "inference"):
+            assert on[mode]["messages"] < off[mode]["messages"]
+            assert on[mode]["energy_pj"]["total"] < off[mode]["energy_pj"]["total"]
+            assert abs(sum(off[mode]["energy_share"].values()) - 1) < 1e-9
+            # 64 + 64 + 10 neurons, each updated every step: active at 81 pJ, the rest at 52
+            e = off[mode]
+            assert e["energy_pj"]["neuron_updates"] == pytest.approx(
+                e["messages"] * 81 + (138 * e["steps"] - e["messages"]) * 52)
+        assert off["inference"]["energy_pj"]["learning"] == 0
+        assert off["training"]["synaptic_updates"] == 64 * 64 + 2 * 64 * 10
