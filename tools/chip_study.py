@@ -7,7 +7,7 @@ Nets: models/scellier_784-500-10.toml (1 hidden layer), models/gammell_layered_g
 (784-500-500-500-10) and models/gammell_small_world.toml (the same, p = 0.1 layer-skipping),
 each as initialised by its spec (or trained weights with --weights NAME=FILE.h5); and
 784-4096-4096-4096-10 ("too_large", mapped only). Lava starts every sample from zero, so the
-Gammell specs run here with persistent = false (their other settings kept, 500 free steps).
+specs run here with persistent = false (their other settings kept: Gammell's 500 free steps).
 
     python tools/chip_study.py                  # 3 MNIST nets + the large one, 2 chips
     python tools/chip_study.py --quick          # digits only, 2 samples (the tests)
@@ -31,7 +31,7 @@ from lava_eqprop.data import load_dataset
 from lava_eqprop.io.hdf5 import load_network
 from lava_eqprop.spec import load_spec
 
-NETS = {"mnist_1_hidden": (MODELS / "scellier_784-500-10.toml", {}),
+NETS = {"mnist_1_hidden": (MODELS / "scellier_784-500-10.toml", {"dynamics.persistent": False}),
         "mnist_3_hidden": (MODELS / "gammell_layered_global.toml", {"dynamics.persistent": False}),
         "mnist_3_hidden_small_world": (MODELS / "gammell_small_world.toml",
                                        {"dynamics.persistent": False})}
