@@ -6,7 +6,7 @@ the event threshold off and on, from activity measured in Lava.
 Nets: models/scellier_784-500-10.toml (1 hidden layer), models/gammell_layered_global.toml
 (784-500-500-500-10) and models/gammell_small_world.toml (the same, p = 0.1 layer-skipping),
 each as initialised by its spec (or trained weights with --weights NAME=FILE.h5); and
-784-4096-4096-4096-10 ("too_large", mapped only). Lava starts every sample from zero, so the
+784-2048-2048-2048-10 ("too_large", mapped only). Lava starts every sample from zero, so the
 specs run here with persistent = false (their other settings kept: Gammell's 500 free steps).
 
     python tools/chip_study.py                  # 3 MNIST nets + the large one, 2 chips
@@ -36,7 +36,7 @@ NETS = {"mnist_1_hidden": (MODELS / "scellier_784-500-10.toml", {"dynamics.persi
         "mnist_3_hidden_small_world": (MODELS / "gammell_small_world.toml",
                                        {"dynamics.persistent": False})}
 TOO_LARGE = (MODELS / "scellier_784-500-500-500-10.toml",
-             {"network.layers": [784, 4096, 4096, 4096, 10]})
+             {"network.layers": [784, 2048, 2048, 2048, 10]})
 QUICK = {"digits": (MODELS / "digits.toml", {})}
 THRESHOLDS = (0.0, 0.01)
 

@@ -109,7 +109,8 @@ def weight_quantisation(network: Network, chip: ChipArithmetic) -> dict[str, dic
     exponents = placed_exponents(network, chip)
     report = {}
     for proj in network.projections:
-        exists = proj.mask.astype(bool) if proj.mask is not None else np.ones_like(proj.weight, bool)
+        exists = (proj.mask.astype(bool) if proj.mask is not None
+                  else np.ones_like(proj.weight, dtype=bool))
         mantissa, saturated = quantise_weight(proj.weight, exponents[proj.name], chip.weight_bits)
         error = (proj.weight - mantissa * 2.0 ** exponents[proj.name])[exists]
         weight = proj.weight[exists]

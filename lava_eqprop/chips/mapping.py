@@ -195,12 +195,9 @@ class _Partitioner:
     def destinations(self, name: str, splits: dict[str, int]) -> np.ndarray:
         """Number of distinct cores each neuron of ``name`` sends to, given the cuts."""
         count = np.zeros(self.network.population(name).size, dtype=np.int64)
-        for reached in self.reached_cores(name, splits).values():
+        for reached in reached_slices(self.out_of[name], splits).values():
             count += reached.sum(axis=0)
         return count
-
-    def reached_cores(self, name: str, splits: dict[str, int]) -> dict[str, np.ndarray]:
-        return reached_slices(self.out_of[name], splits)
 
     def output_loads(self, name: str, splits: dict[str, int]) -> np.ndarray:
         starts = slice_starts(self.network.population(name).size, splits[name])
@@ -208,7 +205,9 @@ class _Partitioner:
 
     # ---- the search --------------------------------------------------------------------
     def smallest_split(self, name: str) -> int:
-        """Fewest slices of ``name`` whose neurons, memory and input axons fit a core."""
+        """Fewest slices of ``name`` whose neurons, memory and input axons fit a core: grown from
+        a lower bound by the worst overuse, then bisected back (finer cuts never need more per
+        core)."""
         n = self.network.population(name).size
         if not self.limits:
             return 1
@@ -216,11 +215,16 @@ class _Partitioner:
         bits = sum((self.row_bits[id(w)] for w in self.into[name]), np.zeros(n, dtype=np.int64))
         k = max(1, math.ceil(n / self.limits["neurons"]),
                 math.ceil(int(bits.sum()) / self.limits["synaptic_memory_bits"]))
-        while True:
-            worst = self._worst_use(self.incoming_loads(name, k))
-            if worst <= 1.0:
-                return k
-            k = min(n, max(k + 1, math.floor(k * worst)))
+        too_few = k - 1
+        while (worst := self._worst_use(self.incoming_loads(name, k))) > 1.0:
+            too_few, k = k, min(n, max(k + 1, math.floor(k * worst)))
+        while k - too_few > 1:
+            middle = (k + too_few) // 2
+            if self._worst_use(self.incoming_loads(name, middle)) <= 1.0:
+                k = middle
+            else:
+                too_few = middle
+        return k
 
     def _worst_use(self, loads: dict[str, np.ndarray]) -> float:
         return max(float(loads[r].max()) / self.limits[r] for r in loads if r in self.limits)
@@ -232,7 +236,8 @@ class _Partitioner:
             return
         sources: dict[str, np.ndarray] = {}
         for w in paths:
-            sources[w.source] = sources[w.source] | w.synapses if w.source in sources else w.synapses
+            known = sources.get(w.source)
+            sources[w.source] = w.synapses if known is None else known | w.synapses
         need = {"synaptic_memory_bits": sum(self.row_bits[id(w)] for w in paths),
                 "input_axons": sum(rows.sum(axis=1) for rows in sources.values())}
         for resource, total in need.items():

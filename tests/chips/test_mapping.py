@@ -76,7 +76,8 @@ limits = st.fixed_dictionaries({
     "cores_per_chip": st.integers(1, 8)})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(nets, limits)
 def test_no_core_ever_exceeds_a_limit_and_the_counts_are_right(toy_chip, net_args, chip_limits):
     sizes, p, directed, lateral, seed = net_args
