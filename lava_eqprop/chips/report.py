@@ -72,15 +72,15 @@ def _kib(bits: float) -> str:
 def format_estimates(chip: str, estimates: dict) -> str:
     """Per event threshold and mode (training, inference): energy per sample and the share of
     each term, latency per sample, messages (see :mod:`lava_eqprop.chips.energy`)."""
-    lines = [f"per sample on {chip}: {'threshold':>9} {'mode':<10}{'energy':>11}"
-             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'learning':>9}{'latency':>11}"
-             f"{'messages':>10}"]
+    lines = [f"per sample on {chip}: {'threshold':>9} {'mode':<10}{'energy':>12}"
+             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'learning':>9}{'latency':>14}"
+             f"{'messages':>11}"]
     for threshold, by_mode in estimates.items():
         for mode, e in by_mode.items():
             share = e["energy_share"]
             lines.append(
-                f"{'':<15}{threshold:>9} {mode:<10}{e['energy_pj']['total'] / 1e6:>8.2f} uJ"
+                f"{'':<15}{threshold:>9} {mode:<10}{e['energy_pj']['total'] / 1e6:>9.2f} uJ"
                 f"{share['synaptic_ops']:>9.0%}{share['neuron_updates']:>9.0%}"
                 f"{share['spike_routing']:>9.0%}{share['learning']:>9.0%}"
-                f"{e['latency_ns']['total'] / 1e3:>8.1f} us{e['messages']:>10.0f}")
+                f"{e['latency_ns']['total'] / 1e3:>11.1f} us{e['messages']:>11.0f}")
     return "\n".join(lines)
