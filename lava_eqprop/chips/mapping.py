@@ -37,7 +37,6 @@ from lava_eqprop.chips.config import ChipConfig, CoreLimits
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
-RESOURCES = ("neurons", "synaptic_memory_bits", "input_axons", "output_axons")
 RESOURCE_LABELS = {"neurons": "neurons", "synaptic_memory_bits": "synaptic memory",
                    "input_axons": "input axons", "output_axons": "output axons"}
 MAX_ROUNDS = 1000
