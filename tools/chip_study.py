@@ -78,9 +78,9 @@ def main() -> None:
         network = load_network(weights[name]) if name in weights else spec.build_network()
         log(f"{name}: {spec.name}, {sum(p.size for p in network.populations)} neurons, "
             f"{network.num_connections} connections")
-        figures["maps"][name] = {}
+        figures["maps"][name], mappings = {}, {}
         for chip in chips:
-            mapping = map_network(network, chip)
+            mapping = mappings[chip.name] = map_network(network, chip)
             summary = mapping_summary(mapping, weight_quantisation(network, chip.arithmetic))
             print(format_mapping(summary), end="\n\n")
             figures["maps"][name][chip.name] = summary
@@ -89,7 +89,7 @@ def main() -> None:
         activity = measured(spec, network, samples, THRESHOLDS)
         figures["estimates"][name] = {}
         for chip in chips:
-            mapping = map_network(network, chip)
+            mapping = mappings[chip.name]
             by_threshold = {f"{theta:g}": {mode: estimate(mapping, network, a)
                                            for mode, a in modes.items()}
                             for theta, modes in activity.items()}

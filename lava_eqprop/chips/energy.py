@@ -70,11 +70,10 @@ def route_costs(mapping: Mapping, network: Network, costs: EnergyCosts
     slowest = 0.0
     for pop in network.populations:
         outgoing = [w for w in paths if w.source == pop.name]
-        source_core = mapping.core_of(pop.name)[None, :]
+        chip_s, tile_s, x_s, y_s = tile_position(mapping.core_of(pop.name)[None, :], cores)
         for target, reached in reached_slices(outgoing, mapping.splits).items():
             first = min(c.index for c in mapping.cores if c.population == target)
             target_core = first + np.arange(len(reached))[:, None]
-            chip_s, tile_s, x_s, y_s = tile_position(source_core, cores)
             chip_t, tile_t, x_t, y_t = tile_position(target_core, cores)
             local = (chip_s == chip_t) & (tile_s == tile_t)
             crossings = np.abs(chip_s - chip_t)

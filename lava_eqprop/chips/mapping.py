@@ -29,7 +29,7 @@ projection, the resource and by how much, as is a network that needs more chips 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -125,7 +125,11 @@ class Mapping:
     chip: ChipConfig
     splits: dict[str, int]
     cores: list[CoreLoad]
-    limits: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """Per-core limit of every resource (empty for an unconstrained target)."""
+        return _limits(self.chip.cores) if self.chip.cores else {}
 
     @property
     def chips_used(self) -> int:
@@ -244,12 +248,9 @@ class _Partitioner:
             if total[neuron] <= limit:
                 continue
             share = {w.projection: int(w.synapses[neuron].sum()) for w in paths}
-            culprit = max(share, key=share.get)
-            raise MappingError(
-                f"{self.network.name!r} does not fit {self.chip.name}: neuron {neuron} of "
-                f"{name!r} needs {_amount(resource, total[neuron])} (largest share: projection "
-                f"{culprit!r}, {share[culprit]} synapses) but a core has {int(limit)}: "
-                f"{int(total[neuron] - limit)} over, and no split of {name!r} can fix that")
+            self._no_fit(name, neuron, f"needs {_amount(resource, total[neuron])}", share,
+                         "synapses", f"{int(limit)}", int(total[neuron] - limit),
+                         f", and no split of {name!r} can fix that")
 
     def fit_output_axons(self, splits: dict[str, int]) -> None:
         """Cut populations whose cores send through too many output axons more finely."""
@@ -279,12 +280,18 @@ class _Partitioner:
         share = {w.projection: int(np.logical_or.reduceat(
             w.synapses[:, neuron], slice_starts(w.synapses.shape[0], splits[w.target])).sum())
             for w in self.out_of[name]}
+        self._no_fit(name, neuron, f"sends to {int(count[neuron])} cores", share, "cores",
+                     f"{int(limit)} output axons", int(count[neuron] - limit), "")
+
+    def _no_fit(self, name: str, neuron: int, need: str, share: dict[str, int], unit: str,
+                limit: str, excess: int, tail: str) -> None:
+        """The error for one neuron that needs more than a core has, naming the projection
+        with the largest share of the need."""
         culprit = max(share, key=share.get)
         raise MappingError(
             f"{self.network.name!r} does not fit {self.chip.name}: neuron {neuron} of {name!r} "
-            f"sends to {int(count[neuron])} cores (largest share: projection {culprit!r}, "
-            f"{share[culprit]} cores) but a core has {int(limit)} output axons: "
-            f"{int(count[neuron] - limit)} over")
+            f"{need} (largest share: projection {culprit!r}, {share[culprit]} {unit}) but a "
+            f"core has {limit}: {excess} over{tail}")
 
     def cores(self, splits: dict[str, int]) -> list[CoreLoad]:
         per_chip = self.chip.cores.cores_per_chip if self.chip.cores else None
@@ -325,7 +332,7 @@ def map_network(network: Network, chip: ChipConfig, *, weight_bits: int | None =
     search = _Partitioner(network, chip, weight_bits)
     splits = {pop.name: search.smallest_split(pop.name) for pop in network.populations}
     search.fit_output_axons(splits)
-    mapping = Mapping(network.name, chip, splits, search.cores(splits), search.limits)
+    mapping = Mapping(network.name, chip, splits, search.cores(splits))
     if max_chips is not None and chip.cores is not None and mapping.chips_used > max_chips:
         raise MappingError(
             f"{network.name!r} needs {len(mapping.cores)} cores = {mapping.chips_used} "
