@@ -3,9 +3,12 @@
 net too large for one chip, and the energy and latency per training and inference sample with
 the event threshold off and on, from activity measured in Lava.
 
-Nets: models/scellier_784-500-10.toml (1 hidden layer), models/gammell_layered_global.toml
-(784-500-500-500-10) and models/gammell_small_world.toml (the same, p = 0.1 layer-skipping),
-each as initialised by its spec (or trained weights with --weights NAME=FILE.h5); and
+Nets: models/scellier_784-500-10.toml (1 hidden layer); models/gammell_small_world.toml cut to
+784-500-10 (p = 0.1; one hidden layer has only 7840 layer-skipping pairs, input to output, fewer
+than the 39700 connections rewired, so its pool also allows pairs inside the hidden layer);
+models/gammell_layered_global.toml (784-500-500-500-10) and models/gammell_small_world.toml
+(the same, p = 0.1 layer-skipping); each as initialised by its spec (or trained weights with
+--weights NAME=FILE.h5, e.g. a reproduce_*.py run's network.h5); and
 784-2048-2048-2048-10 ("too_large", mapped only). Lava starts every sample from zero, so the
 specs run here with persistent = false (their other settings kept: Gammell's 500 free steps).
 
@@ -32,6 +35,10 @@ from lava_eqprop.io.hdf5 import load_network
 from lava_eqprop.spec import load_spec
 
 NETS = {"mnist_1_hidden": (MODELS / "scellier_784-500-10.toml", {"dynamics.persistent": False}),
+        "mnist_1_hidden_small_world": (MODELS / "gammell_small_world.toml",
+                                       {"network.layers": [784, 500, 10],
+                                        "network.small_world.pool": "any",
+                                        "dynamics.persistent": False}),
         "mnist_3_hidden": (MODELS / "gammell_layered_global.toml", {"dynamics.persistent": False}),
         "mnist_3_hidden_small_world": (MODELS / "gammell_small_world.toml",
                                        {"dynamics.persistent": False})}
@@ -69,7 +76,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "chip_study")
     args = parser.parse_args()
     nets, samples = (QUICK, 2) if args.quick else (NETS, args.samples)
-    weights = dict(item.split("=", 1) for item in args.weights)
+    weights = dict(item.partition("=")[::2] for item in args.weights)
+    for name, path in weights.items():
+        if name not in nets or not path:
+            parser.error(f"--weights takes NAME=FILE.h5 with NAME one of {sorted(nets)}")
     chips = [load_chip_config(name) for name in args.chips]
     figures: dict = {"maps": {}, "estimates": {}}
     for name, (source, overrides) in {**nets, **({} if args.quick else
@@ -97,7 +107,7 @@ def main() -> None:
             figures["estimates"][name][chip.name] = by_threshold
     print(f"model: {FORMULA}")
     emit({"benchmark": "chip_study", "quick": args.quick, "machine": machine(),
-          "samples": samples, "thresholds": THRESHOLDS, **figures})
+          "samples": samples, "weights": weights, "thresholds": THRESHOLDS, **figures})
 
 
 if __name__ == "__main__":
