@@ -3,7 +3,7 @@
 Each population becomes one ``NeuronGroup`` of ``batch × size`` rate neurons (sample b, unit i
 is neuron b·size + i) obeying the gradient flow of the energy (Scellier & Bengio 2017, eq. 8),
 
-    τ ds/dt = b + Σ_projections I_p − s + β·c·(y − s)        (then s ← clip(s, lo, hi))
+    τ ds/dt = b + Σ_projections I_p − a·s + β·c·(y − s)      (then s ← clip(s, lo, hi))
 
 integrated with ``method='euler'`` (Brian2 would pick ``exact`` for this linear-looking system,
 which is not the iteration the other backends run). ``β`` is a per-neuron parameter of the
@@ -19,6 +19,11 @@ for a symmetric projection whose pre is free, ``I_p_bwd_pre = w·s_post`` into t
 is stored once (DESIGN.md §2: summed variables target parameters, one updater per variable).
 A lateral projection (pre is post) sends ``w·s_pre`` only: its W is symmetric with each pair
 stored twice, so that sum is the whole drive.
+
+The decay rate is a = λ (the leak, 1 for the energy nets) plus, with Farinha et al.'s outgoing
+decay, the sum of the weights out of the neuron, which Brian2 sums itself from the synapses
+(summed variables ``O_p_pre = w``, and ``O_p_post = w`` for the pre-driving end of a symmetric
+projection) rather than taking the engine's value.
 
 Update order: Brian2 runs a target group's summed-variable updaters in the ``groups`` slot at
 the group's ``order − 1``, its Euler step at ``order`` and the clip (``run_regularly``) at
@@ -94,10 +99,13 @@ class Brian2Model:
         self.dt = self.dt_fraction * TAU_MS * b2.ms
         self.output = network.outputs[0]
         inputs = {p.name: [] for p in network.populations}
+        self.outgoing = {p.name: [] for p in network.populations}
         for k, proj in enumerate(network.projections):
             inputs[proj.post].append(f"I_{_identifier(k)}_fwd")
             if self._drives_pre(proj):
                 inputs[proj.pre].append(f"I_{_identifier(k)}_bwd")
+            for end, name in self._outgoing_sums(proj, k):
+                self.outgoing[getattr(proj, end)].append(name)
         order = {pop.name: 3 * g + 1 for g, group in
                  enumerate(schedule_groups(network, dynamics.schedule)) for pop in group}
         self.groups = {}
@@ -115,6 +123,17 @@ class Brian2Model:
         self.monitors: dict[str, object] = {}
         self.set_parameters()
 
+    def _outgoing_sums(self, proj: Projection, k: int) -> list[tuple[str, str]]:
+        """(end, variable) of the outgoing-weight sums this projection feeds: its pre neurons
+        send through it and, for a symmetric one, its post neurons too (free ends only)."""
+        if not self.dynamics.outgoing_decay:
+            return []
+        ends = [("pre", f"O_{_identifier(k)}_out")]
+        if proj.symmetric and not proj.lateral:
+            ends.append(("post", f"O_{_identifier(k)}_in"))
+        return [(end, name) for end, name in ends
+                if not self.network.population(getattr(proj, end)).clamped]
+
     def _drives_pre(self, proj: Projection) -> bool:
         return (proj.symmetric and not proj.lateral
                 and not self.network.population(proj.pre).clamped)
@@ -127,8 +146,9 @@ class Brian2Model:
         nudged = pop is self.output
         if nudged and not self._split:
             drive += " + beta * scale * (y - s)"
-        lines = [f"ds/dt = ({drive} - s) / tau : 1", "bias : 1"]
-        lines += [f"{name} : 1" for name in inputs]
+        decay = " + ".join([repr(self.dynamics.leak), *self.outgoing[pop.name]])
+        lines = [f"ds/dt = ({drive} - ({decay}) * s) / tau : 1", "bias : 1"]
+        lines += [f"{name} : 1" for name in inputs + self.outgoing[pop.name]]
         if nudged:
             lines += ["beta : 1", "y : 1", "scale : 1 (shared, constant)"]
         group = b2.NeuronGroup(n, "\n".join(lines), method="euler", order=order,
@@ -150,6 +170,8 @@ class Brian2Model:
         model = ["w : 1", f"I_{name}_fwd_post = w * s_pre : 1 (summed)"]
         if self._drives_pre(proj):
             model.append(f"I_{name}_bwd_pre = w * s_post : 1 (summed)")
+        for end, variable in self._outgoing_sums(proj, k):
+            model.append(f"{variable}_{end} = w : 1 (summed)")
         pre_group, post_group = self.groups[proj.pre], self.groups[proj.post]
         syn = b2.Synapses(pre_group, post_group, "\n".join(model), dt=self.dt)
         post, pre = connected_pairs(proj)

@@ -12,6 +12,15 @@ and −∂F/∂W of a projection is its correlation Σ_b s_post s_preᵀ, of a b
   (1/2β)[g(s^{+β}) − g(s^{−β})] (Laborieux et al. 2021, eq. 11), whose bias is O(β²);
   Elayedam & Srinivasan call it centered EP.
 
+For directed nets (Farinha et al. 2020), two more:
+
+* ``asymmetric``: the asymmetric-EP baseline, one nudged phase from the free state and
+  ΔW_ij = s_i^0 (s_j^β − s_j^0)/β, Δb_j = (s_j^β − s_j^0)/β: the pre-synaptic free rate times the
+  post-synaptic nudge (Scellier et al. 2018's vector-field EP), for connection i → j;
+* ``deep``: Farinha et al.'s STDP-like rule, accumulated along the nudged trajectory
+  (:mod:`lava_eqprop.engine.trajectory`), ΔW_ij = mean_t s_i(t)[β0 s_j(t) + β1 Δs_j(t)]; it
+  is not divided by β (the authors' learning rate dt_W = 100 absorbs it).
+
 Updates are averaged over the batch: the returned directions are −dL/dθ of the mean loss.
 """
 
@@ -22,8 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
+from lava_eqprop.engine.trajectory import TrajectoryRule
 
-ESTIMATORS = ("one_sided", "symmetric")
+ESTIMATORS = ("one_sided", "symmetric", "asymmetric", "deep")
 BETA_SIGNS = ("positive", "random")
 
 
@@ -37,6 +47,7 @@ class EPSettings:
     estimator: str = "one_sided"
     beta_sign: str = "positive"
     free_tol: float | None = None
+    trajectory_rates: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         if self.beta <= 0:
@@ -63,20 +74,25 @@ class EPResult:
 
 def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
              out: dict[str, np.ndarray] | None = None,
-             factors: tuple[dict[str, float], dict[str, float]] | None = None) -> tuple[dict, dict]:
+             factors: tuple[dict[str, float], dict[str, float]] | None = None,
+             pre_from: State | None = None) -> tuple[dict, dict]:
     """scale·[g(a) − g(b)] for every plastic weight and every learnt bias.
 
     ``out`` maps projection names to reusable weight-sized buffers (spares allocating them per
     batch). ``factors`` = (per projection, per population) extra factors folded into the scale
     (the trainer folds plain SGD's learning rates here: one pass less over every weight).
+    ``pre_from``: take every pre-synaptic state from this one state, scale·s_pre (s_post^a −
+    s_post^b)ᵀ (the asymmetric estimator); only for directed projections.
     """
     out = out or {}
     weight_factor, bias_factor = factors or ({}, {})
     weights = {}
     for proj in relaxer.network.projections:
         if proj.plastic:
+            pre_a, pre_b = ((pre_from[proj.pre],) * 2 if pre_from is not None
+                            else (a[proj.pre], b[proj.pre]))
             weights[proj.name] = relaxer.interactions[proj.name].contrast(
-                a[proj.pre], a[proj.post], b[proj.pre], b[proj.post],
+                pre_a, a[proj.post], pre_b, b[proj.post],
                 scale * weight_factor.get(proj.name, 1.0), out.get(proj.name))
     biases = {}
     for pop in relaxer.network.free:
@@ -111,7 +127,16 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         if settings.beta_sign == "random" and rng.integers(2) == 0:
             beta = -beta
         nudged = free.copy()
-        relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target)
-        weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors)
+        rule = (TrajectoryRule(relaxer, *settings.trajectory_rates)
+                if settings.estimator == "deep" else None)
+        relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target,
+                    observer=rule)
+        if rule is not None:
+            weights, biases = rule.updates(clamped.inputs, factors)
+        elif settings.estimator == "asymmetric":
+            weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors,
+                                       pre_from=free)
+        else:
+            weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors)
         betas = [beta]
     return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas)

@@ -72,7 +72,7 @@ class DenseInteraction:
 
     def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
         """Σ_b −∂E_term/∂W, masked: the Hebbian term of the EP update."""
-        return self._masked(_flat(s_post).T @ _flat(s_pre))
+        return self.mask_correlation(_flat(s_post).T @ _flat(s_pre))
 
     def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
                  post_b: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
@@ -89,9 +89,10 @@ class DenseInteraction:
         else:
             left = np.concatenate([_flat(post_a) * scale, _flat(post_b) * -scale])
             right = np.concatenate([_flat(pre_a), _flat(pre_b)])
-        return self._masked(np.matmul(left.T, right, out=out))
+        return self.mask_correlation(np.matmul(left.T, right, out=out))
 
-    def _masked(self, corr: np.ndarray) -> np.ndarray:
+    def mask_correlation(self, corr: np.ndarray) -> np.ndarray:
+        """Zero, in place, the entries of a weight-shaped array where no synapse exists."""
         mask = self.projection.mask
         if mask is not None:
             corr *= mask

@@ -19,12 +19,23 @@ population graph, in which no two connected populations share a group (``colouri
 colouring, ε = 1 and no lateral projection, each group step is an exact block minimiser and the
 energy never increases.
 
+The decay term is ``−s_k`` above (a unit leak). The directed nets of Farinha et al. (2020) use
+two other decays, so the step is written with a per-neuron decay rate a_j,
+
+    s_j ← clip_j( s_j + ε·(b_j + Σ drive_j − a_j s_j − β ∂C/∂s_j) ),   a_j = λ + [outgoing] Σ_k W_jk
+
+with λ the ``leak`` (1 above) and, with ``outgoing_decay``, the signed sum of the weights *out*
+of neuron j: Farinha et al.'s DEEP dynamics, ds_j/dt = Σ_i W_ij s_i − s_j Σ_k W_jk (λ = 0).
+A symmetric net with a constant leak λ descends E = Σ_k (λ/2‖s_k‖² − b_kᵀs_k) + Σ E_term; with
+the outgoing decay the dynamics descend no energy of this form (:meth:`Relaxer.energy` says so).
+
 The drive from clamped (input) populations is constant during a phase: :meth:`Relaxer.clamp`
 computes it once per batch, which is most of the arithmetic of a step in an MLP.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,19 +51,28 @@ NUDGES = ("joint", "split")
 
 @dataclass(frozen=True)
 class Dynamics:
-    """Step size ε, update schedule and nudge discretisation (see the module docstring)."""
+    """Step size ε, update schedule, nudge discretisation and decay (see the module docstring)."""
 
     epsilon: float = 1.0
     schedule: str = "synchronous"
     nudge: str = "joint"
+    leak: float = 1.0
+    outgoing_decay: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.epsilon <= 1.0:
             raise ValueError(f"epsilon must be in (0, 1], got {self.epsilon}")
+        if not (self.leak >= 0.0 and np.isfinite(self.leak)):
+            raise ValueError(f"leak must be a finite number >= 0, got {self.leak}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule {self.schedule!r} is not one of {list(SCHEDULES)}")
         if self.nudge not in NUDGES:
             raise ValueError(f"nudge {self.nudge!r} is not one of {list(NUDGES)}")
+
+    @property
+    def unit_decay(self) -> bool:
+        """True for the energy nets' decay a_j = 1 (the engine's fast path)."""
+        return self.leak == 1.0 and not self.outgoing_decay
 
 
 def schedule_groups(network: Network, schedule: str) -> list[list[Population]]:
@@ -225,17 +245,20 @@ class Relaxer:
     # ---- dynamics ----------------------------------------------------------------------
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,
             target: np.ndarray | None = None, tol: float | None = None,
-            check_every: int = 5) -> int:
+            check_every: int = 5, observer: Callable[[State], None] | None = None) -> int:
         """Relax ``state`` in place for up to ``steps`` steps; return the steps taken.
 
         With ``tol``, stop early once no free unit moved by more than ``tol`` in a step
         (checked every ``check_every`` steps). ``beta`` ≠ 0 nudges the output towards
-        ``target`` (the nudged phase).
+        ``target`` (the nudged phase). ``observer(state)`` is called after every step, with
+        ``state.scratch`` holding the previous step's values (trajectory learning rules).
         """
         if beta != 0.0 and target is None:
             raise ValueError("a nudged phase (beta != 0) needs a target")
         eps, split = self.dynamics.epsilon, self.dynamics.nudge == "split"
         values, scratch, constant = state.values, state.scratch, clamped.constant
+        retain = None if self.dynamics.unit_decay else {
+            name: (1.0 - eps * a).astype(self.dtype) for name, a in self.decay_rates().items()}
         plan = [[(step, [(source, inter.bind(direction)) for source, inter, direction in step.terms])
                  for step in group] for group in self._plan(state.batch)]
         for t in range(1, steps + 1):
@@ -254,7 +277,10 @@ class Relaxer:
                     nudge = beta != 0.0 and step.nudged
                     if nudge and not split:
                         self.loss.add_nudge(drive, values[name], target, beta)
-                    if eps != 1.0:
+                    if retain is not None:          # s(1 − εa) + ε·drive
+                        drive *= eps
+                        drive += values[name] * retain[name]
+                    elif eps != 1.0:
                         drive -= values[name]
                         drive *= eps
                         drive += values[name]
@@ -266,9 +292,26 @@ class Relaxer:
                         np.minimum(drive, step.upper, out=drive)
                 for step, _ in group:
                     values[step.name], scratch[step.name] = scratch[step.name], values[step.name]
+            if observer is not None:
+                observer(state)
             if tol is not None and t % check_every == 0 and self.moved(state) <= tol:
                 return t
         return steps
+
+    def decay_rates(self) -> dict[str, np.ndarray]:
+        """a_j = λ + [outgoing] Σ_k W_jk per free population (see the module docstring).
+
+        The outgoing sum runs over every projection the neuron drives: a directed one's column
+        sums, and both ends of a symmetric one (its pre neurons drive post and vice versa).
+        """
+        rates = {p.name: np.full(p.size, self.dynamics.leak) for p in self.network.free}
+        if self.dynamics.outgoing_decay:
+            for proj in self.network.projections:
+                if proj.pre in rates:
+                    rates[proj.pre] += proj.weight.sum(axis=0)
+                if proj.symmetric and not proj.lateral and proj.post in rates:
+                    rates[proj.post] += proj.weight.sum(axis=1)
+        return rates
 
     def moved(self, state: State) -> float:
         """Largest change of any free unit in the last step (scratch holds the previous values)."""
@@ -279,15 +322,20 @@ class Relaxer:
     def energy(self, state: State) -> np.ndarray:
         """E(s) per sample, up to a constant in the clamped inputs (Scellier & Bengio eq. 1).
 
-        E = Σ_free (½‖s_k‖² − b_kᵀ s_k) + Σ_projections E_term(s_pre, s_post).
+        E = Σ_free (λ/2‖s_k‖² − b_kᵀ s_k) + Σ_projections E_term(s_pre, s_post), λ the leak.
         """
         if not self.network.symmetric:
             raise NetworkError(f"network {self.network.name!r} has directed projections: its "
                                "dynamics are not the gradient of an energy")
+        if self.dynamics.outgoing_decay:
+            raise NetworkError("the outgoing-weight decay (Farinha et al.'s DEEP dynamics) is not "
+                               "the gradient of an energy of this form")
         total = np.zeros(state.batch)
+        leak = self.dynamics.leak
         for pop in self.network.free:
             s = state[pop.name]
-            total += 0.5 * np.einsum("bi,bi->b", s, s) - s @ pop.bias.reshape(-1).astype(s.dtype)
+            total += (0.5 * leak * np.einsum("bi,bi->b", s, s)
+                      - s @ pop.bias.reshape(-1).astype(s.dtype))
         for proj in self.network.projections:
             total += self.interactions[proj.name].energy(state[proj.pre], state[proj.post])
         return total

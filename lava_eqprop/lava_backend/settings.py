@@ -73,6 +73,8 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     unsupported = [
         ("[dynamics] schedule", spec.dynamics["schedule"] != "synchronous",
          "the Lava graph updates every population in every step (synchronous)"),
+        ("[dynamics] leak", spec.dynamics["leak"] != 1.0 or spec.dynamics["outgoing_decay"],
+         "the Lava neurons decay with rate 1 (leak = 1, outgoing_decay = false)"),
     ]
     if training:
         unsupported += [
@@ -82,6 +84,12 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
              "phases in Lava have a fixed number of steps (free_tol = 0)"),
             ("[learning] momentum", bool(spec.learning["momentum"]),
              "plastic synapses apply plain local updates (momentum = 0)"),
+            ("[learning] estimator", spec.learning["estimator"] not in ("one_sided", "symmetric"),
+             "plastic synapses learn the one-sided or symmetric EP contrast"),
+            ("[learning] l1", bool(spec.learning["l1"]),
+             "plastic synapses apply plain local updates (l1 = 0)"),
+            ("[learning] prune_threshold", bool(spec.learning["prune_threshold"]),
+             "connections are fixed once compiled (prune_threshold = 0)"),
         ]
     for key, bad, why in unsupported:
         if bad:

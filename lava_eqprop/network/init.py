@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-WEIGHT_INITS = ("glorot_uniform", "fan_in_uniform")
-BIAS_INITS = ("zeros", "fan_in_uniform")
+WEIGHT_INITS = ("glorot_uniform", "fan_in_uniform", "normal")
+BIAS_INITS = ("zeros", "fan_in_uniform", "normal")
 
 
 def glorot_bound(fan_in: int, fan_out: int) -> float:
@@ -25,7 +25,10 @@ def fan_in_bound(fan_in: int) -> float:
 
 def init_weight(scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator,
                 gain: float = 1.0) -> np.ndarray:
-    """A (fan_out, fan_in) weight drawn uniformly in ±gain·bound of ``scheme``."""
+    """A (fan_out, fan_in) weight drawn uniformly in ±gain·bound of ``scheme``, or from
+    N(0, gain²) for ``"normal"`` (Farinha et al. 2020: gain 0.05)."""
+    if scheme == "normal":
+        return rng.normal(0.0, gain, size=(fan_out, fan_in))
     if scheme == "glorot_uniform":
         bound = glorot_bound(fan_in, fan_out)
     elif scheme == "fan_in_uniform":
@@ -37,9 +40,12 @@ def init_weight(scheme: str, fan_in: int, fan_out: int, rng: np.random.Generator
 
 def init_bias(scheme: str, fan_in: int, shape: tuple[int, ...], rng: np.random.Generator,
               gain: float = 1.0) -> np.ndarray:
-    """A bias of ``shape``: zeros (Scellier & Bengio) or U(±gain/√fan_in) (PyTorch)."""
+    """A bias of ``shape``: zeros (Scellier & Bengio), U(±gain/√fan_in) (PyTorch) or
+    N(0, gain²) (``"normal"``)."""
     if scheme == "zeros":
         return np.zeros(shape)
+    if scheme == "normal":
+        return rng.normal(0.0, gain, size=shape)
     if scheme == "fan_in_uniform":
         bound = gain * fan_in_bound(fan_in)
         return rng.uniform(-bound, bound, size=shape)

@@ -1,7 +1,7 @@
 """Model specs (``models/*.toml``): a network, its dynamics and how to train it, validated.
 
 A spec has the sections ``[model]``, ``[data]``, ``[network]`` (with ``[network.small_world]``
-for that topology), ``[dynamics]`` and ``[learning]``; ``docs`` in the README list every key.
+or ``[network.directed]`` for those topologies), ``[dynamics]`` and ``[learning]``; ``docs`` in the README list every key.
 :func:`load_spec` reads and validates a file; :meth:`ModelSpec.build_network` generates the
 network from the spec's seed, so the same spec always gives the same initial network.
 """
@@ -18,15 +18,20 @@ from lava_eqprop.data.datasets import DATASETS
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES, Dynamics
+from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.activations import ACTIVATIONS
+from lava_eqprop.network.directed import (
+    adjacency_from_edges, complete_adjacency, directed_network)
 from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
 from lava_eqprop.network.network import Network
+from lava_eqprop.training.pruning import Pruning
 from lava_eqprop.spec.schema import (
     Key, SpecFile, non_negative, positive, positive_float_list, positive_int_list, probability,
     unit_interval_open_closed)
 
-TOPOLOGIES = ("layered", "small_world")
+TOPOLOGIES = ("layered", "small_world", "complete_directed", "directed")
+DIRECTED = ("complete_directed", "directed")
 DTYPES = ("float32", "float64")
 
 SECTIONS = {"model": True, "data": True, "network": True, "dynamics": True, "learning": True}
@@ -57,6 +62,10 @@ SMALL_WORLD_KEYS = [
     Key("pool", str, "skip", choices=REWIRE_POOLS),
     Key("new_weight_bound", float, 0.0, check=non_negative),
 ]
+DIRECTED_KEYS = [
+    Key("edges", list, []),
+    Key("adjacency", list, []),
+]
 DYNAMICS_KEYS = [
     Key("epsilon", float, 1.0, check=unit_interval_open_closed),
     Key("schedule", str, "synchronous", choices=SCHEDULES),
@@ -66,6 +75,8 @@ DYNAMICS_KEYS = [
     Key("eval_steps", int, 0, check=non_negative),
     Key("free_tol", float, 0.0, check=non_negative),
     Key("persistent", bool, False),
+    Key("leak", float, 1.0, check=non_negative),
+    Key("outgoing_decay", bool, False),
 ]
 LEARNING_KEYS = [
     Key("loss", str, "half_squared_error", choices=tuple(LOSSES)),
@@ -79,6 +90,12 @@ LEARNING_KEYS = [
     Key("epochs", int, check=positive),
     Key("seed", int, 0, check=non_negative),
     Key("dtype", str, "float32", choices=DTYPES),
+    Key("trajectory_beta0", float, 0.0),
+    Key("trajectory_beta1", float, 1.0),
+    Key("l1", float, 0.0, check=non_negative),
+    Key("prune_threshold", float, 0.0, check=non_negative),
+    Key("prune_temperature", float, 5.0, check=positive),
+    Key("prune_permanent", bool, False),
 ]
 
 
@@ -92,6 +109,7 @@ class ModelSpec:
     data: dict[str, Any]
     network: dict[str, Any]
     small_world: dict[str, Any] | None
+    directed: dict[str, Any] | None
     dynamics: dict[str, Any]
     learning: dict[str, Any]
 
@@ -103,6 +121,11 @@ class ModelSpec:
         """Generate the initial network (same spec and seed → same network)."""
         net = self.network
         rng = np.random.default_rng(net["seed"])
+        if net["topology"] in DIRECTED:
+            return directed_network(net["layers"], self.adjacency(), rng=rng, name=self.name,
+                                    activation=net["activation"], weight_std=net["weight_gain"],
+                                    bias_std=net["weight_gain"] if net["bias_init"] == "normal"
+                                    else 0.0, topology=net["topology"])
         base = layered(net["layers"], rng=rng, name=self.name, activation=net["activation"],
                        output_activation=net["output_activation"] or None,
                        weight_init=net["weight_init"], weight_gain=net["weight_gain"],
@@ -113,14 +136,29 @@ class ModelSpec:
         return small_world(base, sw["p"], rng=rng, pool=sw["pool"],
                            new_weight_bound=sw["new_weight_bound"] or None, name=self.name)
 
+    def adjacency(self) -> np.ndarray:
+        """A directed topology's adjacency matrix (A[i, j]: connection i → j)."""
+        return _adjacency(self.network, self.directed)
+
     def dynamics_settings(self) -> Dynamics:
-        return Dynamics(self.dynamics["epsilon"], self.dynamics["schedule"], self.dynamics["nudge"])
+        d = self.dynamics
+        return Dynamics(d["epsilon"], d["schedule"], d["nudge"], d["leak"], d["outgoing_decay"])
 
     def ep_settings(self) -> EPSettings:
         return EPSettings(beta=self.learning["beta"], free_steps=self.dynamics["free_steps"],
                           nudged_steps=self.dynamics["nudged_steps"],
                           estimator=self.learning["estimator"], beta_sign=self.learning["beta_sign"],
-                          free_tol=self.dynamics["free_tol"] or None)
+                          free_tol=self.dynamics["free_tol"] or None,
+                          trajectory_rates=(self.learning["trajectory_beta0"],
+                                            self.learning["trajectory_beta1"]))
+
+    def pruning(self) -> Pruning | None:
+        """The per-epoch pruning, or None when ``prune_threshold`` is 0 (off)."""
+        learning = self.learning
+        if not learning["prune_threshold"]:
+            return None
+        return Pruning(learning["prune_threshold"], learning["prune_temperature"],
+                       learning["prune_permanent"])
 
     @property
     def eval_steps(self) -> int:
@@ -161,7 +199,8 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     spec.check_sections(SECTIONS)
     model = spec.section("model", MODEL_KEYS)
     data = spec.section("data", DATA_KEYS)
-    network = spec.section("network", NETWORK_KEYS, subtables=("small_world",))
+    network = spec.section("network", NETWORK_KEYS, subtables=("small_world", "directed"))
+    directed = _directed_section(spec, network)
     sw_raw = spec.data["network"].get("small_world")
     small = None
     if network["topology"] == "small_world":
@@ -176,8 +215,66 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     dynamics = spec.section("dynamics", DYNAMICS_KEYS)
     learning = spec.section("learning", LEARNING_KEYS)
     _check_learning_rates(spec, network, learning)
+    _check_directed_learning(spec, network, learning)
     _check_convergence(spec, dynamics, learning)
-    return ModelSpec(spec.path, spec.text, model, data, network, small, dynamics, learning)
+    return ModelSpec(spec.path, spec.text, model, data, network, small, directed, dynamics,
+                     learning)
+
+
+def _directed_section(spec: SpecFile, network: dict) -> dict | None:
+    """``[network.directed]`` (edges or adjacency) of topology = 'directed'; the sizes and
+    initialisation of both directed topologies."""
+    raw = spec.data["network"].get("directed")
+    topology = network["topology"]
+    if topology not in DIRECTED:
+        if raw is not None:
+            raise spec.error("[network.directed]", f"only allowed with topology = 'directed', not "
+                             f"{topology!r}")
+        return None
+    if len(network["layers"]) != 3:
+        raise spec.error("[network] layers", f"a {topology} net takes [inputs, hidden, outputs] "
+                         f"neuron counts, got {network['layers']}")
+    if network["weight_init"] != "normal" or network["bias_init"] not in ("normal", "zeros"):
+        raise spec.error("[network] weight_init", f"a {topology} net draws weights from N(0, "
+                         "weight_gain²): use weight_init = 'normal' and bias_init = 'normal' or "
+                         "'zeros'")
+    if topology == "complete_directed":
+        if raw is not None:
+            raise spec.error("[network.directed]", "a complete directed net has every connection;"
+                             " use topology = 'directed' to give edges or an adjacency matrix")
+        return None
+    if raw is None:
+        raise spec.error("[network.directed]", "required when topology = 'directed' (edges or "
+                         "adjacency)")
+    directed = spec.section("network.directed", DIRECTED_KEYS, data=raw)
+    if bool(directed["edges"]) == bool(directed["adjacency"]):
+        raise spec.error("[network.directed]", "give exactly one of edges ([[i, j], ...]) and "
+                         "adjacency (an N x N matrix of 0/1)")
+    try:
+        directed_network(network["layers"], _adjacency(network, directed),
+                         rng=np.random.default_rng(0))
+    except (NetworkError, ValueError, TypeError) as exc:
+        raise spec.error("[network.directed]", str(exc)) from None
+    return directed
+
+
+def _adjacency(network: dict, directed: dict | None) -> np.ndarray:
+    sizes = network["layers"]
+    if directed is None:
+        return complete_adjacency(sizes)
+    if directed["edges"]:
+        return adjacency_from_edges(sizes, directed["edges"])
+    return np.array(directed["adjacency"], dtype=bool)
+
+
+def _check_directed_learning(spec: SpecFile, network: dict, learning: dict) -> None:
+    directed = network["topology"] in DIRECTED
+    if learning["estimator"] == "asymmetric" and not directed:
+        raise spec.error("[learning] estimator", "'asymmetric' updates directed connections: it "
+                         "needs topology = 'complete_directed' or 'directed'")
+    if learning["prune_threshold"] and not directed:
+        raise spec.error("[learning] prune_threshold", "pruning removes directed connections: it "
+                         "needs topology = 'complete_directed' or 'directed'")
 
 
 def _check_learning_rates(spec: SpecFile, network: dict, learning: dict) -> None:
@@ -199,14 +296,17 @@ def _check_learning_rates(spec: SpecFile, network: dict, learning: dict) -> None
 def _check_convergence(spec: SpecFile, dynamics: dict, learning: dict) -> None:
     """The nudged output, on its own, iterates s ← a·s + const: it must contract, |a| < 1.
 
-    joint: a = 1 − ε(1 + βc); split: a = (1 − ε)(1 − εβc) (c = 1 or 2, the loss scale).
+    joint: a = 1 − ε(λ + βc); split: a = (1 − ελ)(1 − εβc) (c = 1 or 2, the loss scale, λ the
+    leak). With the outgoing-weight decay the rate depends on the weights: not checked here.
     """
+    if dynamics["outgoing_decay"]:
+        return
     c = LOSSES[learning["loss"]].scale
-    eps, beta = dynamics["epsilon"], learning["beta"]
+    eps, beta, leak = dynamics["epsilon"], learning["beta"], dynamics["leak"]
     if dynamics["nudge"] == "joint":
-        factor = 1.0 - eps * (1.0 + beta * c)
+        factor = 1.0 - eps * (leak + beta * c)
     else:
-        factor = (1.0 - eps) * (1.0 - eps * beta * c)
+        factor = (1.0 - eps * leak) * (1.0 - eps * beta * c)
     if abs(factor) >= 1.0:
         raise spec.error("[learning] beta", f"with epsilon = {eps}, nudge = {dynamics['nudge']!r} "
                          f"and loss {learning['loss']!r} the nudged output is multiplied by "

@@ -10,7 +10,9 @@ from lava_eqprop.network.network import Network
 class SGD:
     """v ← μ·v + d,  θ ← θ + lr_θ·v, for d the EP direction (≈ −dL/dθ).
 
-    With μ = 0 this is the plain update of Scellier & Bengio (2017) and Gammell et al. (2021):
+    With an L1 coefficient r (Farinha et al. 2020's sparsity term, r = 1.5e-4), the weight
+    direction is d − r·sign(W) (biases are not penalised). With μ = 0 this is the plain update
+    of Scellier & Bengio (2017) and Gammell et al. (2021):
     W ← W + α_k (1/β)(ρ(s^β)ρ(s^β)ᵀ − ρ(s^0)ρ(s^0)ᵀ). Rates are per projection and per bias
     (one global rate, or one per layer pair). Parameters are updated in place, so masked
     weights stay masked (directions are masked) and every view of them stays valid.
@@ -20,15 +22,16 @@ class SGD:
     """
 
     def __init__(self, network: Network, weight_lr: dict[str, float], bias_lr: dict[str, float],
-                 momentum: float = 0.0) -> None:
+                 momentum: float = 0.0, l1: float = 0.0) -> None:
         self.network, self.weight_lr, self.bias_lr, self.momentum = network, weight_lr, bias_lr, momentum
+        self.l1 = l1
         self.velocity: dict[str, np.ndarray] = {}
 
     def foldable_rates(self) -> tuple[dict[str, float], dict[str, float]] | None:
         """The rates an EP estimator may fold into its directions (``factors`` of
         :func:`~lava_eqprop.engine.estimators.ep_update`): plain SGD's only, since momentum
-        needs the unscaled direction."""
-        return None if self.momentum else (self.weight_lr, self.bias_lr)
+        and the L1 term need the unscaled direction."""
+        return None if (self.momentum or self.l1) else (self.weight_lr, self.bias_lr)
 
     def step(self, weight_dirs: dict[str, np.ndarray], bias_dirs: dict[str, np.ndarray],
              rates_folded: bool = False) -> dict[str, np.ndarray]:
@@ -36,6 +39,8 @@ class SGD:
         lr·v, which are returned per projection (for the |ΔW| statistics).
         ``rates_folded``: the directions already include :meth:`foldable_rates`."""
         for name, d in weight_dirs.items():
+            if self.l1:
+                d -= self.l1 * np.sign(self.network.projection(name).weight)
             self.network.projection(name).weight += (
                 d if rates_folded else self._applied("w:" + name, d, self.weight_lr[name]))
         for name, d in bias_dirs.items():

@@ -2,9 +2,10 @@
 
 Per batch: clamp the inputs, free phase (from zeros, or from the sample's persistent particle
 as in Scellier & Bengio's code), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`),
-SGD step. The training error of an epoch is the running error of the free-phase predictions
-made during that epoch (what the papers' code logs); the test error is measured after the
-epoch from a free phase of ``eval_steps`` started at zero. With persistent particles the test
+SGD step (with the L1 term if set); after the epoch, the pruning of directed nets if set
+(:mod:`lava_eqprop.training.pruning`). The training error of an epoch is the running error of
+the free-phase predictions made during that epoch (what the papers' code logs); the test error
+is measured after the epoch from a free phase of ``eval_steps`` started at zero. With persistent particles the test
 samples have their own too, advanced ``free_steps`` per epoch, and ``test_error_persistent``
 reports that protocol, the one of Scellier & Bengio's and Gammell et al.'s code (a sample's
 test-time state then carries over from epoch to epoch, as its training state does).
@@ -42,6 +43,7 @@ from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD
+from lava_eqprop.training.pruning import live_connections, prune
 
 CHECKPOINT_FILE = "checkpoint.h5"
 NETWORK_FILE = "network.h5"
@@ -69,7 +71,8 @@ class Trainer:
                                get_loss(spec.learning["loss"]), self.dtype)
         self.settings = spec.ep_settings()
         self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
-                             momentum=spec.learning["momentum"])
+                             momentum=spec.learning["momentum"], l1=spec.learning["l1"])
+        self.pruning = spec.pruning()
         self.rng = np.random.default_rng(spec.learning["seed"])
         self.x_train = dataset.x_train.reshape(len(dataset.x_train), -1).astype(self.dtype)
         self.t_train = np.eye(dataset.num_classes, dtype=self.dtype)[dataset.y_train]
@@ -183,6 +186,7 @@ class Trainer:
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()
+        pruned = prune(self.network, self.pruning, self.rng) if self.pruning else 0
         eval_start = time.perf_counter()
         test_error = error_rate(self.relaxer, self.x_test, self.dataset.y_test, self.spec.eval_steps)
         persistent = None
@@ -194,13 +198,16 @@ class Trainer:
             seconds=seconds, eval_seconds=time.perf_counter() - eval_start,
             mean_free_steps=free_steps / len(batches),
             mean_dw={k: v / max(stats_batches, 1) for k, v in dw_sum.items()},
-            rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()})
+            rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned)
 
     def epoch_record(self, *, epoch: int, train_error: float, test_error: float,
                      persistent: float | None, seconds: float, eval_seconds: float,
                      mean_free_steps: float, mean_dw: dict[str, float],
-                     rms_dw: dict[str, float]) -> dict[str, Any]:
-        """The entry of summary.json for one epoch (every backend writes these keys)."""
+                     rms_dw: dict[str, float], pruned: int = 0) -> dict[str, Any]:
+        """The entry of summary.json for one epoch (every backend writes these keys).
+
+        ``connections``: the live connections (existing, non-zero weight) after the epoch;
+        ``pruned``: how many the epoch's pruning removed."""
         return {
             "epoch": epoch,
             "train_error": train_error,
@@ -214,6 +221,8 @@ class Trainer:
             "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
             "rms_dw": rms_dw,
             "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
+            "connections": live_connections(self.network),
+            "pruned": pruned,
         }
 
     @property

@@ -23,6 +23,7 @@ from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.phases import ProbeSettings
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
+from lava_eqprop.network.directed import complete_adjacency, directed_network
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import Projection
 from tests.nets import directed_net
@@ -128,6 +129,26 @@ def test_same_scheme_matches_engine(name, eps, schedule, nudge):
         dw = engine.weight_updates[proj.name]
         assert np.max(np.abs(dw)) > 1e-4                   # the comparison is not of zeros
         assert np.max(np.abs(brian.weight_updates[proj.name] - dw)) <= SAME_SCHEME_TOL
+
+
+@pytest.mark.parametrize("name", ["complete_directed", "small_world"])
+def test_outgoing_decay_and_leak_match_engine(name):
+    """Farinha et al.'s DEEP decay (the sum of each neuron's outgoing weights, summed by Brian2
+    from its own synapses; both ends of a symmetric projection) and a leak λ = 0.3."""
+    from lava_eqprop.brian2_backend.phases import brian2_phases
+
+    net = (directed_network((7, 5, 4), complete_adjacency((7, 5, 4)),
+                            rng=np.random.default_rng(5), weight_std=0.3)
+           if name == "complete_directed" else make_net(name))
+    x, targets = data(net, 5)
+    dynamics = Dynamics(0.2, leak=0.3, outgoing_decay=True)
+    free, nudged, _ = engine_reference(net, dynamics, x, targets, 12, 5)
+    brian = brian2_phases(net, dynamics, get_loss("half_squared_error"), x, targets,
+                          ProbeSettings(BETA, 12, 5), batch=5)
+    for pop in net.free:
+        assert np.max(np.abs(free[pop.name])) > 0.05
+        assert np.max(np.abs(brian.free[pop.name] - free[pop.name])) <= SAME_SCHEME_TOL
+        assert np.max(np.abs(brian.nudged[pop.name] - nudged[pop.name])) <= SAME_SCHEME_TOL
 
 
 @pytest.mark.parametrize("name", ["layered", "small_world", "lateral"])

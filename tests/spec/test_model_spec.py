@@ -92,3 +92,46 @@ def test_good_spec_and_missing_file(tmp_path):
     assert spec.eval_steps == 5 and spec.learning["loss"] == "half_squared_error"
     with pytest.raises(SpecError, match="no such file"):
         load_spec(tmp_path / "nope.toml")
+
+
+DIRECTED = GOOD.replace("layers = [64, 16, 10]", 'topology = "directed"\nlayers = [64, 16, 10]\n'
+                        'weight_init = "normal"\nweight_gain = 0.05\n'
+                        "[network.directed]\nedges = [[0, 64], [64, 80], [80, 64]]")
+
+
+def test_directed_spec_builds_its_edges_and_complete_spec_every_pair(tmp_path):
+    spec = load_spec(write(tmp_path, DIRECTED))
+    assert spec.build_network().num_connections == 3
+    complete_text = (DIRECTED.replace('"directed"', '"complete_directed"')
+                     .replace("[network.directed]\nedges = [[0, 64], [64, 80], [80, 64]]", ""))
+    complete = load_spec(write(tmp_path, complete_text))
+    n = 64 + 16 + 10
+    assert complete.build_network().num_connections == n * (n - 1) - 64 * (n - 1)
+
+
+@pytest.mark.parametrize("edit, fragments", [
+    (lambda s: s.replace("[[0, 64], [64, 80], [80, 64]]", "[[64, 0]]"),
+     ["[network.directed]", "enters an input"]),
+    (lambda s: s.replace("edges =", "adjacency = [[1]]\nedges ="),
+     ["[network.directed]", "exactly one of edges"]),
+    (lambda s: s.replace("edges = [[0, 64], [64, 80], [80, 64]]", "adjacency = [[0, 1], [0, 0]]"),
+     ["[network.directed]", "adjacency has shape (2, 2)"]),
+    (lambda s: s.replace('weight_init = "normal"', 'weight_init = "glorot_uniform"'),
+     ["[network] weight_init", "N(0, weight_gain"]),
+    (lambda s: s.replace("layers = [64, 16, 10]", "layers = [64, 16, 16, 10]"),
+     ["[network] layers", "[inputs, hidden, outputs]"]),
+    (lambda s: s.replace('topology = "directed"', 'topology = "complete_directed"'),
+     ["[network.directed]", "use topology = 'directed'"]),
+    (lambda s: GOOD.replace("beta = 0.5", 'beta = 0.5\nestimator = "asymmetric"'),
+     ["[learning] estimator", "needs topology"]),
+    (lambda s: GOOD.replace("beta = 0.5", "beta = 0.5\nprune_threshold = 0.01"),
+     ["[learning] prune_threshold", "needs topology"]),
+    (lambda s: s.replace("[learning]", "leak = 3.0\n[learning]"),
+     ["[learning] beta", "would not converge"]),
+])
+def test_bad_directed_spec_is_named(tmp_path, edit, fragments):
+    path = write(tmp_path, edit(DIRECTED))
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    for fragment in fragments:
+        assert fragment in str(err.value)
