@@ -11,10 +11,10 @@ import argparse
 import sys
 
 from lava_eqprop import __version__
-from lava_eqprop.cli import chip_map, compile_graph, crosscheck, info, infer, train
+from lava_eqprop.cli import chip_map, compile_graph, crosscheck, info, infer, stability, train
 from lava_eqprop.errors import LavaEqpropError
 
-VERBS = (train, infer, crosscheck, compile_graph, chip_map, info)
+VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

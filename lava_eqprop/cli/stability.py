@@ -1,0 +1,88 @@
+"""``lava-eqprop stability MODEL.toml``: is this net's free dynamics stable, and how do we know."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lava_eqprop.spec.model_spec import load_spec
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stability", help="equilibria, Jacobians and stability certificates",
+                       description="Analyse the free dynamics of MODEL.toml's network (or of "
+                                   "--weights) with the spec's dynamics: the spectrum, Gershgorin "
+                                   "tests and matrix measures of its linear part, then equilibria "
+                                   "from several initial states on test samples and the spectrum "
+                                   "on each one's active set; says whether the net is certified "
+                                   "stable, empirically stable, multistable or not stable.")
+    p.add_argument("model", type=Path, help="model spec (TOML): network, dynamics, data set")
+    p.add_argument("--weights", type=Path, help="network.h5 or checkpoint.h5 to analyse instead "
+                                                 "of the spec's initial network")
+    p.add_argument("--samples", type=int, default=10, help="test samples (default 10)")
+    p.add_argument("--starts", type=int, default=3,
+                   help="initial states per sample: zeros, ones, then random (default 3)")
+    p.add_argument("--steps", type=int, default=5000, help="relaxation steps (default 5000)")
+    p.add_argument("--tol", type=float, default=1e-9,
+                   help="settled: no unit moves more than this in a step (default 1e-9)")
+    p.add_argument("--data", help="path of the data set (file or directory)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON on the last line")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from lava_eqprop.data.datasets import load_dataset
+    from lava_eqprop.engine.loss import get_loss
+    from lava_eqprop.engine.relaxation import Relaxer
+    from lava_eqprop.engine.stability import analyse
+    from lava_eqprop.errors import SpecError
+    from lava_eqprop.io.hdf5 import load_network
+    from lava_eqprop.training.trainer import check_data_fits
+
+    for name in ("samples", "starts", "steps"):
+        if getattr(args, name) < 1:
+            raise SpecError(f"--{name} must be >= 1, got {getattr(args, name)}")
+    if not args.tol > 0:
+        raise SpecError(f"--tol must be > 0, got {args.tol}")
+    spec = load_spec(args.model)
+    network = load_network(args.weights) if args.weights else spec.build_network()
+    data = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    check_data_fits(spec, network, data)
+    x = data.x_test[:args.samples].reshape(min(args.samples, len(data.x_test)), -1).astype(float)
+    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]))
+    report = analyse(network, relaxer, x, starts=args.starts, steps=args.steps, tol=args.tol)
+    print(format_report(report, spec.dynamics_settings()))
+    if args.json:
+        print(json.dumps(report.summary()))
+    return 0
+
+
+def format_report(report, dynamics) -> str:
+    """The report as text: the linear part, the equilibria, the verdict."""
+    linear = report.linear
+    eig = linear.eigenvalues
+    lines = [f"{report.network}: free dynamics with leak {dynamics.leak:g}"
+             f"{' + outgoing-weight decay (DEEP)' if dynamics.outgoing_decay else ''}, "
+             f"epsilon {dynamics.epsilon:g}",
+             f"linear part J ({eig.size} free units): max Re(eigenvalue) {linear.max_real:.4g}, "
+             f"min |eigenvalue| {np.min(np.abs(eig)):.3g}",
+             f"  Gershgorin by rows {_passed(linear.gershgorin_rows)}, by columns "
+             f"{_passed(linear.gershgorin_columns)}; mu_1 {linear.mu_1:.4g}, mu_inf "
+             f"{linear.mu_inf:.4g}, mu_2 {linear.mu_2:.4g}"]
+    samples = sorted({e.sample for e in report.equilibria})
+    settled = sum(e.settled for e in report.equilibria)
+    worst = max((e.local.max_real for e in report.equilibria), default=-np.inf)
+    active = [e.active.size for e in report.equilibria]
+    lines += [f"equilibria: {len(samples)} samples x {len(report.equilibria) // max(len(samples), 1)}"
+              f" starts, {settled}/{len(report.equilibria)} settled; distinct per sample "
+              f"{min(report.distinct)}..{max(report.distinct)}; active units "
+              f"{min(active)}..{max(active)}; worst local max Re(eigenvalue) {worst:.4g}",
+              f"verdict: {report.verdict}: {report.reason}"]
+    return "\n".join(lines)
+
+
+def _passed(ok: bool) -> str:
+    return "passes" if ok else "fails"
