@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Farinha et al. (2020), "Equilibrium Propagation for Complete Directed Neural Networks":
+the logic tasks with 5 hidden neurons, success rate over 20 seeds, five variants.
+
+Variants (README, "Directed nets"): faithful DEEP (outgoing-weight decay, trajectory rule);
+DEEP with pruning (|W| <= 0.01, softmax temperature 5, every epoch); DEEP with pruning and the
+L1 term (1.5e-4); the leaky variant (leak 1, trajectory rule); the asymmetric-EP baseline (leak
+1, endpoint rule ΔW = s_i^0 (s_j^β − s_j^0)/β with rate dt_W·β/T2 = 1, the same step size).
+The authors' settings: complete directed net, weights N(0, 0.05²), Euler dt = 0.05,
+T1 = T2 = 1000, β = 10, dt_W = 100, full batch, 200 epochs. A seed succeeds when, after
+training, a free phase from zero puts every output on the right side of 0.5.
+
+The 20 seeds of a task and variant train at once, as one net of 20 disconnected copies (a
+block-diagonal mask): every rule here is local to a neuron and its connections, so the copies
+do not interact, and the engine steps them together.
+
+    python tools/reproduce_farinha.py            # 5 tasks x 5 variants x 20 seeds
+    python tools/reproduce_farinha.py --quick    # XOR and NOT, 3 seeds, short phases (the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from toolkit import emit, log, machine
+
+from lava_eqprop.engine.estimators import EPSettings, ep_update
+from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.relaxation import Dynamics, Relaxer
+from lava_eqprop.network.directed import complete_adjacency, directed_network
+from lava_eqprop.network.network import Network
+from lava_eqprop.training.optimizer import SGD
+from lava_eqprop.training.pruning import Pruning, existing, prune
+
+TASKS = {
+    "XOR": (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [0]])),
+    "AND": (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [0], [0], [1]])),
+    "OR": (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [1]])),
+    "NOT": (np.array([[0], [1]]), np.array([[1], [0]])),
+    "identity": (np.array([[0], [1]]), np.array([[0], [1]])),
+}
+DEEP = Dynamics(epsilon=0.05, leak=0.0, outgoing_decay=True)
+LEAKY = Dynamics(epsilon=0.05, leak=1.0)
+PRUNING = Pruning(threshold=0.01, temperature=5.0)
+VARIANTS = {  # dynamics, estimator, learning rate, pruning, L1
+    "deep": (DEEP, "deep", 100.0, None, 0.0),
+    "deep_pruned": (DEEP, "deep", 100.0, PRUNING, 0.0),
+    "deep_pruned_l1": (DEEP, "deep", 100.0, PRUNING, 1.5e-4),
+    "leaky": (LEAKY, "deep", 100.0, None, 0.0),
+    "asymmetric_ep": (LEAKY, "asymmetric", 1.0, None, 0.0),
+}
+HIDDEN, BETA = 5, 10.0
+
+
+def replicas(nets: list[Network]) -> Network:
+    """One net holding ``nets`` (same shapes) as disconnected copies: population k of the result
+    is every copy's population k side by side, each projection block-diagonal."""
+    first = nets[0]
+    pops = []
+    for k, pop in enumerate(first.populations):
+        stacked = type(pop)(pop.name, (pop.size * len(nets),), pop.activation, pop.role,
+                            np.concatenate([n.populations[k].bias for n in nets]), pop.learn_bias)
+        pops.append(stacked)
+    projs = []
+    for k, proj in enumerate(first.projections):
+        blocks = [n.projections[k] for n in nets]
+        weight = _block_diagonal([b.weight for b in blocks])
+        mask = _block_diagonal([existing(b).astype(float) for b in blocks]).astype(bool)
+        projs.append(type(proj)(proj.name, proj.pre, proj.post, weight, mask=mask,
+                                symmetric=False))
+    return Network(f"{first.name} x{len(nets)}", pops, projs)
+
+
+def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
+    rows, cols = blocks[0].shape
+    out = np.zeros((rows * len(blocks), cols * len(blocks)))
+    for i, block in enumerate(blocks):
+        out[i * rows:(i + 1) * rows, i * cols:(i + 1) * cols] = block
+    return out
+
+
+def per_copy_connections(net: Network, copies: int) -> np.ndarray:
+    """Live connections (existing, non-zero weight) of each copy."""
+    counts = np.zeros(copies, dtype=int)
+    for proj in net.projections:
+        live = (proj.weight != 0) & existing(proj)
+        rows, cols = proj.weight.shape[0] // copies, proj.weight.shape[1] // copies
+        for c in range(copies):
+            counts[c] += int(live[c * rows:(c + 1) * rows, c * cols:(c + 1) * cols].sum())
+    return counts
+
+
+def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) -> dict:
+    x, y = TASKS[task]
+    dynamics, estimator, rate, pruning, l1 = VARIANTS[variant]
+    sizes = (x.shape[1], HIDDEN, y.shape[1])
+    nets = [directed_network(sizes, complete_adjacency(sizes), rng=np.random.default_rng(seed),
+                             name=task) for seed in range(seeds)]
+    net = replicas(nets)
+    relaxer = Relaxer(net, dynamics, get_loss("half_squared_error"))
+    settings = EPSettings(beta=BETA, free_steps=steps, nudged_steps=steps, estimator=estimator)
+    optimizer = SGD(net, {p.name: rate for p in net.projections},
+                    {p.name: rate for p in net.free}, l1=l1)
+    rng = np.random.default_rng(0)
+    clamped = relaxer.clamp({"input": np.tile(x, seeds).astype(float)})
+    targets = np.tile(y, seeds).astype(float)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        result = ep_update(relaxer, clamped, targets, settings, rng)
+        optimizer.step(result.weight_updates, result.bias_updates)
+        if pruning is not None:
+            prune(net, pruning, rng)
+    state = relaxer.zero_state(clamped)
+    relaxer.run(state, clamped, steps)
+    wrong = ((state["output"] > 0.5) != (targets > 0.5)).reshape(len(x), seeds, -1)
+    errors = wrong.any(axis=2).sum(axis=0)
+    connections = per_copy_connections(net, seeds)
+    return {"success": int((errors == 0).sum()), "seeds": seeds,
+            "errors_per_seed": errors.tolist(),
+            "connections_start": int(nets[0].num_connections),
+            "connections_mean": float(connections.mean()),
+            "connections_min": int(connections.min()),
+            "seconds": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="XOR and NOT, 3 seeds, short")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=1000, help="T1 = T2")
+    parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
+    args = parser.parse_args()
+    if args.quick:
+        args.tasks, args.seeds, args.epochs, args.steps = ["XOR", "NOT"], 3, 5, 100
+    results: dict = {}
+    for task in args.tasks:
+        results[task] = {}
+        for variant in args.variants:
+            r = run_variant(task, variant, args.seeds, args.epochs, args.steps)
+            results[task][variant] = r
+            log(f"{task:9s} {variant:15s} success {r['success']:2d}/{r['seeds']}  "
+                f"connections {r['connections_start']} -> {r['connections_mean']:.1f} (mean)  "
+                f"{r['seconds']:.0f} s")
+    print(f"\n{'task':9s} " + " ".join(f"{v:>15s}" for v in args.variants))
+    for task, row in results.items():
+        print(f"{task:9s} " + " ".join(f"{r['success']:>9d}/{r['seeds']:<2d}   "
+                                       for r in row.values()))
+    emit({"benchmark": "reproduce_farinha", "quick": args.quick, "machine": machine(),
+          "settings": {"hidden": HIDDEN, "beta": BETA, "epochs": args.epochs,
+                       "steps": args.steps, "dt": DEEP.epsilon, "seeds": args.seeds},
+          "results": results})
+
+
+if __name__ == "__main__":
+    main()
