@@ -76,8 +76,9 @@ def format_report(report, dynamics) -> str:
     settled = sum(e.settled for e in report.equilibria)
     worst = max((e.local.max_real for e in report.equilibria), default=-np.inf)
     active = [e.active.size for e in report.equilibria]
-    lines += [f"equilibria: {len(samples)} samples x {len(report.equilibria) // max(len(samples), 1)}"
-              f" starts, {settled}/{len(report.equilibria)} settled; distinct per sample "
+    starts = len(report.equilibria) // max(len(samples), 1)
+    lines += [f"equilibria: {len(samples)} samples x {starts} starts, {settled}/"
+              f"{len(report.equilibria)} settled; distinct per sample "
               f"{min(report.distinct)}..{max(report.distinct)}; active units "
               f"{min(active)}..{max(active)}; worst local max Re(eigenvalue) {worst:.4g}",
               f"verdict: {report.verdict}: {report.reason}"]

@@ -14,7 +14,9 @@ bias neuron), so Δb_j = mean over t and samples of [β0 s_j(t) + β1 (s_j(t) �
 
 A symmetric projection is two directed connections sharing one weight; its update is the sum
 of both directions' terms (a clamped pre population does not move and is not driven, so it adds
-only the forward one). The accumulator is a :meth:`~lava_eqprop.engine.relaxation.Relaxer.run` observer: after each
+only the forward one).
+
+The accumulator is a :meth:`~lava_eqprop.engine.relaxation.Relaxer.run` observer: after each
 step it adds that step's term, one matrix product per projection whose pre population moves (a
 clamped pre state factors out of the sum: one product at the end).
 """

@@ -1,7 +1,8 @@
 """Model specs (``models/*.toml``): a network, its dynamics and how to train it, validated.
 
 A spec has the sections ``[model]``, ``[data]``, ``[network]`` (with ``[network.small_world]``
-or ``[network.directed]`` for those topologies), ``[dynamics]`` and ``[learning]``; ``docs`` in the README list every key.
+or ``[network.directed]`` for those topologies), ``[dynamics]`` and ``[learning]``; the README
+lists every key.
 :func:`load_spec` reads and validates a file; :meth:`ModelSpec.build_network` generates the
 network from the spec's seed, so the same spec always gives the same initial network.
 """

@@ -5,10 +5,11 @@ as in Scellier & Bengio's code), nudged phase(s), EP update (:mod:`lava_eqprop.e
 SGD step (with the L1 term if set); after the epoch, the pruning of directed nets if set
 (:mod:`lava_eqprop.training.pruning`). The training error of an epoch is the running error of
 the free-phase predictions made during that epoch (what the papers' code logs); the test error
-is measured after the epoch from a free phase of ``eval_steps`` started at zero. With persistent particles the test
-samples have their own too, advanced ``free_steps`` per epoch, and ``test_error_persistent``
-reports that protocol, the one of Scellier & Bengio's and Gammell et al.'s code (a sample's
-test-time state then carries over from epoch to epoch, as its training state does).
+is measured after the epoch from a free phase of ``eval_steps`` started at zero. With
+persistent particles the test samples have their own too, advanced ``free_steps`` per epoch,
+and ``test_error_persistent`` reports that protocol, the one of Scellier & Bengio's and Gammell
+et al.'s code (a sample's test-time state then carries over from epoch to epoch, as its
+training state does).
 
 Per-layer update magnitudes (Gammell et al. 2021, Fig. 3: the vanishing-gradient figure), over
 the existing connections of each projection and averaged over every ``stats_every``-th batch
