@@ -17,7 +17,7 @@ def test_every_verb_has_help(verb, capsys):
 
 def test_verbs_are_registered():
     assert set(build_parser()._subparsers._group_actions[0].choices) == {
-        "train", "run", "crosscheck", "compile", "map", "info"}
+        "train", "run", "crosscheck", "compile", "map", "stability", "info"}
 
 
 def test_train_run_info(tiny_spec_path, tmp_path, capsys):
