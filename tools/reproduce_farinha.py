@@ -104,14 +104,16 @@ def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) ->
     optimizer = SGD(net, {p.name: rate for p in net.projections},
                     {p.name: rate for p in net.free}, l1=l1)
     rng = np.random.default_rng(0)
-    clamped = relaxer.clamp({"input": np.tile(x, seeds).astype(float)})
+    inputs = {"input": np.tile(x, seeds).astype(float)}
     targets = np.tile(y, seeds).astype(float)
     start = time.perf_counter()
     for _ in range(epochs):
+        clamped = relaxer.clamp(inputs)     # bias + input drive, with this epoch's weights
         result = ep_update(relaxer, clamped, targets, settings, rng)
         optimizer.step(result.weight_updates, result.bias_updates)
         if pruning is not None:
             prune(net, pruning, rng)
+    clamped = relaxer.clamp(inputs)
     state = relaxer.zero_state(clamped)
     relaxer.run(state, clamped, steps)
     wrong = ((state["output"] > 0.5) != (targets > 0.5)).reshape(len(x), seeds, -1)

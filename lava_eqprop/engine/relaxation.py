@@ -204,7 +204,10 @@ class Relaxer:
 
     # ---- states ------------------------------------------------------------------------
     def clamp(self, inputs: dict[str, np.ndarray]) -> Clamped:
-        """Clamp the input populations; precompute bias + drive from the inputs."""
+        """Clamp the input populations; precompute bias + drive from the inputs.
+
+        The result holds the biases and input weights of the moment: clamp again after an
+        update that changes them (the trainer clamps every batch)."""
         batch = next(iter(inputs.values())).shape[0]
         values = {}
         for pop in self.network.inputs:

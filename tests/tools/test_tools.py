@@ -131,9 +131,9 @@ def test_farinha_copies_train_like_separate_nets():
 
     def train(net, copies):
         relaxer = Relaxer(net, study.DEEP, get_loss("half_squared_error"))
-        clamped = relaxer.clamp({"input": np.tile(x, copies).astype(float)})
         sgd = SGD(net, {p.name: 100.0 for p in net.projections}, {p.name: 100.0 for p in net.free})
         for _ in range(3):
+            clamped = relaxer.clamp({"input": np.tile(x, copies).astype(float)})
             result = ep_update(relaxer, clamped, np.tile(y, copies).astype(float),
                                EPSettings(beta=10.0, free_steps=60, nudged_steps=60,
                                           estimator="deep"), np.random.default_rng(0))
