@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_eqprop.data.datasets import load_dataset
+from lava_eqprop.cli.model_input import network_and_test_data
 from lava_eqprop.spec.model_spec import load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -53,15 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.phases import ProbeSettings
     from lava_eqprop.io.atomic import write_text_atomic
-    from lava_eqprop.io.hdf5 import load_network
-    from lava_eqprop.training.trainer import cast_parameters, check_data_fits
+    from lava_eqprop.training.trainer import cast_parameters
 
     spec = load_spec(args.model)
-    network = load_network(args.weights) if args.weights else spec.build_network()
+    network, dataset = network_and_test_data(spec, args.weights, args.data, args.samples)
     cast_parameters(network, np.float64)
-    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
-    dataset = dataset.subset(test=args.samples)
-    check_data_fits(spec, network, dataset)
     x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)
     targets = np.eye(dataset.num_classes)[dataset.y_test]
     dynamics = spec.dynamics_settings()

@@ -34,13 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.data.datasets import load_dataset
+    from lava_eqprop.cli.model_input import network_and_test_data
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.relaxation import Relaxer
     from lava_eqprop.engine.stability import analyse
     from lava_eqprop.errors import SpecError
-    from lava_eqprop.io.hdf5 import load_network
-    from lava_eqprop.training.trainer import check_data_fits
 
     for name in ("samples", "starts", "steps"):
         if getattr(args, name) < 1:
@@ -48,10 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.tol > 0:
         raise SpecError(f"--tol must be > 0, got {args.tol}")
     spec = load_spec(args.model)
-    network = load_network(args.weights) if args.weights else spec.build_network()
-    data = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
-    check_data_fits(spec, network, data)
-    x = data.x_test[:args.samples].reshape(min(args.samples, len(data.x_test)), -1).astype(float)
+    network, data = network_and_test_data(spec, args.weights, args.data, args.samples)
+    x = data.x_test.reshape(len(data.x_test), -1).astype(float)
     relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]))
     report = analyse(network, relaxer, x, starts=args.starts, steps=args.steps, tol=args.tol)
     print(format_report(report, spec.dynamics_settings()))

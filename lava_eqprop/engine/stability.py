@@ -148,13 +148,12 @@ def analyse(network: Network, relaxer: Relaxer, x: np.ndarray, *, starts: int = 
             steps: int = 5000, tol: float = 1e-9, seed: int = 0) -> StabilityReport:
     """Find equilibria of ``network`` for each input row of ``x`` from ``starts`` initial states
     (zeros, ones, then uniform random in the box), analyse each, and give the verdict."""
-    linear = analyse_matrix(linear_part(relaxer))
-    report = StabilityReport(network.name, linear)
+    full = linear_part(relaxer)
+    report = StabilityReport(network.name, analyse_matrix(full))
     clamped = relaxer.clamp({network.inputs[0].name: x})
     lo = np.concatenate([np.full(p.size, p.act.lo) for p in network.free])
     hi = np.concatenate([np.full(p.size, p.act.hi) for p in network.free])
     rng = np.random.default_rng(seed)
-    full = linear_part(relaxer)
     ends = []
     for k in range(starts):
         label = ("zeros", "ones")[k] if k < 2 else f"random {k - 1}"

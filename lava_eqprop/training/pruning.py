@@ -10,8 +10,8 @@ A live connection exists in the projection's mask and has a non-zero weight. Rem
 weight to zero; the learning rule may grow it again, unless the pruning is *permanent*, which
 also clears the mask (a persistent mask: the connection no longer exists for any backend).
 
-Only directed projections are pruned (a symmetric one would need both directions removed
-together, and the papers prune directed nets).
+Only nets whose plastic projections are all directed are pruned; a symmetric projection is
+refused (both of its directions would have to go together, and the paper prunes directed nets).
 """
 
 from __future__ import annotations

@@ -1,0 +1,23 @@
+"""What several verbs read first: a spec's network (or trained weights) and its test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lava_eqprop.data.datasets import Dataset, load_dataset
+from lava_eqprop.network.network import Network
+from lava_eqprop.spec.model_spec import ModelSpec
+
+
+def network_and_test_data(spec: ModelSpec, weights: Path | None, data: str | None,
+                          samples: int) -> tuple[Network, Dataset]:
+    """The network of ``weights`` (or the spec's initial one) and the first ``samples`` test
+    samples of the spec's data set (from ``data`` if given), checked to fit each other."""
+    from lava_eqprop.io.hdf5 import load_network
+    from lava_eqprop.training.trainer import check_data_fits
+
+    network = load_network(weights) if weights else spec.build_network()
+    dataset = load_dataset(spec.data["dataset"], data or spec.data["path"] or None)
+    dataset = dataset.subset(test=samples)
+    check_data_fits(spec, network, dataset)
+    return network, dataset
