@@ -38,6 +38,6 @@ def describe(network: Network) -> str:
     lines.append(f"{'projection':<16} {'kind':<6} {'dir':<5} {'connections':>11} {'density':>8}")
     for proj in network.projections:
         lines.append(f"{proj.name:<16} {proj.kind:<6} {'sym' if proj.symmetric else 'dir':<5} "
-                     f"{proj.num_connections:>11} "
-                     f"{proj.num_connections / proj.possible_connections:>8.4f}")
+                     f"{network.connections(proj):>11} "
+                     f"{network.connections(proj) / network.possible_connections(proj):>8.4f}")
     return "\n".join(lines)

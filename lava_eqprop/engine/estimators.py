@@ -98,7 +98,7 @@ def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
     for pop in relaxer.network.free:
         if pop.learn_bias:
             factor = scale * bias_factor.get(pop.name, 1.0)
-            biases[pop.name] = (factor * (a[pop.name].sum(axis=0) - b[pop.name].sum(axis=0))).reshape(pop.shape)
+            biases[pop.name] = factor * (pop.bias_sum(a[pop.name]) - pop.bias_sum(b[pop.name]))
     return weights, biases
 
 

@@ -9,15 +9,20 @@ clip activations, see :mod:`lava_eqprop.network.activations`) and knows three th
 * its *correlation* −∂E_term/∂W summed over the batch, from which every EP estimator builds
   its weight update.
 
-Every kind is one class registered in :data:`INTERACTIONS`; convolutional, pooling and identity
-(residual) kinds add a class each. States are ``(batch, *population.shape)`` arrays.
+Every kind is one class registered in :data:`INTERACTIONS` (the conv and identity kinds in
+:mod:`lava_eqprop.engine.conv_interaction`), with the same methods: ``energy``, ``bind``,
+``correlation``, ``contrast`` and ``mask_correlation``. States are ``(batch, size)`` arrays,
+each population flattened (an image in (channel, row, column) order).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from lava_eqprop.network.network import Projection
+from lava_eqprop.engine.conv_interaction import ConvInteraction, IdentityInteraction
+from lava_eqprop.network.network import Network, Projection
 
 
 class DenseInteraction:
@@ -29,11 +34,15 @@ class DenseInteraction:
     unordered pair (i, j) is one parameter stored twice, and ∂E/∂w_ij = −s_i s_j.
     """
 
-    def __init__(self, projection: Projection) -> None:
+    def __init__(self, projection: Projection, network: Network | None = None) -> None:
         self.projection = projection
 
     @property
     def weight(self) -> np.ndarray:
+        return self.projection.weight
+
+    def dense_matrix(self) -> np.ndarray:
+        """The (post size, pre size) matrix M with drive to post = M·s_pre: W itself."""
         return self.projection.weight
 
     def post_operator(self) -> np.ndarray:
@@ -52,18 +61,16 @@ class DenseInteraction:
         """Wᵀ·s_post per sample, shape (batch, pre size); written into ``out`` if given."""
         return np.matmul(_flat(s_post), self.pre_operator(), out=out)
 
-    def drive(self, direction: str, s: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """The drive to ``direction`` ("post" or "pre") from the state of the other end."""
-        return self.drive_to_post(s, out) if direction == "post" else self.drive_to_pre(s, out)
-
-    def bind(self, direction: str):
-        """``drive(direction, ·, out)`` with the weight view taken once: ``f(s_flat, out)``.
+    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+        """The drive to ``direction`` ("post" or "pre") as ``f(values, out)``, ``values`` the
+        states by population name, with the weight view taken once.
 
         For the relaxation's inner loop; valid while the weight is updated in place.
         """
         op = self.post_operator() if direction == "post" else self.pre_operator()
+        source = self.projection.pre if direction == "post" else self.projection.post
         matmul = np.matmul
-        return lambda s, out: matmul(s, op, out=out)
+        return lambda values, out: matmul(values[source], op, out=out)
 
     def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
         """Per-sample energy term (shape ``(batch,)``)."""
@@ -101,12 +108,13 @@ class DenseInteraction:
         return corr
 
 
-INTERACTIONS = {"dense": DenseInteraction}
+INTERACTIONS = {"dense": DenseInteraction, "conv": ConvInteraction,
+                "identity": IdentityInteraction}
 
 
-def interaction_for(projection: Projection) -> DenseInteraction:
-    """The interaction term that implements ``projection.kind``."""
-    return INTERACTIONS[projection.kind](projection)
+def interaction_for(projection: Projection, network: Network):
+    """The interaction term that implements ``projection.kind`` in ``network``."""
+    return INTERACTIONS[projection.kind](projection, network)
 
 
 def _flat(s: np.ndarray) -> np.ndarray:

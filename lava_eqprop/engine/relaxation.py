@@ -169,7 +169,8 @@ class Relaxer:
         self.output = network.outputs[0]
         self.groups = schedule_groups(network, dynamics.schedule)
         self.free_names = [p.name for p in network.free]
-        self.interactions = {proj.name: interaction_for(proj) for proj in network.projections}
+        self.interactions = {proj.name: interaction_for(proj, network)
+                             for proj in network.projections}
         pops = {p.name: p for p in network.populations}
         # For each free population: (source population, interaction, direction) of its drives.
         self._free_terms: dict[str, list] = {p.name: [] for p in network.free}
@@ -219,14 +220,9 @@ class Relaxer:
         for pop in self.network.free:
             drive = np.empty((batch, pop.size), dtype=self.dtype)
             terms = self._clamped_terms[pop.name]
-            if terms:
-                source, inter, direction = terms[0]
-                inter.drive(direction, values[source], out=drive)
-                for source, inter, direction in terms[1:]:
-                    drive += inter.drive(direction, values[source])
-                drive += pop.bias.reshape(-1)
-            else:
-                drive[...] = pop.bias.reshape(-1)
+            np.copyto(drive, pop.flat_bias())
+            for _, inter, direction in terms:
+                drive += inter.bind(direction)(values, None)
             constant[pop.name] = drive
         return Clamped(values, constant)
 
@@ -262,7 +258,7 @@ class Relaxer:
         values, scratch, constant = state.values, state.scratch, clamped.constant
         retain = None if self.dynamics.unit_decay else {
             name: (1.0 - eps * a).astype(self.dtype) for name, a in self.decay_rates().items()}
-        plan = [[(step, [(source, inter.bind(direction)) for source, inter, direction in step.terms])
+        plan = [[(step, [inter.bind(direction) for _, inter, direction in step.terms])
                  for step in group] for group in self._plan(state.batch)]
         for t in range(1, steps + 1):
             for group in plan:
@@ -270,10 +266,9 @@ class Relaxer:
                     name = step.name
                     drive = scratch[name]
                     if drives:
-                        source, first = drives[0]
-                        first(values[source], drive)
-                        for source, term in drives[1:]:
-                            drive += term(values[source], step.partial)
+                        drives[0](values, drive)
+                        for term in drives[1:]:
+                            drive += term(values, step.partial)
                         drive += constant[name]
                     else:
                         np.copyto(drive, constant[name])
@@ -338,7 +333,7 @@ class Relaxer:
         for pop in self.network.free:
             s = state[pop.name]
             total += (0.5 * leak * np.einsum("bi,bi->b", s, s)
-                      - s @ pop.bias.reshape(-1).astype(s.dtype))
+                      - s @ pop.flat_bias().astype(s.dtype))
         for proj in self.network.projections:
             total += self.interactions[proj.name].energy(state[proj.pre], state[proj.post])
         return total

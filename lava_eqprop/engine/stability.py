@@ -53,7 +53,7 @@ def linear_part(relaxer: Relaxer) -> np.ndarray:
         offsets[pop.name], n = n, n + pop.size
     coupling = np.zeros((n, n))
     for proj in network.projections:
-        weight = relaxer.interactions[proj.name].weight
+        weight = relaxer.interactions[proj.name].dense_matrix()
         ends = [(proj.post, proj.pre, weight)]
         if proj.symmetric and not proj.lateral:
             ends.append((proj.pre, proj.post, weight.T))

@@ -80,6 +80,6 @@ class TrajectoryRule:
             corr *= scale * weight_factor.get(proj.name, 1.0)
             weights[proj.name] = self.relaxer.interactions[proj.name].mask_correlation(corr)
         biases = {p.name: (scale * bias_factor.get(p.name, 1.0)
-                           * self.post_sums[p.name].sum(axis=0)).reshape(p.shape)
+                           * p.bias_sum(self.post_sums[p.name]))
                   for p in self.network.free if p.learn_bias}
         return weights, biases

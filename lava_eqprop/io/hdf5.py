@@ -31,7 +31,7 @@ import numpy as np
 from lava_eqprop import __version__
 from lava_eqprop.errors import FileFormatError, NetworkError
 from lava_eqprop.io.atomic import atomic_path
-from lava_eqprop.network.network import Network, Population, Projection
+from lava_eqprop.network.network import ConvGeometry, Network, Population, Projection
 
 FORMAT_NAME = "lava-eqprop"
 FORMAT_VERSION = 1
@@ -75,6 +75,10 @@ def _write_network(root: h5py.Group, network: Network) -> None:
         _dataset(p, "weight", proj.weight)
         if proj.mask is not None:
             _dataset(p, "mask", proj.mask)
+        if proj.geometry is not None:
+            geo = proj.geometry
+            p.attrs.update(stride=geo.stride, padding=geo.padding, pool=geo.pool or "",
+                           pool_size=geo.pool_size)
 
 
 def _write_root(f: h5py.File, content: str) -> None:
@@ -161,6 +165,13 @@ class _Reader:
             raise self.fail(f"missing group {parent.name.rstrip('/')}/{name}")
         return parent[name]
 
+    def geometry(self, p: h5py.Group) -> ConvGeometry | None:
+        """A conv projection's stride, padding and pooling (None for other kinds)."""
+        if "stride" not in p.attrs:
+            return None
+        return ConvGeometry(int(self.attr(p, "stride")), int(self.attr(p, "padding")),
+                            str(self.attr(p, "pool")) or None, int(self.attr(p, "pool_size")))
+
     def network(self, f: h5py.File) -> Network:
         g = self.group(f, "network")
         pops = []
@@ -177,7 +188,8 @@ class _Reader:
                                     kind=str(self.attr(p, "kind")),
                                     mask=self.array(p, "mask") if "mask" in p else None,
                                     symmetric=bool(self.attr(p, "symmetric")),
-                                    plastic=bool(self.attr(p, "plastic"))))
+                                    plastic=bool(self.attr(p, "plastic")),
+                                    geometry=self.geometry(p)))
         try:
             return Network(str(self.attr(g, "name")), pops, projs,
                            metadata=json.loads(self.attr(g, "metadata")))

@@ -272,7 +272,7 @@ def describe_network(network: Network) -> dict[str, Any]:
         "populations": [{"name": p.name, "shape": list(p.shape), "role": p.role,
                          "activation": p.activation} for p in network.populations],
         "projections": [{"name": p.name, "pre": p.pre, "post": p.post, "kind": p.kind,
-                         "symmetric": p.symmetric, "connections": p.num_connections}
+                         "symmetric": p.symmetric, "connections": network.connections(p)}
                         for p in network.projections],
         "connections": network.num_connections,
         "metadata": network.metadata,

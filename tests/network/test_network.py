@@ -34,7 +34,7 @@ def test_valid_network_counts_connections():
     (lambda: [proj("h-h", "h", "h", (4, 4))], "zero diagonal"),
     (lambda: [Projection("h-h", "h", "h", np.triu(np.ones((4, 4)), 1))], "W == W.T"),
     (lambda: [proj("h-x", "h", "x", (3, 4), symmetric=False)], "directed projection into the input"),
-    (lambda: [proj(kind="conv")], "kind 'conv' is not one of"),
+    (lambda: [proj(kind="pool")], "kind 'pool' is not one of"),
     (lambda: [proj(), proj()], "'x-h' appears twice"),
 ])
 def test_inconsistent_projection_is_rejected(bad, message):

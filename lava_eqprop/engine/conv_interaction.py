@@ -1,0 +1,178 @@
+"""Convolutional and identity (residual) interaction terms: the kinds of a Hopfield-ResNet.
+
+A conv projection between image populations is the energy term (Ernoult et al. 2019,
+Laborieux et al. 2021, Elayedam & Srinivasan's Hopfield-ResNet)
+
+    E_term = −⟨P(W ⋆ s_pre), s_post⟩,
+
+W the shared kernel, ⋆ the strided, zero-padded cross-correlation, P an optional pooling. So
+
+    drive to post = P(W ⋆ s_pre),    drive to pre = Wᵀ ⋆ Pᵀ(s_post)   (transposed convolution),
+    −∂E_term/∂W = Σ_b corr(Pᵀ(s_post), patches of s_pre),
+
+Pᵀ the adjoint of the pooling: average pooling spreads each value over its window divided by
+its area; max pooling routes it to the window's maximum of W ⋆ s_pre, so the feedback to pre
+depends on s_pre too, and E_term is piecewise linear rather than bilinear (the layer update is
+then no longer an exact block minimiser). An identity projection, a fixed residual skip
+between two populations of one shape, is E_term = −g⟨s_pre, s_post⟩.
+
+Same interface as :class:`~lava_eqprop.engine.interactions.DenseInteraction`; states are
+(batch, size) arrays, reshaped here to (batch, channels, height, width) views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lava_eqprop.engine.conv_ops import (conv2d, conv2d_transpose, kernel_correlation, pool,
+                                         unpool)
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.network.network import Network, Projection, conv_output_size
+
+
+class ConvInteraction:
+    """A ``kind="conv"`` projection (see the module docstring)."""
+
+    def __init__(self, projection: Projection, network: Network) -> None:
+        self.projection = projection
+        self.pre_shape = network.population(projection.pre).shape
+        self.post_shape = network.population(projection.post).shape
+        geo = projection.geometry
+        kh, kw = projection.weight.shape[2:]
+        self.conv_image = (conv_output_size(self.pre_shape[1], kh, geo.stride, geo.padding),
+                           conv_output_size(self.pre_shape[2], kw, geo.stride, geo.padding))
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.projection.weight
+
+    # ---- the two drives ------------------------------------------------------------------
+    def _conv(self, s_pre: np.ndarray) -> np.ndarray:
+        geo = self.projection.geometry
+        x = s_pre.reshape(s_pre.shape[0], *self.pre_shape)
+        return conv2d(x, self.projection.weight, geo.stride, geo.padding)
+
+    def drive_to_post(self, s_pre: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """P(W ⋆ s_pre), flattened to (batch, post size); written into ``out`` if given."""
+        geo = self.projection.geometry
+        y = self._conv(s_pre)
+        if geo.pool:
+            y, _ = pool(y, geo.pool, geo.pool_size)
+        return _flat_into(y, out)
+
+    def unpooled_post(self, s_post: np.ndarray, s_pre: np.ndarray) -> np.ndarray:
+        """Pᵀ(s_post) on the conv output's grid (batch, O, Ho, Wo); max pooling routes it to
+        the maxima of W ⋆ s_pre."""
+        geo = self.projection.geometry
+        g = s_post.reshape(s_post.shape[0], *self.post_shape)
+        if not geo.pool:
+            return g
+        switches = pool(self._conv(s_pre), "max", geo.pool_size)[1] if geo.pool == "max" else None
+        return unpool(g, geo.pool, geo.pool_size, switches, self.conv_image)
+
+    def drive_to_pre(self, s_post: np.ndarray, s_pre: np.ndarray,
+                     out: np.ndarray | None = None) -> np.ndarray:
+        """Wᵀ ⋆ Pᵀ(s_post), the transposed convolution, flattened to (batch, pre size)."""
+        geo = self.projection.geometry
+        x = conv2d_transpose(self.unpooled_post(s_post, s_pre), self.projection.weight,
+                             geo.stride, geo.padding, self.pre_shape[1:])
+        return _flat_into(x, out)
+
+    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+        """The drive to ``direction`` as ``f(values, out)``, values the states by population."""
+        pre, post = self.projection.pre, self.projection.post
+        if direction == "post":
+            return lambda values, out: self.drive_to_post(values[pre], out)
+        return lambda values, out: self.drive_to_pre(values[post], values[pre], out)
+
+    # ---- energy and learning ---------------------------------------------------------------
+    def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Per-sample energy term −⟨P(W ⋆ s_pre), s_post⟩ (shape ``(batch,)``)."""
+        return -np.einsum("bi,bi->b", self.drive_to_post(s_pre), s_post.reshape(len(s_post), -1))
+
+    def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Σ_b −∂E_term/∂W, shape of the kernel."""
+        geo = self.projection.geometry
+        kh, kw = self.projection.weight.shape[2:]
+        x = s_pre.reshape(s_pre.shape[0], *self.pre_shape)
+        return kernel_correlation(self.unpooled_post(s_post, s_pre), x, kh, kw, geo.stride,
+                                  geo.padding)
+
+    def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
+                 post_b: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
+        """scale·[correlation(a) − correlation(b)] as one kernel correlation: with a shared
+        (clamped) pre state, of the post difference; otherwise of both states stacked."""
+        if pre_a is pre_b:
+            post = (post_a - post_b) * scale
+            pre = pre_a
+        else:
+            post = np.concatenate([post_a * scale, post_b * -scale])
+            pre = np.concatenate([pre_a, pre_b])
+        corr = self.correlation(pre, post)
+        if out is None:
+            return corr
+        np.copyto(out, corr)
+        return out
+
+    def mask_correlation(self, corr: np.ndarray) -> np.ndarray:
+        """Every tap of a kernel exists: nothing to mask."""
+        return corr
+
+    def dense_matrix(self) -> np.ndarray:
+        """The (post size, pre size) matrix M with drive to post = M·s_pre (no or average
+        pooling): the conv unrolled into synapses, e.g. for backends without weight sharing."""
+        if self.projection.geometry.pool == "max":
+            raise NetworkError(f"projection {self.projection.name!r}: a max-pooled conv is not "
+                               "linear and has no matrix")
+        size = int(np.prod(self.pre_shape))
+        return self.drive_to_post(np.eye(size)).T
+
+
+class IdentityInteraction:
+    """A ``kind="identity"`` projection: E_term = −g⟨s_pre, s_post⟩, g = ``weight`` (shape ())."""
+
+    def __init__(self, projection: Projection, network: Network) -> None:
+        self.projection = projection
+        self.size = network.population(projection.pre).size
+
+    @property
+    def weight(self) -> np.ndarray:
+        return self.projection.weight
+
+    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+        """The drive g·s_other to ``direction`` as ``f(values, out)``."""
+        source = self.projection.pre if direction == "post" else self.projection.post
+        gain = self.projection.weight
+        return lambda values, out: np.multiply(values[source], gain, out=out)
+
+    def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        return -self.projection.weight * np.einsum("bi,bi->b", s_pre, s_post)
+
+    def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Σ_b ⟨s_pre, s_post⟩, shape ()."""
+        return np.asarray(np.vdot(s_pre, s_post))
+
+    def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
+                 post_b: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
+        corr = scale * (self.correlation(pre_a, post_a) - self.correlation(pre_b, post_b))
+        if out is None:
+            return np.asarray(corr)
+        np.copyto(out, corr)
+        return out
+
+    def mask_correlation(self, corr: np.ndarray) -> np.ndarray:
+        return corr
+
+    def dense_matrix(self) -> np.ndarray:
+        """g·I."""
+        return float(self.projection.weight) * np.eye(self.size)
+
+
+def _flat_into(image: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    flat = image.reshape(image.shape[0], -1)
+    if out is None:
+        return flat
+    np.copyto(out, flat)
+    return out
