@@ -86,3 +86,26 @@ def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference
     ax.legend(fontsize=8)
     ax.set_title(title)
     _save(fig, Path(path))
+
+
+def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path) -> None:
+    """Training loss (left) and test error (right) per epoch, one line per net; nets with
+    skips solid, plain nets dashed, one colour per depth."""
+    fig, (loss_ax, error_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    depths = sorted({name.split("_")[0] for name in curves}, key=int)
+    for name, curve in curves.items():
+        colour = f"C{depths.index(name.split('_')[0])}"
+        style = "-" if name.endswith("skips") else "--"
+        epochs = range(1, len(curve["train_loss"]) + 1)
+        label = name.replace("_", " ")
+        loss_ax.plot(epochs, curve["train_loss"], style, color=colour, label=label)
+        error_ax.plot(epochs, [100 * e for e in curve["test_error"]], style, color=colour,
+                      label=label)
+    loss_ax.set_ylabel("training loss (free phase)")
+    error_ax.set_ylabel("test error (%)")
+    for ax in (loss_ax, error_ax):
+        ax.set_xlabel("epoch")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Depth study: convolutional Hopfield nets with and without skips (digits)")
+    _save(fig, Path(path))

@@ -21,8 +21,8 @@ from lava_eqprop.network.network import conv_output_size
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
-    """The patches of ``x`` as a (batch, C·kh·kw, Ho·Wo) array (a copy), rows ordered (c, u, v)
-    like a flattened kernel, columns the output positions in row-major order."""
+    """The patches of ``x`` as a (C·kh·kw, batch·Ho·Wo) matrix (a copy): rows ordered (c, u, v)
+    like a flattened kernel, columns (sample, output row, output column)."""
     batch, channels, height, width = x.shape
     ho = conv_output_size(height, kh, stride, padding)
     wo = conv_output_size(width, kw, stride, padding)
@@ -30,73 +30,90 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.nda
         x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     windows = sliding_window_view(x, (kh, kw), axis=(2, 3))
     windows = windows[:, :, :stride * (ho - 1) + 1:stride, :stride * (wo - 1) + 1:stride]
-    cols = np.empty((batch, channels, kh, kw, ho, wo), dtype=x.dtype)
-    np.copyto(cols, windows.transpose(0, 1, 4, 5, 2, 3))
-    return cols.reshape(batch, channels * kh * kw, ho * wo)
+    cols = np.empty((channels, kh, kw, batch, ho, wo), dtype=x.dtype)
+    np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
+    return cols.reshape(channels * kh * kw, batch * ho * wo)
+
+
+def _channels_first(y: np.ndarray) -> np.ndarray:
+    """(batch, C, ...) → a (C, batch·rest) copy: the layout of one GEMM over the batch."""
+    return np.ascontiguousarray(y.reshape(y.shape[0], y.shape[1], -1).transpose(1, 0, 2)
+                                ).reshape(y.shape[1], -1)
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
-    """y = W ⋆ x, shape (batch, O, Ho, Wo)."""
+    """y = W ⋆ x, shape (batch, O, Ho, Wo): one GEMM (O, C·kh·kw) × (C·kh·kw, batch·Ho·Wo)."""
     out_ch, _, kh, kw = kernel.shape
     ho = conv_output_size(x.shape[2], kh, stride, padding)
     wo = conv_output_size(x.shape[3], kw, stride, padding)
-    y = np.matmul(kernel.reshape(out_ch, -1), im2col(x, kh, kw, stride, padding))
-    return y.reshape(x.shape[0], out_ch, ho, wo)
+    y = kernel.reshape(out_ch, -1) @ im2col(x, kh, kw, stride, padding)
+    return y.reshape(out_ch, x.shape[0], ho, wo).transpose(1, 0, 2, 3)
 
 
 def conv2d_transpose(y: np.ndarray, kernel: np.ndarray, stride: int, padding: int,
                      image: tuple[int, int]) -> np.ndarray:
     """The adjoint of :func:`conv2d` for an input of spatial size ``image``: x with
-    ⟨W ⋆ x', y⟩ = ⟨x', x⟩ for every x', shape (batch, C, height, width)."""
+    ⟨W ⋆ x', y⟩ = ⟨x', x⟩ for every x', shape (batch, C, height, width). One GEMM, then
+    kh·kw strided additions (col2im) in a channel-first buffer; returns a transposed view."""
     batch, out_ch, ho, wo = y.shape
     _, in_ch, kh, kw = kernel.shape
     height, width = image
-    cols = np.matmul(kernel.reshape(out_ch, -1).T, y.reshape(batch, out_ch, ho * wo))
-    cols = cols.reshape(batch, in_ch, kh, kw, ho, wo)
-    padded = np.zeros((batch, in_ch, height + 2 * padding, width + 2 * padding), dtype=y.dtype)
+    cols = kernel.reshape(out_ch, -1).T @ _channels_first(y)
+    cols = cols.reshape(in_ch, kh, kw, batch, ho, wo)
+    padded = np.zeros((in_ch, batch, height + 2 * padding, width + 2 * padding), dtype=y.dtype)
     rows_end, cols_end = stride * (ho - 1) + 1, stride * (wo - 1) + 1
     for u in range(kh):
         for v in range(kw):
-            padded[:, :, u:u + rows_end:stride, v:v + cols_end:stride] += cols[:, :, u, v]
-    return padded[:, :, padding:padding + height, padding:padding + width]
+            padded[:, :, u:u + rows_end:stride, v:v + cols_end:stride] += cols[:, u, v]
+    return padded[:, :, padding:padding + height, padding:padding + width].transpose(1, 0, 2, 3)
 
 
 def kernel_correlation(y: np.ndarray, x: np.ndarray, kh: int, kw: int, stride: int,
                        padding: int) -> np.ndarray:
     """Σ_b ∂⟨W ⋆ x, y⟩/∂W = Σ_{b, i, j} y[b, o, i, j] x_pad[b, c, s·i + u, s·j + v], the
     Hebbian term of a conv kernel, shape (O, C, kh, kw)."""
-    batch, out_ch = y.shape[:2]
-    cols = im2col(x, kh, kw, stride, padding)                  # (batch, K, P)
-    corr = np.tensordot(y.reshape(batch, out_ch, -1), cols, axes=([0, 2], [0, 2]))
+    out_ch = y.shape[1]
+    corr = _channels_first(y) @ im2col(x, kh, kw, stride, padding).T
     return corr.reshape(out_ch, x.shape[1], kh, kw)
 
 
-def pool(y: np.ndarray, kind: str, size: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _window_taps(y: np.ndarray, size: int) -> list[np.ndarray]:
+    """The size² strided views y[:, :, a::size, b::size] of the windows' taps (a, b), cropped
+    to whole windows."""
+    hp, wp = y.shape[2] // size, y.shape[3] // size
+    return [y[:, :, a:a + size * hp:size, b:b + size * wp:size]
+            for a in range(size) for b in range(size)]
+
+
+def pool(y: np.ndarray, kind: str, size: int) -> tuple[np.ndarray, list[np.ndarray] | None]:
     """size×size pooling with stride ``size`` (rows and columns that do not fill a window are
-    dropped); returns the pooled image and, for max pooling, the one-hot switches (batch, C,
-    Hp, Wp, size·size) that route the adjoint back to each window's first maximum."""
-    batch, channels, height, width = y.shape
-    hp, wp = height // size, width // size
-    windows = y[:, :, :hp * size, :wp * size].reshape(batch, channels, hp, size, wp, size)
+    dropped); returns the pooled image and, for max pooling, the switches: per window tap
+    (a, b), a bool image marking the windows whose first maximum is that tap, so that the
+    adjoint routes each value back to one maximum."""
+    taps = _window_taps(y, size)
     if kind == "avg":
-        return windows.mean(axis=(3, 5)), None
-    flat = windows.transpose(0, 1, 2, 4, 3, 5).reshape(batch, channels, hp, wp, size * size)
-    first = flat.argmax(axis=-1)
-    switches = np.arange(size * size) == first[..., None]
-    return np.take_along_axis(flat, first[..., None], axis=-1)[..., 0], switches
+        return sum(taps[1:], taps[0].copy()) / (size * size), None
+    pooled = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(pooled, tap, out=pooled)
+    taken = np.zeros(pooled.shape, dtype=bool)
+    switches = []
+    for tap in taps:
+        switch = (tap == pooled) & ~taken
+        taken |= switch
+        switches.append(switch)
+    return pooled, switches
 
 
-def unpool(g: np.ndarray, kind: str, size: int, switches: np.ndarray | None,
+def unpool(g: np.ndarray, kind: str, size: int, switches: list[np.ndarray] | None,
            image: tuple[int, int]) -> np.ndarray:
     """The adjoint of :func:`pool` (for max pooling, at the switches it returned): spreads
     each pooled value over its window (avg, divided by size²) or onto its maximum (max)."""
-    batch, channels, hp, wp = g.shape
-    out = np.zeros((batch, channels, *image), dtype=g.dtype)
-    if kind == "avg":
-        spread = np.broadcast_to((g / (size * size))[:, :, :, None, :, None],
-                                 (batch, channels, hp, size, wp, size))
-    else:
-        spread = (switches * g[..., None]).reshape(batch, channels, hp, wp, size, size)
-        spread = spread.transpose(0, 1, 2, 4, 3, 5)
-    out[:, :, :hp * size, :wp * size] = spread.reshape(batch, channels, hp * size, wp * size)
+    out = np.zeros((*g.shape[:2], *image), dtype=g.dtype)
+    spread = g / (size * size) if kind == "avg" else None
+    for k, tap in enumerate(_window_taps(out, size)):
+        if spread is not None:
+            tap[...] = spread
+        else:
+            np.multiply(g, switches[k], out=tap)
     return out

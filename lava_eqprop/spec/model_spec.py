@@ -1,8 +1,8 @@
 """Model specs (``models/*.toml``): a network, its dynamics and how to train it, validated.
 
-A spec has the sections ``[model]``, ``[data]``, ``[network]`` (with ``[network.small_world]``
-or ``[network.directed]`` for those topologies), ``[dynamics]`` and ``[learning]``; the README
-lists every key.
+A spec has the sections ``[model]``, ``[data]``, ``[network]`` (with ``[network.small_world]``,
+``[network.directed]`` or ``[network.conv]`` for those topologies), ``[dynamics]`` and
+``[learning]``; the README lists every key.
 :func:`load_spec` reads and validates a file; :meth:`ModelSpec.build_network` generates the
 network from the spec's seed, so the same spec always gives the same initial network.
 """
@@ -15,23 +15,27 @@ from typing import Any
 
 import numpy as np
 
+from lava_eqprop.data.augment import AUGMENTATIONS
 from lava_eqprop.data.datasets import DATASETS
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES, Dynamics
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.activations import ACTIVATIONS
+from lava_eqprop.network.conv_nets import conv_network
 from lava_eqprop.network.directed import (
     adjacency_from_edges, complete_adjacency, directed_network)
 from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
 from lava_eqprop.network.network import Network
+from lava_eqprop.spec.conv_section import CONV_TOPOLOGIES, conv_layers, conv_section
+from lava_eqprop.training.optimizer import LR_SCHEDULES
 from lava_eqprop.training.pruning import Pruning
 from lava_eqprop.spec.schema import (
     Key, SpecFile, non_negative, positive, positive_float_list, positive_int_list, probability,
     unit_interval_open_closed)
 
-TOPOLOGIES = ("layered", "small_world", "complete_directed", "directed")
+TOPOLOGIES = ("layered", "small_world", "complete_directed", "directed") + CONV_TOPOLOGIES
 DIRECTED = ("complete_directed", "directed")
 DTYPES = ("float32", "float64")
 
@@ -47,10 +51,14 @@ DATA_KEYS = [
     Key("path", str, ""),
     Key("train_samples", int, 0, check=non_negative),
     Key("test_samples", int, 0, check=non_negative),
+    Key("normalise", bool, False),
+    Key("augment", list, [], check=lambda v: None if all(a in AUGMENTATIONS for a in v)
+        else f"a list of {list(AUGMENTATIONS)}"),
+    Key("crop_padding", int, 4, check=non_negative),
 ]
 NETWORK_KEYS = [
     Key("topology", str, "layered", choices=TOPOLOGIES),
-    Key("layers", list, check=positive_int_list(2)),
+    Key("layers", list, [], check=positive_int_list(0)),
     Key("activation", str, "hard_sigmoid", choices=tuple(ACTIVATIONS)),
     Key("output_activation", str, "", choices=("",) + tuple(ACTIVATIONS)),
     Key("weight_init", str, "glorot_uniform", choices=WEIGHT_INITS),
@@ -76,6 +84,7 @@ DYNAMICS_KEYS = [
     Key("eval_steps", int, 0, check=non_negative),
     Key("free_tol", float, 0.0, check=non_negative),
     Key("persistent", bool, False),
+    Key("carry_state", bool, False),
     Key("leak", float, 1.0, check=non_negative),
     Key("outgoing_decay", bool, False),
 ]
@@ -87,6 +96,11 @@ LEARNING_KEYS = [
     Key("learning_rate", float, 0.0, check=non_negative),
     Key("layer_learning_rates", list, [], check=positive_float_list),
     Key("momentum", float, 0.0, check=lambda v: None if 0 <= v < 1 else "a number in [0, 1)"),
+    Key("nesterov", bool, False),
+    Key("weight_decay", float, 0.0, check=non_negative),
+    Key("clip_norm", float, 0.0, check=non_negative),
+    Key("lr_schedule", str, "constant", choices=LR_SCHEDULES),
+    Key("lr_min", float, 0.0, check=non_negative),
     Key("batch_size", int, check=positive),
     Key("epochs", int, check=positive),
     Key("seed", int, 0, check=non_negative),
@@ -111,6 +125,7 @@ class ModelSpec:
     network: dict[str, Any]
     small_world: dict[str, Any] | None
     directed: dict[str, Any] | None
+    conv: dict[str, Any] | None
     dynamics: dict[str, Any]
     learning: dict[str, Any]
 
@@ -122,6 +137,13 @@ class ModelSpec:
         """Generate the initial network (same spec and seed → same network)."""
         net = self.network
         rng = np.random.default_rng(net["seed"])
+        if net["topology"] in CONV_TOPOLOGIES:
+            layers, skips, gains = conv_layers(net["topology"], self.conv)
+            return conv_network(self.conv["input_shape"], layers, self.conv["classes"], rng=rng,
+                                skips=skips, name=self.name, activation=net["activation"],
+                                output_activation=net["output_activation"] or "linear",
+                                gains=gains, bias_init=net["bias_init"],
+                                topology=net["topology"])
         if net["topology"] in DIRECTED:
             return directed_network(net["layers"], self.adjacency(), rng=rng, name=self.name,
                                     activation=net["activation"], weight_std=net["weight_gain"],
@@ -200,7 +222,11 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     spec.check_sections(SECTIONS)
     model = spec.section("model", MODEL_KEYS)
     data = spec.section("data", DATA_KEYS)
-    network = spec.section("network", NETWORK_KEYS, subtables=("small_world", "directed"))
+    network = spec.section("network", NETWORK_KEYS, subtables=("small_world", "directed", "conv"))
+    conv = conv_section(spec, network)
+    if network["topology"] not in CONV_TOPOLOGIES and len(network["layers"]) < 2:
+        raise spec.error("[network] layers", f"required for topology {network['topology']!r}: "
+                         "a list of at least 2 positive integers (neurons per layer)")
     directed = _directed_section(spec, network)
     sw_raw = spec.data["network"].get("small_world")
     small = None
@@ -218,8 +244,11 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     _check_learning_rates(spec, network, learning)
     _check_directed_learning(spec, network, learning)
     _check_convergence(spec, dynamics, learning)
-    return ModelSpec(spec.path, spec.text, model, data, network, small, directed, dynamics,
-                     learning)
+    if dynamics["persistent"] and dynamics["carry_state"]:
+        raise spec.error("[dynamics] carry_state", "a free phase starts from the sample's own "
+                         "particle (persistent) or from the previous batch (carry_state), not both")
+    return ModelSpec(spec.path, spec.text, model, data, network, small, directed, conv,
+                     dynamics, learning)
 
 
 def _directed_section(spec: SpecFile, network: dict) -> dict | None:

@@ -1,8 +1,10 @@
 """Training with the NumPy engine: minibatch EP, evaluation, checkpoints, summary and plots.
 
-Per batch: clamp the inputs, free phase (from zeros, or from the sample's persistent particle
-as in Scellier & Bengio's code), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`),
-SGD step (with the L1 term if set); after the epoch, the pruning of directed nets if set
+Per batch: clamp the inputs, free phase (from zeros, from the sample's persistent particle as
+in Scellier & Bengio's code, or from the previous batch's free state as in Elayedam &
+Srinivasan's), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`), SGD step
+(:mod:`lava_eqprop.training.optimizer`: momentum, weight decay, clipping, L1, the epoch's
+cosine-schedule rate); after the epoch, the pruning of directed nets if set
 (:mod:`lava_eqprop.training.pruning`). The training error of an epoch is the running error of
 the free-phase predictions made during that epoch (what the papers' code logs); the test error
 is measured after the epoch from a free phase of ``eval_steps`` started at zero. With
@@ -33,17 +35,18 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop import __version__
+from lava_eqprop.data.augment import augment, channel_statistics, normalise
 from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.engine.estimators import ep_update
 from lava_eqprop.engine.loss import get_loss
-from lava_eqprop.engine.relaxation import Relaxer
+from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.io.hdf5 import Checkpoint, load_checkpoint, save_checkpoint, save_network
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
-from lava_eqprop.training.optimizer import SGD
+from lava_eqprop.training.optimizer import SGD, cosine_factor
 from lava_eqprop.training.pruning import live_connections, prune
 
 CHECKPOINT_FILE = "checkpoint.h5"
@@ -71,13 +74,15 @@ class Trainer:
         self.relaxer = Relaxer(self.network, spec.dynamics_settings(),
                                get_loss(spec.learning["loss"]), self.dtype)
         self.settings = spec.ep_settings()
+        learning = spec.learning
         self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
-                             momentum=spec.learning["momentum"], l1=spec.learning["l1"])
+                             momentum=learning["momentum"], l1=learning["l1"],
+                             nesterov=learning["nesterov"], weight_decay=learning["weight_decay"],
+                             clip_norm=learning["clip_norm"])
         self.pruning = spec.pruning()
         self.rng = np.random.default_rng(spec.learning["seed"])
-        self.x_train = dataset.x_train.reshape(len(dataset.x_train), -1).astype(self.dtype)
+        self.x_train, self.x_test = prepared_inputs(spec, dataset, self.dtype)
         self.t_train = np.eye(dataset.num_classes, dtype=self.dtype)[dataset.y_train]
-        self.x_test = dataset.x_test.reshape(len(dataset.x_test), -1).astype(self.dtype)
         self._directions = {p.name: np.empty_like(p.weight)
                             for p in self.network.projections if p.plastic}
         self.epoch = 0
@@ -157,21 +162,24 @@ class Trainer:
         rms_sum = dict(dw_sum)
         counts = {p.name: float(p.mask.sum() if p.mask is not None else p.weight.size)
                   for p in self.network.projections}
-        stats_batches, wrong, free_steps = 0, 0, 0
+        stats_batches, wrong, free_steps, cost = 0, 0, 0, 0.0
+        self.optimizer.scale = self.rate_factor(epoch - 1, epochs)
         folded = self.optimizer.foldable_rates()
+        carried = None
         bar = _progress(len(batches), f"epoch {epoch}/{epochs}", self.progress)
         start = time.perf_counter()
         for b, lo in enumerate(batches):
             idx = order[lo:lo + bs]
-            clamped = self.relaxer.clamp({input_name: self.x_train[idx]})
-            initial = (self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
-                       if self.particles else None)
+            clamped = self.relaxer.clamp({input_name: self.batch_inputs(idx)})
+            initial = self.initial_state(clamped, idx, carried)
             result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
                                initial, out=self._directions, factors=folded)
             for name, arr in self.particles.items():
                 arr[idx] = result.free_state[name]
+            carried = result.free_state
             wrong += int(np.sum(np.argmax(result.free_state[out], axis=1) != self.dataset.y_train[idx]))
             free_steps += result.free_steps
+            cost += float(self.relaxer.loss.cost(result.free_state[out], self.t_train[idx]).sum())
             applied = self.optimizer.step(result.weight_updates, result.bias_updates,
                                           rates_folded=folded is not None)
             if b % self.stats_every == 0:
@@ -199,14 +207,50 @@ class Trainer:
             seconds=seconds, eval_seconds=time.perf_counter() - eval_start,
             mean_free_steps=free_steps / len(batches),
             mean_dw={k: v / max(stats_batches, 1) for k, v in dw_sum.items()},
-            rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned)
+            rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned,
+            train_loss=cost / n)
+
+    def batch_inputs(self, idx: np.ndarray) -> np.ndarray:
+        """The training inputs of a batch, augmented if ``[data] augment`` says so."""
+        data = self.spec.data
+        if not data["augment"]:
+            return self.x_train[idx]
+        images = self.x_train[idx].reshape(len(idx), *self.dataset.image_shape)
+        return augment(images, data["augment"], data["crop_padding"], self.rng).reshape(len(idx), -1)
+
+    def rate_factor(self, epoch: int, epochs: int) -> float:
+        """The learning-rate schedule's factor for 0-based ``epoch`` of ``epochs``."""
+        learning = self.spec.learning
+        if learning["lr_schedule"] == "cosine":
+            top = learning["learning_rate"] or max(learning["layer_learning_rates"])
+            return cosine_factor(epoch, epochs, learning["lr_min"] / top)
+        return 1.0
+
+    def initial_state(self, clamped: Clamped, idx: np.ndarray,
+                      carried: State | None) -> State | None:
+        """Where a batch's free phase starts: the samples' persistent particles, the previous
+        batch's free state (``carry_state``, Elayedam & Srinivasan; a batch of another size
+        takes its first rows, or zeros beyond them), or zeros (None)."""
+        if self.particles:
+            return self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
+        if carried is None or not self.spec.dynamics["carry_state"]:
+            return None
+        rows = min(len(idx), carried.batch)
+        values = {}
+        for pop in self.network.free:
+            start = np.zeros((len(idx), pop.size), dtype=self.dtype)
+            start[:rows] = carried[pop.name][:rows]
+            values[pop.name] = start
+        return self.relaxer.state_from(clamped, values)
 
     def epoch_record(self, *, epoch: int, train_error: float, test_error: float,
                      persistent: float | None, seconds: float, eval_seconds: float,
                      mean_free_steps: float, mean_dw: dict[str, float],
-                     rms_dw: dict[str, float], pruned: int = 0) -> dict[str, Any]:
+                     rms_dw: dict[str, float], pruned: int = 0,
+                     train_loss: float | None = None) -> dict[str, Any]:
         """The entry of summary.json for one epoch (every backend writes these keys).
 
+        ``train_loss``: the mean cost C of the free-phase outputs during the epoch (engine).
         ``connections``: the live connections (existing, non-zero weight) after the epoch;
         ``pruned``: how many the epoch's pruning removed."""
         return {
@@ -214,6 +258,7 @@ class Trainer:
             "train_error": train_error,
             "test_error": test_error,
             "test_error_persistent": persistent,
+            "train_loss": train_loss,
             "seconds": seconds,
             "eval_seconds": eval_seconds,
             "samples_per_second": len(self.x_train) / seconds,
@@ -250,12 +295,31 @@ class Trainer:
 def check_data_fits(spec: ModelSpec, network: Network, dataset: Dataset) -> None:
     """The input and output sizes of the network must match the data set."""
     n_in, n_out = network.inputs[0].size, network.outputs[0].size
+    shape = network.inputs[0].shape
+    if len(shape) == 3 and shape != dataset.image_shape:
+        raise SpecError(f"{spec.path}: [network.conv] input_shape is {list(shape)} but data set "
+                        f"{dataset.name!r} has images {list(dataset.image_shape)}")
     if n_in != dataset.input_size:
         raise SpecError(f"{spec.path}: [network] layers starts with {n_in} inputs but data set "
                         f"{dataset.name!r} has {dataset.input_size} ({dataset.image_shape})")
     if n_out != dataset.num_classes:
         raise SpecError(f"{spec.path}: [network] layers ends with {n_out} outputs but data set "
                         f"{dataset.name!r} has {dataset.num_classes} classes")
+
+
+def prepared_inputs(spec: ModelSpec, dataset: Dataset, dtype: type
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test inputs, flat (N, size) in ``dtype``; with ``[data] normalise``,
+    standardised per channel with the training set's statistics."""
+    x_train, x_test = dataset.x_train, dataset.x_test
+    if spec.data["normalise"]:
+        if x_train.ndim != 4:
+            raise SpecError(f"{spec.path}: [data] normalise: needs images (N, C, H, W), data set "
+                            f"{dataset.name!r} has shape {x_train.shape[1:]}")
+        mean, std = channel_statistics(x_train)
+        x_train, x_test = normalise(x_train, mean, std), normalise(x_test, mean, std)
+    return (x_train.reshape(len(x_train), -1).astype(dtype),
+            x_test.reshape(len(x_test), -1).astype(dtype))
 
 
 def cast_parameters(network: Network, dtype: type) -> None:

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lava_eqprop.errors import SpecError
@@ -37,9 +38,10 @@ def test_the_shipped_models_are_all_there():
 def test_shipped_model_loads_and_builds(path):
     spec = load_spec(path)
     net = spec.build_network()
-    assert net.inputs[0].size == spec.network["layers"][0]
+    inputs = spec.conv["input_shape"] if spec.conv else spec.network["layers"][:1]
+    assert net.inputs[0].size == np.prod(inputs)
     weight_lr, bias_lr = spec.learning_rates(net)
-    assert set(weight_lr) == {p.name for p in net.projections}
+    assert set(weight_lr) == {p.name for p in net.projections if p.plastic}
     assert all(v > 0 for v in weight_lr.values()) and all(v > 0 for v in bias_lr.values())
 
 

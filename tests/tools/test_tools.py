@@ -151,3 +151,27 @@ def test_farinha_copies_train_like_separate_nets():
         expected = study._block_diagonal([n.projections[k].weight for n in alone])
         assert np.max(np.abs(expected)) > 0.05
         np.testing.assert_allclose(proj.weight, expected, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_bench_conv_quick():
+    figures = run_tool("bench_conv.py")
+    # the naive per-pixel loop is an independent transcription of the same sweep
+    assert figures["engine_vs_naive_max_abs_difference"] < 1e-4
+    # one sweep of the MNIST conv net: the 32->64 5x5 conv on its 8x8 output both ways (both
+    # ends free), the 1->32 conv towards its free post only, the head both ways; 2 per MAC
+    conv2 = 8 * 8 * 64 * 32 * 25
+    conv1 = 24 * 24 * 32 * 1 * 25
+    head = 64 * 4 * 4 * 10
+    assert figures["sweep_mflop_per_sample"] * 1e6 == 2 * (2 * conv2 + conv1 + 2 * head)
+    assert figures["engine_ms_per_sweep_sample"] > 0 and figures["resnet13_seconds_per_epoch"] > 0
+    assert figures["resnet13_sweeps_per_sample"] == 120 + 2 * 50
+
+
+@pytest.mark.slow
+def test_depth_study_quick(tmp_path):
+    figures = run_tool("depth_study.py", "--out", str(tmp_path))
+    assert set(figures["curves"]) == {"1_blocks_skips", "1_blocks_plain"}
+    for curve in figures["curves"].values():
+        assert len(curve["train_loss"]) == 1 and 0 < curve["train_loss"][0] < 10
+    assert (tmp_path / "depth_study.png").exists()

@@ -42,3 +42,39 @@ def test_folded_rates_give_the_same_step():
     for a, b in zip(results[0].populations, results[1].populations):
         np.testing.assert_allclose(a.bias, b.bias, rtol=1e-12)
     assert SGD(results[0], {}, {}, momentum=0.9).foldable_rates() is None
+
+
+def test_clipping_decay_and_nesterov_against_pytorch_sgd_written_out():
+    """PyTorch's SGD(lr, momentum μ, nesterov, weight_decay λ) after clip_grad_norm_(c), on
+    g = −d: g ← g·c/‖g‖ if ‖g‖ > c; g ← g + λθ; v ← μv + g; θ ← θ − lr(g + μv)."""
+    net = layered([3, 2], rng=np.random.default_rng(0))
+    weight, bias = net.projection("input-output").weight, net.population("output").bias
+    theta = [weight.copy(), bias.copy()]
+    lr, mu, lam, c = 0.05, 0.9, 0.01, 1.0
+    opt = SGD(net, {"input-output": lr}, {"output": lr}, momentum=mu, nesterov=True,
+              weight_decay=lam, clip_norm=c)
+    opt.scale = 0.5
+    velocity = [np.zeros_like(t) for t in theta]
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        d = [rng.normal(size=(2, 3)), rng.normal(size=2)]
+        g = [-x for x in d]
+        norm = np.sqrt(sum((x ** 2).sum() for x in g))
+        g = [x * min(1.0, c / norm) for x in g]
+        for k in range(2):
+            g[k] = g[k] + lam * theta[k]
+            velocity[k] = mu * velocity[k] + g[k]
+            theta[k] = theta[k] - 0.5 * lr * (g[k] + mu * velocity[k])
+        opt.step({"input-output": d[0].copy()}, {"output": d[1].copy()})
+        np.testing.assert_allclose(weight, theta[0], rtol=1e-12)
+        np.testing.assert_allclose(bias, theta[1], rtol=1e-12)
+    assert opt.foldable_rates() is None
+
+
+def test_cosine_factor_runs_from_one_to_the_floor():
+    from lava_eqprop.training.optimizer import cosine_factor
+
+    assert cosine_factor(0, 10, 0.1) == 1.0
+    assert abs(cosine_factor(10, 10, 0.1) - 0.1) < 1e-12
+    assert abs(cosine_factor(5, 10, 0.1) - 0.55) < 1e-12
+    assert all(cosine_factor(e, 10, 0.0) > cosine_factor(e + 1, 10, 0.0) for e in range(10))
