@@ -66,6 +66,10 @@ def pathways(network: Network) -> list[Pathway]:
     """Every direction of drive a chip must store (see the module docstring)."""
     out = []
     for proj in network.projections:
+        if proj.kind != "dense":
+            raise MappingError(f"{network.name!r}, projection {proj.name!r}: mapping a {proj.kind} "
+                               "projection onto chip cores is not implemented yet (dense and "
+                               "masked projections are)")
         exists = (proj.mask.astype(bool) if proj.mask is not None
                   else np.ones(proj.weight.shape, dtype=bool))
         sparse = proj.mask is not None
