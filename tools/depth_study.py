@@ -26,7 +26,8 @@ from lava_eqprop.plots import plot_depth_study
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 
-VARIANTS = {"skips": MODELS / "depth_digits_resnet.toml", "plain": MODELS / "depth_digits_plain.toml"}
+VARIANTS = {"skips": MODELS / "depth_digits_resnet.toml",
+            "plain": MODELS / "depth_digits_plain.toml"}
 
 
 def block_overrides(blocks: int, with_skips: bool) -> dict:

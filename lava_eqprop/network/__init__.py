@@ -4,5 +4,5 @@ from lava_eqprop.network.activations import ACTIVATIONS, Activation, get_activat
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import ConvGeometry, Network, Population, Projection
 
-__all__ = ["ACTIVATIONS", "Activation", "ConvGeometry", "Network", "Population", "Projection", "get_activation",
-           "layered", "small_world"]
+__all__ = ["ACTIVATIONS", "Activation", "ConvGeometry", "Network", "Population", "Projection",
+           "get_activation", "layered", "small_world"]

@@ -314,7 +314,8 @@ def _validate_dense(where: str, proj: Projection, pre: Population, post: Populat
         if np.any(proj.weight[~proj.mask] != 0):
             raise NetworkError(f"{where}: weight is non-zero where the mask is False")
     if proj.lateral:
-        if np.any(np.diag(proj.weight) != 0) or (proj.mask is not None and proj.mask.diagonal().any()):
+        if np.any(np.diag(proj.weight) != 0) or (proj.mask is not None
+                                                 and proj.mask.diagonal().any()):
             raise NetworkError(f"{where}: a projection from a population to itself must have "
                                f"a zero diagonal (no self-connections)")
         if proj.symmetric and not np.array_equal(proj.weight, proj.weight.T):

@@ -42,8 +42,9 @@ class SGD:
     def __init__(self, network: Network, weight_lr: dict[str, float], bias_lr: dict[str, float],
                  momentum: float = 0.0, l1: float = 0.0, *, nesterov: bool = False,
                  weight_decay: float = 0.0, clip_norm: float = 0.0) -> None:
-        self.network, self.weight_lr, self.bias_lr, self.momentum = network, weight_lr, bias_lr, momentum
-        self.l1, self.nesterov, self.weight_decay, self.clip_norm = l1, nesterov, weight_decay, clip_norm
+        self.network, self.weight_lr, self.bias_lr = network, weight_lr, bias_lr
+        self.momentum, self.nesterov, self.l1 = momentum, nesterov, l1
+        self.weight_decay, self.clip_norm = weight_decay, clip_norm
         self.scale = 1.0
         self.velocity: dict[str, np.ndarray] = {}
 

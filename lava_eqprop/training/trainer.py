@@ -216,7 +216,8 @@ class Trainer:
         if not data["augment"]:
             return self.x_train[idx]
         images = self.x_train[idx].reshape(len(idx), *self.dataset.image_shape)
-        return augment(images, data["augment"], data["crop_padding"], self.rng).reshape(len(idx), -1)
+        images = augment(images, data["augment"], data["crop_padding"], self.rng)
+        return images.reshape(len(idx), -1)
 
     def rate_factor(self, epoch: int, epochs: int) -> float:
         """The learning-rate schedule's factor for 0-based ``epoch`` of ``epochs``."""

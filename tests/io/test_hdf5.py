@@ -131,3 +131,21 @@ def test_a_killed_writer_leaves_the_previous_checkpoint_intact(tmp_path):
     save_checkpoint(small, path)  # the next write cleans the stray temporary file up
     assert not tmp.exists() and load_checkpoint(path).epoch == 1
     assert os.listdir(tmp_path) == ["c.h5"]
+
+
+def test_conv_network_round_trip_keeps_geometry_kernels_and_channel_biases(tmp_path):
+    from lava_eqprop.network.conv_nets import ConvLayer, Skip, conv_network
+
+    layers = [ConvLayer("c1", 3, 3, 1, 1, "max"), ConvLayer("c2", 3, 3, 2, 1)]
+    net = conv_network((2, 8, 8), layers, 4, rng=np.random.default_rng(0),
+                       skips=[Skip("c1", "c2", "conv")])
+    save_network(net, tmp_path / "conv.h5")
+    back = load_network(tmp_path / "conv.h5")
+    for a, b in zip(net.projections, back.projections):
+        assert (a.name, a.kind, a.geometry) == (b.name, b.kind, b.geometry)
+        np.testing.assert_array_equal(a.weight, b.weight)
+    for a, b in zip(net.populations, back.populations):
+        assert a.shape == b.shape and a.channel_bias == b.channel_bias
+        np.testing.assert_array_equal(a.bias, b.bias)
+    assert back.projection("c1-c2").geometry.pool is None
+    assert back.projection("input-c1").geometry.pool == "max"
