@@ -90,6 +90,8 @@ def naive_drive(net, proj, direction, values):
         return (values[proj.pre] @ proj.weight.T if direction == "post"
                 else values[proj.post] @ proj.weight)
     geo = proj.geometry
+    if geo.pool not in (None, "max"):
+        raise ValueError(f"{proj.name}: the naive loop implements max pooling only")
     y = naive_conv(s_pre, proj.weight, geo.stride, geo.padding)
     if direction == "post":
         if geo.pool:

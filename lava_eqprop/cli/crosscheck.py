@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_eqprop.cli.model_input import network_and_test_data
+from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
 from lava_eqprop.spec.model_spec import load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -23,13 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "max and mean |difference| of the free and nudged equilibria "
                                    "and of dW against its tolerance, the steps to settle, and the "
                                    "physics checks. Exits 1 when anything is out of tolerance.")
-    p.add_argument("model", type=Path, help="model spec (TOML): network, dynamics, beta, data set")
-    p.add_argument("--weights", type=Path, help="network.h5 or checkpoint.h5 to check instead of "
-                                                 "the spec's initial network")
-    p.add_argument("--samples", type=int, default=100, help="test samples (default 100)")
+    add_model_input_arguments(p, "check", samples=100)
     p.add_argument("--backends", nargs="+", choices=BACKEND_NAMES, default=list(BACKEND_NAMES),
                    help="backends to run (the engine always runs: it is the reference)")
-    p.add_argument("--data", help="path of the data set (file or directory)")
     p.add_argument("--free-steps", type=int, help="default: the spec's free_steps")
     p.add_argument("--nudged-steps", type=int, help="default: the spec's nudged_steps")
     p.add_argument("--beta", type=float, help="default: the spec's |beta|")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 
+from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
 from lava_eqprop.spec.model_spec import load_spec
 
 
@@ -19,22 +19,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "from several initial states on test samples and the spectrum "
                                    "on each one's active set; says whether the net is certified "
                                    "stable, empirically stable, multistable or not stable.")
-    p.add_argument("model", type=Path, help="model spec (TOML): network, dynamics, data set")
-    p.add_argument("--weights", type=Path, help="network.h5 or checkpoint.h5 to analyse instead "
-                                                 "of the spec's initial network")
-    p.add_argument("--samples", type=int, default=10, help="test samples (default 10)")
+    add_model_input_arguments(p, "analyse", samples=10)
     p.add_argument("--starts", type=int, default=3,
                    help="initial states per sample: zeros, ones, then random (default 3)")
     p.add_argument("--steps", type=int, default=5000, help="relaxation steps (default 5000)")
     p.add_argument("--tol", type=float, default=1e-9,
                    help="settled: no unit moves more than this in a step (default 1e-9)")
-    p.add_argument("--data", help="path of the data set (file or directory)")
     p.add_argument("--json", action="store_true", help="print the report as JSON on the last line")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.cli.model_input import network_and_test_data
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.relaxation import Relaxer
     from lava_eqprop.engine.stability import analyse

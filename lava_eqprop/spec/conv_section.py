@@ -81,15 +81,10 @@ CHAIN_ONLY = ("kernels", "strides", "paddings", "pools", "skips")
 def conv_section(spec: SpecFile, network: dict) -> dict | None:
     """The checked ``[network.conv]`` of a conv topology (None for the others); the network it
     describes is built once here so that a shape that does not fit is reported on load."""
-    raw = spec.data["network"].get("conv")
     topology = network["topology"]
-    if topology not in CONV_TOPOLOGIES:
-        if raw is not None:
-            raise spec.error("[network.conv]", f"only allowed with topology = 'conv' or "
-                             f"'hopfield_resnet', not {topology!r}")
-        return None
+    raw = spec.topology_subtable("conv", topology, CONV_TOPOLOGIES)
     if raw is None:
-        raise spec.error("[network.conv]", f"required when topology = {topology!r}")
+        return None
     if network["layers"]:
         raise spec.error("[network] layers", f"a {topology} net is described by [network.conv] "
                          "(input_shape, channels, classes), not by layers")

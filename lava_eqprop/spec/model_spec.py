@@ -228,17 +228,12 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
         raise spec.error("[network] layers", f"required for topology {network['topology']!r}: "
                          "a list of at least 2 positive integers (neurons per layer)")
     directed = _directed_section(spec, network)
-    sw_raw = spec.data["network"].get("small_world")
+    sw_raw = spec.topology_subtable("small_world", network["topology"], ("small_world",))
     small = None
-    if network["topology"] == "small_world":
-        if sw_raw is None:
-            raise spec.error("[network.small_world]", "required when topology = 'small_world'")
+    if sw_raw is not None:
         small = spec.section("network.small_world", SMALL_WORLD_KEYS, data=sw_raw)
         if len(network["layers"]) < 3:
             raise spec.error("[network] layers", "a small-world net needs at least three layers")
-    elif sw_raw is not None:
-        raise spec.error("[network.small_world]", f"only allowed with topology = 'small_world', "
-                         f"not {network['topology']!r}")
     dynamics = spec.section("dynamics", DYNAMICS_KEYS)
     learning = spec.section("learning", LEARNING_KEYS)
     _check_learning_rates(spec, network, learning)
@@ -254,13 +249,11 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
 def _directed_section(spec: SpecFile, network: dict) -> dict | None:
     """``[network.directed]`` (edges or adjacency) of topology = 'directed'; the sizes and
     initialisation of both directed topologies."""
-    raw = spec.data["network"].get("directed")
     topology = network["topology"]
     if topology not in DIRECTED:
-        if raw is not None:
-            raise spec.error("[network.directed]", f"only allowed with topology = 'directed', not "
-                             f"{topology!r}")
+        spec.topology_subtable("directed", topology, ("directed",))
         return None
+    raw = spec.topology_subtable("directed", topology, DIRECTED, required=False)
     if len(network["layers"]) != 3:
         raise spec.error("[network] layers", f"a {topology} net takes [inputs, hidden, outputs] "
                          f"neuron counts, got {network['layers']}")

@@ -118,6 +118,22 @@ class SpecFile:
             if required and name not in self.data:
                 raise self.error(f"[{name}]", "this section is required")
 
+    def topology_subtable(self, name: str, topology: str, allowed: tuple[str, ...],
+                          required: bool = True) -> Mapping[str, Any] | None:
+        """The raw ``[network.<name>]`` of a net whose topology is one of ``allowed`` (None for
+        other topologies, and when absent and not ``required``); refused when given for
+        another topology or missing when required."""
+        raw = self.data.get("network", {}).get(name)
+        where = f"[network.{name}]"
+        if topology not in allowed:
+            if raw is not None:
+                raise self.error(where, "only allowed with topology = "
+                                 + " or ".join(repr(t) for t in allowed) + f", not {topology!r}")
+            return None
+        if raw is None and required:
+            raise self.error(where, f"required when topology = {topology!r}")
+        return raw
+
     def section(self, name: str, keys: list[Key], data: Mapping[str, Any] | None = None,
                 subtables: tuple[str, ...] = ()) -> dict[str, Any]:
         """Read ``[name]`` (or ``data``) against ``keys``: defaults filled, everything checked."""
