@@ -5,6 +5,10 @@ On the small MNIST conv net (models/conv_mnist.toml: 1-32-64, 5x5, max pooling, 
 schedule), batch 128, MNIST-shaped random inputs, ms per sweep per sample of:
 
 * the NumPy engine (im2col + BLAS, :mod:`lava_eqprop.engine.conv_ops`);
+* the torch backend on the CPU (:mod:`lava_eqprop.torch_backend`: ``conv2d`` and
+  ``conv_transpose2d``, the operations the authors' PyTorch code uses), if torch is installed,
+  and on ``--device cuda`` too where there is a GPU; its state after the sweeps is compared
+  with the engine's;
 * a naive NumPy loop written here: the same sweep with every convolution, transposed
   convolution and max pooling computed one output pixel at a time. It starts from the same
   state, so its state after the sweeps checks the engine's arithmetic (max difference printed).
@@ -19,6 +23,7 @@ at most half of 1 ms. Figures are printed as one JSON object on the last line.
 
     python tools/bench_conv.py            # 20 sweeps, batch 128; ResNet13 on 2 batches of 16
     python tools/bench_conv.py --quick    # 2 sweeps, batch 16 (the tests use this)
+    python tools/bench_conv.py --device cuda   # adds the torch backend on the GPU
 """
 
 from __future__ import annotations
@@ -150,16 +155,44 @@ def blas_gflops(dtype=np.float32, n=1024, repeats=5) -> float:
     return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def engine_ms_per_sweep(net, schedule, x, sweeps) -> tuple[float, Relaxer]:
-    """The engine's ms per sweep per sample (after one warm-up sweep), and its relaxer."""
-    relaxer = Relaxer(net, Dynamics(1.0, schedule), get_loss("half_squared_error"), np.float32)
+def make_relaxer(net, schedule, device=None):
+    """The engine's float32 relaxer, or with ``device`` the torch backend's."""
+    dynamics, loss = Dynamics(1.0, schedule), get_loss("half_squared_error")
+    if device is None:
+        return Relaxer(net, dynamics, loss, np.float32)
+    from lava_eqprop.torch_backend.relaxation import TorchRelaxer
+
+    return TorchRelaxer(net, dynamics, loss, np.float32, device)
+
+
+def ms_per_sweep(relaxer, x, sweeps) -> tuple[float, dict[str, np.ndarray]]:
+    """ms per sweep per sample (after one warm-up sweep, from zeros) and the final free state."""
     clamped = relaxer.clamp({"input": x})
     state = relaxer.zero_state(clamped)
     relaxer.run(state, clamped, 1)                       # warm-up (plans, buffers)
+    _synchronise(relaxer)
     start = time.perf_counter()
     relaxer.run(state, clamped, sweeps)
+    _synchronise(relaxer)
     ms = (time.perf_counter() - start) * 1e3 / (sweeps * len(x))
-    return ms, relaxer
+    return ms, {name: relaxer.host(state[name]) for name in relaxer.free_names}
+
+
+def _synchronise(relaxer) -> None:
+    """Wait for a GPU's queued work (timings of asynchronous CUDA kernels)."""
+    device = getattr(relaxer, "device", None)
+    if device is not None and device.type == "cuda":
+        relaxer.torch.cuda.synchronize()
+
+
+def torch_devices(asked: list[str]) -> list[str]:
+    """The torch devices to time: the CPU if torch is installed, plus those asked for."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        log("torch is not installed: no torch column (pip install 'lava-eqprop[torch]')")
+        return []
+    return ["cpu"] + [d for d in asked if d != "cpu"]
 
 
 def float32_network(spec_path):
@@ -176,6 +209,9 @@ def float32_network(spec_path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 sweeps, batch 16")
+    parser.add_argument("--device", action="append", default=[], choices=("cpu", "cuda"),
+                        help="also time the torch backend on this device (CPU: always, "
+                             "when torch is installed)")
     args = parser.parse_args()
     sweeps, batch = (2, 16) if args.quick else (20, 128)
     rng = np.random.default_rng(0)
@@ -183,7 +219,15 @@ def main() -> None:
     schedule = spec.dynamics["schedule"]
     x = rng.random((batch, 784), dtype=np.float32)
     log(f"MNIST conv net, batch {batch}, {sweeps} sweeps")
-    engine_ms, relaxer = engine_ms_per_sweep(net, schedule, x, sweeps)
+    relaxer = make_relaxer(net, schedule)
+    engine_ms, engine_final = ms_per_sweep(relaxer, x, sweeps)
+    torch_ms, torch_difference = {}, {}
+    for device in torch_devices(args.device):
+        torch_ms[device], final = ms_per_sweep(make_relaxer(net, schedule, device), x, sweeps)
+        torch_difference[device] = max(float(np.abs(final[k] - engine_final[k]).max())
+                                       for k in final)
+        log(f"torch on {device}: {torch_ms[device]:.3f} ms per sweep per sample "
+            f"(state differs from the engine's by {torch_difference[device]:.1e})")
     clamped = relaxer.clamp({"input": x})
     start_state = relaxer.zero_state(clamped)
     relaxer.run(start_state, clamped, 2)
@@ -205,8 +249,8 @@ def main() -> None:
     resnet_ms = []
     for _ in range(1 if args.quick else 2):
         xr = rng.random((resnet_batch, 3 * 32 * 32), dtype=np.float32)
-        resnet_ms.append(engine_ms_per_sweep(resnet, spec.dynamics["schedule"], xr,
-                                             resnet_sweeps)[0])
+        resnet_ms.append(ms_per_sweep(make_relaxer(resnet, spec.dynamics["schedule"]), xr,
+                                      resnet_sweeps)[0])
     sweeps_per_sample = spec.dynamics["free_steps"] + 2 * spec.dynamics["nudged_steps"]
     resnet_epoch_s = min(resnet_ms) * 1e-3 * sweeps_per_sample * CIFAR_TRAIN
     resnet_flops = sweep_flops(resnet)
@@ -215,6 +259,9 @@ def main() -> None:
     emit({"machine": machine(), "batch": batch, "sweeps": sweeps,
           "engine_ms_per_sweep_sample": engine_ms, "naive_ms_per_sweep_sample": naive_ms,
           "naive_over_engine": naive_ms / engine_ms,
+          "torch_ms_per_sweep_sample": torch_ms,
+          "torch_over_engine": {d: ms / engine_ms for d, ms in torch_ms.items()},
+          "torch_vs_engine_max_abs_difference": torch_difference,
           "engine_vs_naive_max_abs_difference": difference,
           "authors_ms_per_sweep_sample": AUTHORS_MS,
           "engine_speedup_vs_authors": [a / engine_ms for a in AUTHORS_MS],

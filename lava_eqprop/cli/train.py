@@ -1,4 +1,5 @@
-"""``lava-eqprop train MODEL.toml``: train a model spec with the NumPy engine or in Lava."""
+"""``lava-eqprop train MODEL.toml``: train a model spec with the NumPy engine (optionally run
+by PyTorch, ``--device``) or in Lava."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from lava_eqprop.data.datasets import load_dataset
+from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
 
 
@@ -33,6 +35,9 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     """--backend and the Lava options, shared by train and run."""
     p.add_argument("--backend", choices=("engine", "lava"), default="engine",
                    help="engine: the NumPy engine (default); lava: a compiled Lava process graph")
+    p.add_argument("--device", choices=("cpu", "cuda"),
+                   help="run the engine's phases with PyTorch on this device (the optional "
+                        "extra lava-eqprop[torch]; default: NumPy)")
     lava = p.add_argument_group("lava backend")
     lava.add_argument("--precision", choices=("float", "fixed"), default="float",
                       help="Lava process models: floating_pt or fixed_pt (default float)")
@@ -47,6 +52,13 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     lava.add_argument("--chip", default="loihi2",
                       help="chip config (name in chip_configs/ or a path) for --precision fixed")
     lava.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+
+
+def check_backend_options(args: argparse.Namespace) -> None:
+    """--device belongs to the engine backend."""
+    if args.backend == "lava" and args.device:
+        raise SpecError("--device runs the engine with PyTorch: it does not apply to "
+                        "--backend lava")
 
 
 def lava_options(args: argparse.Namespace) -> dict:
@@ -66,12 +78,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"training {spec.name} ({args.backend}) on {dataset.name} ({len(dataset.x_train)} train, "
           f"{len(dataset.x_test)} test; from {dataset.source}) -> {out}")
     options = dict(resume=args.resume, stats_every=args.stats_every, progress=not args.quiet)
+    check_backend_options(args)
     if args.backend == "lava":
         from lava_eqprop.lava_backend.trainer import LavaTrainer
 
         trainer = LavaTrainer(spec, dataset, out, lava_options=lava_options(args), **options)
     else:
-        trainer = Trainer(spec, dataset, out, **options)
+        trainer = Trainer(spec, dataset, out, device=args.device, **options)
     history = trainer.train(args.epochs)
     if history:
         last = history[-1]

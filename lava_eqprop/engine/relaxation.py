@@ -104,6 +104,25 @@ def _greedy_colouring(network: Network) -> list[list[Population]]:
     return [[p for p in network.free if colour[p.name] == c] for c in range(max(colour.values()) + 1)]
 
 
+def drive_terms(network: Network, interactions: dict) -> tuple[dict[str, list], dict[str, list]]:
+    """For each free population, the (source population, interaction, direction) of its drives:
+    those from free sources (recomputed every step) and those from clamped ones (constant
+    during a phase), given the interaction object of every projection by name."""
+    pops = {p.name: p for p in network.populations}
+    free_terms: dict[str, list] = {p.name: [] for p in network.free}
+    clamped_terms: dict[str, list] = {p.name: [] for p in network.free}
+    for proj in network.projections:
+        ends = [(proj.post, proj.pre, "post")]
+        if proj.symmetric and not proj.lateral:
+            ends.append((proj.pre, proj.post, "pre"))
+        for target, source, direction in ends:
+            if pops[target].clamped:
+                continue
+            table = clamped_terms if pops[source].clamped else free_terms
+            table[target].append((source, interactions[proj.name], direction))
+    return free_terms, clamped_terms
+
+
 class State:
     """Population states of one batch, flat ``(batch, population size)`` arrays, with
     private scratch buffers (interactions reshape to image shapes where they need them).
@@ -171,20 +190,7 @@ class Relaxer:
         self.free_names = [p.name for p in network.free]
         self.interactions = {proj.name: interaction_for(proj, network)
                              for proj in network.projections}
-        pops = {p.name: p for p in network.populations}
-        # For each free population: (source population, interaction, direction) of its drives.
-        self._free_terms: dict[str, list] = {p.name: [] for p in network.free}
-        self._clamped_terms: dict[str, list] = {p.name: [] for p in network.free}
-        for proj in network.projections:
-            inter = self.interactions[proj.name]
-            ends = [(proj.post, proj.pre, "post")]
-            if proj.symmetric and not proj.lateral:
-                ends.append((proj.pre, proj.post, "pre"))
-            for target, source, direction in ends:
-                if pops[target].clamped:
-                    continue
-                table = self._clamped_terms if pops[source].clamped else self._free_terms
-                table[target].append((source, inter, direction))
+        self._free_terms, self._clamped_terms = drive_terms(network, self.interactions)
         self._plans: dict[int, list[list[_PopulationStep]]] = {}
 
     def _plan(self, batch: int) -> list[list[_PopulationStep]]:
@@ -240,6 +246,15 @@ class Relaxer:
             values[pop.name] = np.array(free_values[pop.name], dtype=self.dtype).reshape(
                 clamped.batch, pop.size)
         return State(values, self.free_names)
+
+    def host(self, values: np.ndarray) -> np.ndarray:
+        """A state array as a NumPy array (the engine's states already are; see the torch
+        backend's relaxer, whose states live on its device)."""
+        return values
+
+    def host_result(self, result):
+        """An :class:`~lava_eqprop.engine.estimators.EPResult` with NumPy arrays (as is)."""
+        return result
 
     # ---- dynamics ----------------------------------------------------------------------
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,

@@ -1,6 +1,7 @@
 """Training with the NumPy engine: minibatch EP, evaluation, checkpoints, summary and plots.
 
-Per batch: clamp the inputs, free phase (from zeros, from the sample's persistent particle as
+Per batch (NumPy engine, or with ``device`` the torch backend's relaxer: same phases, same
+updates): clamp the inputs, free phase (from zeros, from the sample's persistent particle as
 in Scellier & Bengio's code, or from the previous batch's free state as in Elayedam &
 Srinivasan's), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`), SGD step
 (:mod:`lava_eqprop.training.optimizer`: momentum, weight decay, clipping, L1, the epoch's
@@ -59,7 +60,7 @@ class Trainer:
 
     def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
                  resume: bool = False, stats_every: int = 10, progress: bool = True,
-                 log: Callable[[str], None] = print) -> None:
+                 log: Callable[[str], None] = print, device: str | None = None) -> None:
         self.spec, self.dataset, self.out_dir = spec, dataset, Path(out_dir)
         self.stats_every, self.progress, self.log = stats_every, progress, log
         self.dtype = spec.dtype
@@ -71,8 +72,7 @@ class Trainer:
         self.network = checkpoint.network if checkpoint else spec.build_network()
         check_data_fits(spec, self.network, dataset)
         cast_parameters(self.network, self.dtype)
-        self.relaxer = Relaxer(self.network, spec.dynamics_settings(),
-                               get_loss(spec.learning["loss"]), self.dtype)
+        self.relaxer = make_relaxer(self.network, spec, self.dtype, device)
         self.settings = spec.ep_settings()
         learning = spec.learning
         self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
@@ -172,8 +172,9 @@ class Trainer:
             idx = order[lo:lo + bs]
             clamped = self.relaxer.clamp({input_name: self.batch_inputs(idx)})
             initial = self.initial_state(clamped, idx, carried)
-            result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
-                               initial, out=self._directions, factors=folded)
+            result = self.relaxer.host_result(
+                ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
+                          initial, out=self._directions, factors=folded))
             for name, arr in self.particles.items():
                 arr[idx] = result.free_state[name]
             carried = result.free_state
@@ -293,6 +294,16 @@ class Trainer:
 
 
 # ---- helpers -------------------------------------------------------------------------------
+def make_relaxer(network: Network, spec: ModelSpec, dtype: type, device: str | None):
+    """The NumPy engine's relaxer, or with ``device`` ("cpu", "cuda") the torch backend's."""
+    dynamics, loss = spec.dynamics_settings(), get_loss(spec.learning["loss"])
+    if device is None:
+        return Relaxer(network, dynamics, loss, dtype)
+    from lava_eqprop.torch_backend.relaxation import TorchRelaxer
+
+    return TorchRelaxer(network, dynamics, loss, dtype, device)
+
+
 def check_data_fits(spec: ModelSpec, network: Network, dataset: Dataset) -> None:
     """The input and output sizes of the network must match the data set."""
     n_in, n_out = network.inputs[0].size, network.outputs[0].size
