@@ -12,7 +12,11 @@ scale and ``y`` the target. With ``dt = ε·τ`` one Euler step is the engine's 
 s + ε(drive − s); a smaller dt integrates the same ODE in (nearly) continuous time.
 
 Each projection becomes one ``Synapses`` object, replicated per sample (synapse (k, j) of sample
-b joins neuron b·n_pre + j to b·n_post + k) and holding one weight per synapse. Its drives are
+b joins neuron b·n_pre + j to b·n_post + k) and holding one weight per synapse. A conv or
+identity projection is first unrolled into the synapses it implies
+(:mod:`lava_eqprop.engine.unrolling`: each synapse weighs its entry of the unrolled matrix,
+and a per-synapse update folds back onto the shared kernel); max-pooled convs, not linear,
+are refused. Its drives are
 Brian2 *summed variables*: ``I_p_fwd_post = w·s_pre`` into the post group's ``I_p_fwd`` and,
 for a symmetric projection whose pre is free, ``I_p_bwd_pre = w·s_post`` into the pre group's
 ``I_p_bwd``, so a symmetric weight
@@ -41,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_eqprop.engine.relaxation import Dynamics, schedule_groups
+from lava_eqprop.engine.unrolling import Unrolled
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Projection
 
@@ -49,32 +54,16 @@ TAU_MS = 1.0        # the neurons' time constant τ in ms (only dt/τ matters)
 
 @dataclass
 class ProjectionSynapses:
-    """The Brian2 synapses of one projection and where each synapse sits in its weight matrix."""
+    """The Brian2 synapses of one projection and the unrolling that places them."""
 
     projection: Projection
     synapses: object                  # brian2.Synapses
-    post_index: np.ndarray            # (synapses per sample,) row of W
-    pre_index: np.ndarray             # (synapses per sample,) column of W
+    unrolled: Unrolled                # (post, pre) pairs, weights per synapse, the fold of ΔW
 
 
 def _identifier(index: int) -> str:
     """A Brian2-safe variable suffix for the projection of this index (names may hold '-')."""
     return f"p{index}"
-
-
-def connected_pairs(projection: Projection) -> tuple[np.ndarray, np.ndarray]:
-    """(post, pre) indices of the existing synapses of a dense projection, row-major; a lateral
-    projection without a mask has every pair but the diagonal."""
-    if projection.kind != "dense":
-        raise NetworkError(f"projection {projection.name!r}: kind {projection.kind!r} has no "
-                           "Brian2 translation yet (dense only)")
-    if projection.mask is not None:
-        mask = projection.mask
-    else:
-        mask = np.ones(projection.weight.shape, dtype=bool)
-        if projection.lateral:
-            np.fill_diagonal(mask, False)
-    return np.nonzero(mask)
 
 
 class Brian2Model:
@@ -174,22 +163,22 @@ class Brian2Model:
             model.append(f"{variable}_{end} = w : 1 (summed)")
         pre_group, post_group = self.groups[proj.pre], self.groups[proj.post]
         syn = b2.Synapses(pre_group, post_group, "\n".join(model), dt=self.dt)
-        post, pre = connected_pairs(proj)
+        unrolled = Unrolled(proj, self.network)
+        post, pre = unrolled.post_index, unrolled.pre_index
         n_pre = self.network.population(proj.pre).size
         n_post = self.network.population(proj.post).size
         offsets = np.arange(self.batch)[:, None]
         syn.connect(i=(offsets * n_pre + pre).reshape(-1), j=(offsets * n_post + post).reshape(-1))
-        return ProjectionSynapses(proj, syn, post, pre)
+        return ProjectionSynapses(proj, syn, unrolled)
 
     # ---- parameters and data -----------------------------------------------------------
     def set_parameters(self) -> None:
         """Copy the network's weights and biases (replicated per sample) and the loss scale into
         Brian2; β back to 0."""
         for made in self.projections.values():
-            w = made.projection.weight[made.post_index, made.pre_index]
-            made.synapses.w[:] = np.tile(w, self.batch)
+            made.synapses.w[:] = np.tile(made.unrolled.synapse_weights(), self.batch)
         for pop in self.network.free:
-            self.groups[pop.name].bias[:] = np.tile(pop.bias.reshape(-1), self.batch)
+            self.groups[pop.name].bias[:] = np.tile(pop.flat_bias(), self.batch)
         self.groups[self.output.name].beta[:] = 0.0
         self.groups[self.output.name].scale = self.loss_scale
 

@@ -7,7 +7,8 @@ the time the engine's phase lasts, T·ε·τ, i.e. T·ε/(dt/τ) Brian2 steps. S
 in the engine, per engine step: the move over the last ε·τ of Brian2 time, against ``tol``.
 
 The update (Scellier & Bengio 2017, eq. 13, one-sided β) is computed per synapse from the
-states Brian2 reports at each synapse's two ends:
+states Brian2 reports at each synapse's two ends (and, for a conv or identity projection,
+folded back onto its shared weight, :class:`~lava_eqprop.engine.unrolling.Unrolled`):
 
     ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],   Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ]
 """
@@ -77,10 +78,9 @@ def brian2_phases(network: Network, dynamics: Dynamics, loss: SquaredError, x: n
     weights = {}
     for name, made in model.projections.items():
         if made.projection.plastic:
-            dw = np.zeros(made.projection.weight.shape)
-            dw[made.post_index, made.pre_index] = np.sum(correlations[name], axis=0) / (probe.beta * n)
-            weights[name] = dw
-    biases = {pop.name: (nudged[pop.name] - free[pop.name]).mean(axis=0) / probe.beta
+            per_synapse = np.sum(correlations[name], axis=0) / (probe.beta * n)
+            weights[name] = made.unrolled.fold(per_synapse)
+    biases = {pop.name: pop.bias_sum(nudged[pop.name] - free[pop.name]) / (probe.beta * n)
               for pop in network.free}
     return EPPhases(free, nudged, weights, biases, settle, residual,
                     np.concatenate(energies, axis=1) if energies else None)

@@ -18,6 +18,7 @@ from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.phases import ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.network.generators import layered
+from tests.nets import conv_net
 
 LOSS = get_loss("half_squared_error")
 PROBE = ProbeSettings(beta=0.5, free_steps=30, nudged_steps=12)
@@ -110,6 +111,38 @@ def test_continuous_time_brian2_is_within_its_settling_tolerance():
     assert report["ok"], pair
     assert 1e-9 < pair["free"]["max"] <= pair["free"]["tol"]      # different paths, same point
     assert report["contraction"]["free"] < 1
+
+
+@pytest.mark.brian2
+def test_conv_net_with_skips_agrees_and_a_flipped_tap_is_caught(monkeypatch):
+    """A small conv net (stride 2, average pooling, a learned and an identity skip): engine
+    and Brian2 (convs unrolled into synapses) in the same scheme agree to 1e-12, energy and
+    loss behave; one kernel tap flipped in Brian2's copy is caught."""
+    net = conv_net(np.random.default_rng(5))
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 1, (4, 36)), np.eye(3)[rng.integers(3, size=4)]
+    setup = check.CrosscheckSetup(net, Dynamics(0.5, "odd_even"), LOSS, PROBE,
+                                  backends=("engine", "brian2"), brian2_batch=2)
+    report = check.crosscheck(setup, x, y)
+    assert report["ok"], report
+    pair = report["pairs"][0]
+    assert all(pair[k]["max"] <= 1e-12 for k in ("free", "nudged", "dw"))
+    for backend in report["backends"].values():
+        assert backend["energy"]["end"] < backend["energy"]["start"]
+        assert backend["loss"]["nudged"] < backend["loss"]["free"]
+    original = check.run_backend
+
+    def flipped(name, setup, x, targets):
+        if name == "brian2":
+            setup = copy.copy(setup)
+            setup.network = copy.deepcopy(setup.network)
+            kernel = setup.network.projection("a-b").weight
+            k = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
+            kernel[k] = -kernel[k]
+        return original(name, setup, x, targets)
+
+    monkeypatch.setattr(check, "run_backend", flipped)
+    assert not check.crosscheck(setup, x, y)["ok"]
 
 
 FLIPS = {"engine": "lava-float", "lava-float": "engine", "lava-fixed": "engine", "brian2": "engine"}

@@ -1,0 +1,110 @@
+"""Projections as plain synapses: a conv or identity projection unrolled into the (post, pre)
+pairs it connects, for backends without weight sharing (Brian2 here).
+
+Every projection kind is linear in its weight θ (no max pooling): its drive to post is M(θ)·s_pre
+with M(θ) = Σ_t θ_t M(e_t), e_t the t-th unit weight. The unrolling lists the non-zeros of
+every M(e_t) as triples (synapse, tap t, coefficient): a conv's post pixel (o, i, j) and tap
+(o, c, u, v) meet pre pixel (c, s·i + u − p, s·j + v − p) when it lies inside the image, with
+coefficient 1, or 1/size² for each conv output of an average-pooling window; an identity skip
+joins neuron i to neuron i with coefficient 1. So
+
+    synapse weight M(θ)[k, j] = Σ_triples of (k, j) coefficient · θ_t,
+    Δθ_t = Σ_triples of t coefficient · ΔM[k, j]      (the chain rule through a linear map),
+
+which folds an update computed per synapse back onto the shared kernel. A dense projection is
+its own unrolling (its mask, or every pair but the diagonal of a lateral one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.network.network import Network, Projection, conv_output_size
+
+
+class Unrolled:
+    """One projection as synapses: the connected (post, pre) pairs, the current weight of each,
+    and the fold of a per-synapse update back onto the projection's own weight."""
+
+    def __init__(self, projection: Projection, network: Network) -> None:
+        self.projection = projection
+        self.shape = (network.population(projection.post).size,
+                      network.population(projection.pre).size)
+        if projection.kind == "dense":
+            self.post_index, self.pre_index = np.nonzero(_dense_pattern(projection))
+            self.triples = None
+            return
+        post, pre, self.tap, self.coefficient = _triples(projection, network)
+        pairs, self.synapse = np.unique(post * self.shape[1] + pre, return_inverse=True)
+        self.post_index, self.pre_index = np.divmod(pairs, self.shape[1])
+        self.triples = len(self.tap)
+
+    def synapse_weights(self) -> np.ndarray:
+        """M(θ)[k, j] at every connected pair, in the order of ``post_index``/``pre_index``."""
+        weight = self.projection.weight
+        if self.triples is None:
+            return weight[self.post_index, self.pre_index]
+        values = self.coefficient * np.reshape(weight, -1)[self.tap]
+        return np.bincount(self.synapse, weights=values, minlength=len(self.post_index))
+
+    def matrix(self) -> np.ndarray:
+        """M(θ), the (post size, pre size) matrix of the projection's current weight."""
+        dense = np.zeros(self.shape)
+        dense[self.post_index, self.pre_index] = self.synapse_weights()
+        return dense
+
+    def fold(self, per_synapse: np.ndarray) -> np.ndarray:
+        """Δθ from one update value per connected pair (see the module docstring)."""
+        if self.triples is None:
+            dense = np.zeros(self.shape)
+            dense[self.post_index, self.pre_index] = per_synapse
+            return dense
+        weight = self.projection.weight
+        folded = np.bincount(self.tap, weights=self.coefficient * per_synapse[self.synapse],
+                             minlength=np.size(weight))
+        return folded.reshape(np.shape(weight))
+
+
+def _dense_pattern(projection: Projection) -> np.ndarray:
+    """The existing synapses of a dense projection: its mask, else all (lateral: no diagonal)."""
+    if projection.mask is not None:
+        return projection.mask.astype(bool)
+    pattern = np.ones(projection.weight.shape, dtype=bool)
+    if projection.lateral:
+        np.fill_diagonal(pattern, False)
+    return pattern
+
+
+def _triples(projection: Projection, network: Network) -> tuple[np.ndarray, ...]:
+    """(post neuron, pre neuron, tap, coefficient) of every non-zero of every M(e_t)."""
+    if projection.kind == "identity":
+        size = network.population(projection.pre).size
+        index = np.arange(size)
+        return index, index, np.zeros(size, dtype=np.int64), np.ones(size)
+    geo = projection.geometry
+    if geo.pool == "max":
+        raise NetworkError(f"projection {projection.name!r}: a max-pooled conv is not linear in "
+                           "its input, so it has no fixed synapses to unroll into")
+    out_ch, in_ch, kh, kw = projection.weight.shape
+    _, height, width = network.population(projection.pre).shape
+    post_shape = network.population(projection.post).shape
+    ho = conv_output_size(height, kh, geo.stride, geo.padding)
+    wo = conv_output_size(width, kw, geo.stride, geo.padding)
+    o, i, j, c, u, v = np.meshgrid(np.arange(out_ch), np.arange(ho), np.arange(wo),
+                                   np.arange(in_ch), np.arange(kh), np.arange(kw),
+                                   indexing="ij", sparse=False)
+    y, x = geo.stride * i + u - geo.padding, geo.stride * j + v - geo.padding
+    inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
+    o, i, j, c, u, v, y, x = (a[inside] for a in (o, i, j, c, u, v, y, x))
+    coefficient = np.ones(len(o))
+    if geo.pool == "avg":              # conv output (i, j) feeds pooled pixel (i, j) // size
+        size = geo.pool_size
+        i, j = i // size, j // size
+        keep = (i < post_shape[1]) & (j < post_shape[2])   # windows that fit
+        o, i, j, c, u, v, y, x = (a[keep] for a in (o, i, j, c, u, v, y, x))
+        coefficient = np.full(len(o), 1.0 / (size * size))
+    post = np.ravel_multi_index((o, i, j), post_shape)
+    pre = np.ravel_multi_index((c, y, x), (in_ch, height, width))
+    tap = np.ravel_multi_index((o, c, u, v), projection.weight.shape)
+    return post, pre, tap, coefficient
