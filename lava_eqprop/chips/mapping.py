@@ -14,7 +14,11 @@ output axons. What this module counts, per core:
   or one from a clamped input, needs one. A projection without a mask is stored as dense rows,
   ``weight_bits`` per source neuron; a masked one as sparse entries of ``weight_bits`` plus
   ⌈log₂ source size⌉ index bits per synapse that exists (an assumption of this model: Loihi's
-  synapse encodings are richer, but both are documented as mantissa + index);
+  synapse encodings are richer, but both are documented as mantissa + index). A conv or
+  identity projection is stored unrolled, as the sparse synapses it implies
+  (:func:`~lava_eqprop.engine.unrolling.synapse_pattern`; a max-pooled conv as its windows'
+  connectivity): a chip without weight sharing. :func:`weight_sharing` says what a chip that
+  shares a kernel among its synapses would save;
 * **input axons**: the distinct source neurons with at least one synapse onto the core (one
   axon however many projections join the two);
 * **output axons**: Σ over the core's neurons of the number of distinct cores it sends to.
@@ -29,17 +33,19 @@ projection, the resource and by how much, as is a network that needs more chips 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from lava_eqprop.chips.config import ChipConfig, CoreLimits
+from lava_eqprop.engine.unrolling import synapse_pattern
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
 RESOURCE_LABELS = {"neurons": "neurons", "synaptic_memory_bits": "synaptic memory",
                    "input_axons": "input axons", "output_axons": "output axons"}
 MAX_ROUNDS = 1000
+MAX_PATHWAY_PAIRS = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -66,16 +72,13 @@ def pathways(network: Network) -> list[Pathway]:
     """Every direction of drive a chip must store (see the module docstring)."""
     out = []
     for proj in network.projections:
-        if proj.kind != "dense":
-            raise MappingError(f"{network.name!r}, projection {proj.name!r}: mapping a {proj.kind} "
-                               "projection onto chip cores is not implemented yet (dense and "
-                               "masked projections are)")
-        exists = (proj.mask.astype(bool) if proj.mask is not None
-                  else np.ones(proj.weight.shape, dtype=bool))
-        sparse = proj.mask is not None
-        if proj.lateral:
-            exists = exists & ~np.eye(exists.shape[0], dtype=bool)
-            sparse = True
+        pairs = network.population(proj.post).size * network.population(proj.pre).size
+        if pairs > MAX_PATHWAY_PAIRS:
+            raise MappingError(f"{network.name!r}, projection {proj.name!r}: {pairs:,} neuron "
+                               f"pairs; the mapping model holds a projection's synapses as a "
+                               f"boolean matrix of at most {MAX_PATHWAY_PAIRS:,} pairs")
+        exists = synapse_pattern(proj, network)
+        sparse = proj.mask is not None or proj.lateral or proj.kind != "dense"
         directions = [(proj.pre, proj.post, exists)]
         if proj.symmetric and not proj.lateral:
             directions.append((proj.post, proj.pre, exists.T))
@@ -129,6 +132,7 @@ class Mapping:
     chip: ChipConfig
     splits: dict[str, int]
     cores: list[CoreLoad]
+    weight_sharing: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def limits(self) -> dict[str, float]:
@@ -178,6 +182,7 @@ class _Partitioner:
                      for p in network.populations}
         self.out_of = {p.name: [w for w in self.paths if w.source == p.name]
                        for p in network.populations}
+        self.weight_bits = weight_bits
         self.row_bits = {id(w): w.row_bits(weight_bits) for w in self.paths}
         self.limits = _limits(chip.cores) if chip.cores else {}
 
@@ -323,6 +328,40 @@ def _amount(resource: str, value: float) -> str:
     return f"{int(value)} {RESOURCE_LABELS[resource]}"
 
 
+def weight_sharing(network: Network, search: "_Partitioner", splits: dict[str, int]
+                   ) -> dict[str, dict[str, float]]:
+    """Per conv projection: its synapses (:meth:`Network.connections`: one per kernel tap and
+    position), the synaptic memory they take stored one weight per synapse as mapped here,
+    and what a chip that shares weights would need instead: each core keeps the kernel slices
+    of the channels it holds, W[o] (in channels × kh × kw) per output channel o on the post
+    side, W[:, c] (out channels × kh × kw) per input channel c on the pre side (the feedback)."""
+    report = {}
+    for proj in network.projections:
+        if proj.kind != "conv":
+            continue
+        out_ch, in_ch, kh, kw = proj.weight.shape
+        paths = [w for w in search.paths if w.projection == proj.name]
+        unrolled = sum(int(search.row_bits[id(w)].sum()) for w in paths)
+        shared = 0
+        for w in paths:
+            per_channel = (in_ch if w.target == proj.post else out_ch) * kh * kw
+            shared += (_channels_per_slice(network.population(w.target).shape, splits[w.target])
+                       * per_channel * search.weight_bits)
+        report[proj.name] = {"synapses": network.connections(proj),
+                             "kernel_entries": int(proj.weight.size),
+                             "directions": len(paths), "unrolled_bits": unrolled,
+                             "shared_bits": shared, "saving": unrolled / max(shared, 1)}
+    return report
+
+
+def _channels_per_slice(shape: tuple[int, ...], k: int) -> int:
+    """Σ over the k slices of an image population (channel-major) of the channels each holds."""
+    plane = shape[1] * shape[2]
+    starts = slice_starts(math.prod(shape), k)
+    stops = np.append(starts[1:], math.prod(shape))
+    return int(np.sum((stops - 1) // plane - starts // plane + 1))
+
+
 def map_network(network: Network, chip: ChipConfig, *, weight_bits: int | None = None,
                 max_chips: int | None = None) -> Mapping:
     """Place ``network`` on ``chip``'s cores (see the module docstring). ``weight_bits``
@@ -336,7 +375,8 @@ def map_network(network: Network, chip: ChipConfig, *, weight_bits: int | None =
     search = _Partitioner(network, chip, weight_bits)
     splits = {pop.name: search.smallest_split(pop.name) for pop in network.populations}
     search.fit_output_axons(splits)
-    mapping = Mapping(network.name, chip, splits, search.cores(splits))
+    mapping = Mapping(network.name, chip, splits, search.cores(splits),
+                      weight_sharing(network, search, splits))
     if max_chips is not None and chip.cores is not None and mapping.chips_used > max_chips:
         raise MappingError(
             f"{network.name!r} needs {len(mapping.cores)} cores = {mapping.chips_used} "

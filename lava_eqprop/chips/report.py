@@ -27,7 +27,8 @@ def mapping_summary(mapping: Mapping, quantisation: dict[str, dict[str, float]] 
         "populations": populations, "utilisation": mapping.utilisation(),
         "binding": mapping.binding(),
         "fits_systems": {name: n for name, n in chip.systems.items() if n >= mapping.chips_used},
-        "weight_quantisation": quantisation or {}}
+        "weight_quantisation": quantisation or {},
+        "weight_sharing": mapping.weight_sharing}
 
 
 def format_mapping(summary: dict[str, Any]) -> str:
@@ -62,6 +63,14 @@ def format_mapping(summary: dict[str, Any]) -> str:
         for name, q in summary["weight_quantisation"].items():
             lines.append(f"{name:<22}{q['exponent']:>9}{q['max_abs_error']:>11.2e}"
                          f"{q['relative_rms_error']:>14.2%}{q['saturated']:>11}")
+    if summary["weight_sharing"]:
+        lines += ["", "synaptic memory of conv projections: one weight per synapse (as mapped) "
+                      "vs kernels shared within each core", f"{'conv projection':<22}"
+                      f"{'synapses':>10}{'kernel':>8}{'unrolled':>14}{'shared':>14}{'saving':>9}"]
+        for name, w in summary["weight_sharing"].items():
+            lines.append(f"{name:<22}{w['synapses']:>10}{w['kernel_entries']:>8}"
+                         f"{_kib(w['unrolled_bits']):>14}{_kib(w['shared_bits']):>14}"
+                         f"{w['saving']:>8.3g}x")
     return "\n".join(lines)
 
 

@@ -76,14 +76,29 @@ def _dense_pattern(projection: Projection) -> np.ndarray:
     return pattern
 
 
-def _triples(projection: Projection, network: Network) -> tuple[np.ndarray, ...]:
-    """(post neuron, pre neuron, tap, coefficient) of every non-zero of every M(e_t)."""
+def synapse_pattern(projection: Projection, network: Network) -> np.ndarray:
+    """The (post size, pre size) boolean matrix of the pairs a projection connects, any kind.
+    A max-pooled conv connects each pooled neuron to every pre neuron of its window's patches
+    (its drive is the max over them, not a weighted sum: the connectivity, not the weights)."""
+    if projection.kind == "dense":
+        return _dense_pattern(projection)
+    post, pre, _, _ = _triples(projection, network, max_as_window=True)
+    pattern = np.zeros((network.population(projection.post).size,
+                        network.population(projection.pre).size), dtype=bool)
+    pattern[post, pre] = True
+    return pattern
+
+
+def _triples(projection: Projection, network: Network,
+             max_as_window: bool = False) -> tuple[np.ndarray, ...]:
+    """(post neuron, pre neuron, tap, coefficient) of every non-zero of every M(e_t); with
+    ``max_as_window``, a max-pooled conv's window connectivity (coefficients meaningless)."""
     if projection.kind == "identity":
         size = network.population(projection.pre).size
         index = np.arange(size)
         return index, index, np.zeros(size, dtype=np.int64), np.ones(size)
     geo = projection.geometry
-    if geo.pool == "max":
+    if geo.pool == "max" and not max_as_window:
         raise NetworkError(f"projection {projection.name!r}: a max-pooled conv is not linear in "
                            "its input, so it has no fixed synapses to unroll into")
     out_ch, in_ch, kh, kw = projection.weight.shape
@@ -98,7 +113,7 @@ def _triples(projection: Projection, network: Network) -> tuple[np.ndarray, ...]
     inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
     o, i, j, c, u, v, y, x = (a[inside] for a in (o, i, j, c, u, v, y, x))
     coefficient = np.ones(len(o))
-    if geo.pool == "avg":              # conv output (i, j) feeds pooled pixel (i, j) // size
+    if geo.pool:                       # conv output (i, j) feeds pooled pixel (i, j) // size
         size = geo.pool_size
         i, j = i // size, j // size
         keep = (i < post_shape[1]) & (j < post_shape[2])   # windows that fit

@@ -8,10 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lava_eqprop.chips.mapping import map_network
+from lava_eqprop.chips.mapping import _channels_per_slice, map_network
+from lava_eqprop.engine.interactions import interaction_for
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import Network, Projection
+from tests.nets import conv_net
 
 
 def _with_extras(net: Network, rng, directed: bool, lateral: bool) -> Network:
@@ -41,10 +43,13 @@ def _recount(net: Network, mapping, weight_bits: int):
         axons_in: set = set()
         targets: dict[int, set] = {i: set() for i in range(core.start, core.stop)}
         for proj in net.projections:
-            exists = proj.mask if proj.mask is not None else np.ones(proj.weight.shape, bool)
+            if proj.kind != "dense":     # the engine's unrolled conv (random taps: no zeros)
+                exists = interaction_for(proj, net).dense_matrix() != 0
+            else:
+                exists = proj.mask if proj.mask is not None else np.ones(proj.weight.shape, bool)
             if proj.lateral:
                 exists = exists & ~np.eye(len(exists), dtype=bool)
-            sparse = proj.mask is not None or proj.lateral
+            sparse = proj.mask is not None or proj.lateral or proj.kind != "dense"
             directions = [(proj.pre, proj.post, exists)]
             if proj.symmetric and not proj.lateral:
                 directions.append((proj.post, proj.pre, exists.T))
@@ -145,3 +150,32 @@ def test_output_axons_push_a_finer_cut_of_the_sender(toy_chip):
     mapping = map_network(net, toy_chip(neurons=4, output_axons=25))
     assert mapping.splits["h1"] == 10 and mapping.splits["input"] == 3
     assert max(c.output_axons for c in mapping.cores) == 20
+
+
+def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
+    """Convs (stride 2, average pooling), a 1x1 skip conv and an identity skip: every core's
+    load equals a recount from the engine's unrolled matrices; the conv synapses stored equal
+    the analytic count per direction; the shared-kernel memory is the hand count."""
+    net = conv_net(np.random.default_rng(5))
+    chip = toy_chip(neurons=20, memory_kib=4.0, input_axons=200, output_axons=400,
+                    cores_per_chip=8)
+    mapping = map_network(net, chip)
+    assert len(mapping.cores) > len(net.populations)            # populations really cut
+    recount = _recount(net, mapping, chip.arithmetic.weight_bits)
+    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
+        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
+                core.output_axons) == (synapses, bits, axons_in, axons_out)
+    sharing = mapping.weight_sharing
+    assert set(sharing) == {p.name for p in net.projections if p.kind == "conv"}
+    proj = net.projection("b-c")                     # 3x3 pad 1, (2,3,3) -> (2,3,3), no pool
+    row = sharing["b-c"]
+    assert row["synapses"] == net.connections(proj) and row["directions"] == 2
+    split_b, split_c = mapping.splits["b"], mapping.splits["c"]
+    expected = (_channels_per_slice((2, 3, 3), split_c) * 2 * 9
+                + _channels_per_slice((2, 3, 3), split_b) * 2 * 9) * 8
+    assert row["shared_bits"] == expected
+
+
+@pytest.mark.parametrize("k, expected", [(1, 2), (2, 2), (3, 4), (72, 72)])
+def test_channels_per_slice_counts_the_channels_each_core_holds(k, expected):
+    assert _channels_per_slice((2, 6, 6), k) == expected

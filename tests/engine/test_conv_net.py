@@ -136,17 +136,12 @@ def test_odd_even_with_skips_puts_connected_layers_together_and_can_raise_the_en
     assert rises["colouring"] <= 1e-9
 
 
-def test_backends_without_conv_support_refuse_by_name():
-    """Lava and the chip mapping do not run conv projections yet: each refuses before building
+def test_lava_refuses_conv_projections_by_name():
+    """The Lava backend does not run conv projections yet: it refuses before building
     anything, naming the projection."""
-    from lava_eqprop.chips.config import load_chip_config
-    from lava_eqprop.chips.mapping import map_network
-    from lava_eqprop.errors import MappingError, NetworkError
+    from lava_eqprop.errors import NetworkError
     from lava_eqprop.lava_backend.graph import check_supported
     from lava_eqprop.lava_backend.settings import LavaSettings
 
-    net = tiny_resnet()
     with pytest.raises(NetworkError, match="projection 'input-b1a': kind 'conv'"):
-        check_supported(net, LavaSettings(batch=1))
-    with pytest.raises(MappingError, match="projection 'input-b1a': mapping a conv"):
-        map_network(net, load_chip_config("loihi2"))
+        check_supported(tiny_resnet(), LavaSettings(batch=1))
