@@ -26,7 +26,9 @@ in [0, hi] moves by at most (hi_k + hi_j)·t + t², so
 the pre end j is the clamped input, which carries no state error). Lava fixed adds the payload
 rounding of its correlations, (2/β)(hi_k δ_j + hi_j δ_k) with δ = 2^−(Fa+1), and the rounding of
 the weight change to its mantissa grid, 2^(e−1) weight units (2^e if stochastic), i.e. 2^(e−1+k)/(β·n) in ΔW
-(2^−k the rate shift, n the samples). If q ≥ 1 the continuous-time distance is infinite (a
+(2^−k the rate shift, n the samples). A weight shared by several synapses (a conv tap over its
+output positions, an identity gain over its neurons) sums their products: its ΔW tolerance is
+that many times a synapse's (:func:`synapses_per_weight`). If q ≥ 1 the continuous-time distance is infinite (a
 map that does not contract has no reason to reach the ODE's fixed point), and the pair fails.
 """
 
@@ -38,10 +40,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lava_eqprop.chips.fixed_point import activation_frac_bits, quantise, quantise_weight
+from lava_eqprop.engine.conv_interaction import ConvInteraction
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer, State
-from lava_eqprop.chips.fixed_point import activation_frac_bits, quantise, quantise_weight
-from lava_eqprop.network.network import Network
+from lava_eqprop.engine.unrolling import Unrolled
+from lava_eqprop.network.network import Network, Projection
 
 FLOAT_FLOOR = 1e-9
 POWER_ITERATIONS = 60
@@ -101,7 +105,7 @@ def fixed_point_drive_terms(network: Network, chip, exponents: dict[str, int],
     rows = {p.name: np.zeros(p.size) for p in network.free}
     const = {p.name: np.full(p.size, 0.0 if weights_rounded else half_f) for p in network.free}
     for proj in network.projections:
-        weight = proj.weight * proj.mask if proj.mask is not None else proj.weight
+        weight = synapse_matrix(proj, network)
         lsb_half = 0.0 if weights_rounded else 2.0 ** (exponents[proj.name] - 1)
         ends = [(proj.post, proj.pre, weight)]
         if proj.symmetric and not proj.lateral:
@@ -119,6 +123,26 @@ def fixed_point_drive_terms(network: Network, chip, exponents: dict[str, int],
             const[target] = (const[target] + abs_rows * delta
                              + (w != 0).sum(axis=1) * src.act.hi * lsb_half + half_f)
     return rows, const
+
+
+def synapse_matrix(projection: Projection, network: Network) -> np.ndarray:
+    """The (post, pre) matrix of a projection's synapses: its masked weight, or a conv or
+    identity unrolled (each synapse one kernel tap: its rounding is one tap's)."""
+    if projection.kind == "dense":
+        return (projection.weight * projection.mask if projection.mask is not None
+                else projection.weight)
+    return Unrolled(projection, network).matrix()
+
+
+def synapses_per_weight(projection: Projection, network: Network) -> int:
+    """How many synapses share one weight entry: 1 (dense), a conv's output positions (each
+    kernel tap is summed over them), every neuron of an identity skip."""
+    if projection.kind == "dense":
+        return 1
+    if projection.kind == "identity":
+        return network.population(projection.pre).size
+    inter = ConvInteraction(projection, network)
+    return inter.conv_image[0] * inter.conv_image[1]
 
 
 def fixed_point_step_error(network: Network, chip, exponents: dict[str, int], epsilon: float,
@@ -175,6 +199,7 @@ def weight_tolerance(network: Network, beta: float, t_free: float, t_nudged: flo
         his = pre.act.hi + (0.0 if pre.clamped else post.act.hi)
         squares = 0.0 if pre.clamped else t_free ** 2 + t_nudged ** 2
         out[proj.name] = ((his * (t_free + t_nudged) + squares) / beta
+                          * synapses_per_weight(proj, network)
                           if math.isfinite(t_free + t_nudged) else math.inf)
     return out
 
@@ -190,5 +215,5 @@ def fixed_point_weight_extra(network: Network, chip, exponents: dict[str, int], 
         payload = 2.0 / beta * (post.act.hi * d_pre + pre.act.hi * d_post)
         lsb = exponents[proj.name] - (1 if chip.rounding == "nearest" else 0)
         grid = 2.0 ** (lsb + rate_shifts.get(proj.name, 0)) / (beta * samples)
-        out[proj.name] = payload + grid
+        out[proj.name] = payload * synapses_per_weight(proj, network) + grid
     return out

@@ -36,9 +36,21 @@ class ConvInteraction:
     """A ``kind="conv"`` projection (see the module docstring)."""
 
     def __init__(self, projection: Projection, network: Network) -> None:
-        self.projection = projection
-        self.pre_shape = network.population(projection.pre).shape
-        self.post_shape = network.population(projection.post).shape
+        self._setup(projection, network.population(projection.pre).shape,
+                    network.population(projection.post).shape)
+
+    @classmethod
+    def from_shapes(cls, projection: Projection, pre_shape: tuple[int, ...],
+                    post_shape: tuple[int, ...]) -> "ConvInteraction":
+        """The interaction of ``projection`` between images of these shapes, without a
+        network (a Lava synapse model holds only its own weight and the two shapes)."""
+        inter = cls.__new__(cls)
+        inter._setup(projection, tuple(pre_shape), tuple(post_shape))
+        return inter
+
+    def _setup(self, projection: Projection, pre_shape: tuple[int, ...],
+               post_shape: tuple[int, ...]) -> None:
+        self.projection, self.pre_shape, self.post_shape = projection, pre_shape, post_shape
         geo = projection.geometry
         kh, kw = projection.weight.shape[2:]
         self.conv_image = (conv_output_size(self.pre_shape[1], kh, geo.stride, geo.padding),

@@ -72,11 +72,38 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
                                              pop.act.hi, settings.epsilon)
             except ValueError as exc:
                 raise NetworkError(str(exc)) from None
+    for pop in network.free:
+        if pop.channel_bias and settings.bias_rates.get(pop.name):
+            raise NetworkError(f"{where}, population {pop.name!r}: learning a bias shared by "
+                               "every pixel of a channel is not implemented in Lava (its "
+                               "neurons learn their own biases); set its bias rate to 0")
     for proj in network.projections:
-        if proj.kind != "dense":
-            raise NetworkError(f"{where}, projection {proj.name!r}: kind {proj.kind!r} has no "
-                               "Lava process yet (dense and masked projections do)")
+        if (proj.kind == "conv" and proj.geometry.pool == "avg"
+                and settings.precision == "fixed"):
+            raise NetworkError(f"{where}, projection {proj.name!r}: average pooling has no "
+                               "fixed-point model (its 1/size² is not an integer operation); "
+                               "use --precision float or max pooling")
     settings.validate()
+
+
+def synapse_weight(projection: Projection, network: Network) -> tuple[np.ndarray, dict | None]:
+    """The weight a PlasticSynapse holds for ``projection`` and its ``conv`` parameters (None
+    for a dense weight). An identity skip g·I becomes the fixed 1×1 conv with kernel g·I over
+    the channels between image populations, the dense g·I between flat ones."""
+    pre, post = network.population(projection.pre), network.population(projection.post)
+    if projection.kind == "dense":
+        return projection.weight, None
+    if projection.kind == "identity":
+        gain = float(projection.weight)
+        if len(pre.shape) != 3:
+            return gain * np.eye(pre.size), None
+        kernel = gain * np.eye(pre.shape[0])[:, :, None, None]
+        return kernel, {"pre_shape": pre.shape, "post_shape": post.shape, "stride": 1,
+                        "padding": 0, "pool": None, "pool_size": 2}
+    geo = projection.geometry
+    return projection.weight, {"pre_shape": pre.shape, "post_shape": post.shape,
+                               "stride": geo.stride, "padding": geo.padding, "pool": geo.pool,
+                               "pool_size": geo.pool_size}
 
 
 def drives_pre(projection: Projection, network: Network) -> bool:
@@ -107,20 +134,22 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
     output = network.outputs[0]
     pops = {
         pop.name: RatePopulation(
-            batch=batch, size=pop.size, bias=pop.bias, lo=pop.act.lo, hi=pop.act.hi,
+            batch=batch, size=pop.size, bias=pop.flat_bias(), lo=pop.act.lo, hi=pop.act.hi,
             epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
             loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
             event_threshold=settings.event_threshold, arithmetic=arithmetic,
             settle_tol=settings.settle_tol, name=pop.name)
         for pop in network.free}
-    synapses = {
-        proj.name: PlasticSynapse(
-            batch=batch, weight=proj.weight, mask=proj.mask, drives_pre=drives_pre(proj, network),
-            lateral=proj.lateral, learning_rate=settings.weight_rates.get(proj.name, 0.0),
+    synapses = {}
+    for proj in network.projections:
+        weight, conv = synapse_weight(proj, network)
+        synapses[proj.name] = PlasticSynapse(
+            batch=batch, weight=weight, mask=proj.mask, drives_pre=drives_pre(proj, network),
+            lateral=proj.lateral,
+            learning_rate=settings.weight_rates.get(proj.name, 0.0) if proj.plastic else 0.0,
             pre_dense=dense_events and proj.pre in pops, post_dense=dense_events and proj.post in pops,
             arithmetic=arithmetic, pre_frac_bits=frac[proj.pre], post_frac_bits=frac[proj.post],
-            weight_exponent=settings.weight_exponents.get(proj.name), name=proj.name)
-        for proj in network.projections}
+            weight_exponent=settings.weight_exponents.get(proj.name), conv=conv, name=proj.name)
     readout = Readout(batch=batch, size=output.size)
     graph = EPGraph(network, settings, controller, data, readout, pops, synapses)
 

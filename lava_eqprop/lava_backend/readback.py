@@ -20,6 +20,8 @@ def read_parameters(run: GraphRun, graph: EPGraph) -> None:
     fixed-point mantissas become m·2^e, biases b·2^−F."""
     chip = graph.settings.chip if graph.settings.precision == "fixed" else None
     for name, synapse in graph.synapses.items():
+        if not graph.network.projection(name).plastic:      # e.g. a fixed identity skip
+            continue
         scale = 2.0 ** synapse.proc_params["weight_exponent"] if chip else 1.0
         graph.network.projection(name).weight[...] = run.get(synapse.weight) * scale
     for name, pop in graph.populations.items():

@@ -18,6 +18,7 @@ from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.phases import ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.network.generators import layered
+from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
 from tests.nets import conv_net
 
 LOSS = get_loss("half_squared_error")
@@ -113,20 +114,23 @@ def test_continuous_time_brian2_is_within_its_settling_tolerance():
     assert report["contraction"]["free"] < 1
 
 
+@pytest.mark.lava
 @pytest.mark.brian2
 def test_conv_net_with_skips_agrees_and_a_flipped_tap_is_caught(monkeypatch):
-    """A small conv net (stride 2, average pooling, a learned and an identity skip): engine
-    and Brian2 (convs unrolled into synapses) in the same scheme agree to 1e-12, energy and
-    loss behave; one kernel tap flipped in Brian2's copy is caught."""
+    """A small conv net (stride 2, average pooling, a learned and an identity skip): engine,
+    Lava float (conv synapse processes with shared kernels) and Brian2 (convs unrolled into
+    synapses), all in the same scheme, agree to 1e-12; energy and loss behave; one kernel
+    tap flipped in Brian2's copy is caught."""
     net = conv_net(np.random.default_rng(5))
     rng = np.random.default_rng(3)
     x, y = rng.uniform(0, 1, (4, 36)), np.eye(3)[rng.integers(3, size=4)]
-    setup = check.CrosscheckSetup(net, Dynamics(0.5, "odd_even"), LOSS, PROBE,
-                                  backends=("engine", "brian2"), brian2_batch=2)
+    setup = setup_for(net, ("engine", "lava-float", "brian2"))
+    setup.dynamics, setup.brian2_batch = Dynamics(0.5), 2
     report = check.crosscheck(setup, x, y)
     assert report["ok"], report
-    pair = report["pairs"][0]
-    assert all(pair[k]["max"] <= 1e-12 for k in ("free", "nudged", "dw"))
+    assert len(report["pairs"]) == 3
+    for pair in report["pairs"]:
+        assert all(pair[k]["max"] <= 1e-12 for k in ("free", "nudged", "dw")), pair
     for backend in report["backends"].values():
         assert backend["energy"]["end"] < backend["energy"]["start"]
         assert backend["loss"]["nudged"] < backend["loss"]["free"]
@@ -142,7 +146,30 @@ def test_conv_net_with_skips_agrees_and_a_flipped_tap_is_caught(monkeypatch):
         return original(name, setup, x, targets)
 
     monkeypatch.setattr(check, "run_backend", flipped)
+    setup.backends = ("engine", "brian2")
     assert not check.crosscheck(setup, x, y)["ok"]
+
+
+@pytest.mark.lava
+def test_fixed_point_conv_net_is_within_its_width_bound():
+    """Lava fixed point on a conv net (stride 2, padding, two learned skip convs; kernel
+    mantissas, integer convs): states and ΔW within the bound derived from the chip's widths,
+    a bound that means something (below a tenth of the states' range), and not exact."""
+    net = conv_network((1, 6, 6), [ConvLayer("a", 2, 3, padding=1),
+                                   ConvLayer("b", 2, 3, stride=2, padding=1),
+                                   ConvLayer("c", 2, 3, padding=1)], 3,
+                       rng=np.random.default_rng(5), skips=[Skip("a", "b"), Skip("a", "c")],
+                       gains=Gains(0.4, 0.3, 0.6), output_activation="hard_sigmoid")
+    rng = np.random.default_rng(3)
+    x = np.round(rng.uniform(0, 1, (4, 36)) * 16) / 16        # on the payload grid
+    y = np.eye(3)[rng.integers(3, size=4)]
+    report = check.crosscheck(setup_for(net, ("engine", "lava-fixed")), x, y)
+    assert report["ok"], report
+    pair = report["pairs"][0]
+    assert 0 < pair["free"]["max"] <= pair["free"]["tol"] < 0.1
+    assert pair["dw"]["max"] <= pair["dw"]["tol"]
+    assert report["backends"]["lava-fixed"]["loss"]["nudged"] < \
+        report["backends"]["lava-fixed"]["loss"]["free"]
 
 
 FLIPS = {"engine": "lava-float", "lava-float": "engine", "lava-fixed": "engine", "brian2": "engine"}

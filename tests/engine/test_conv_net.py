@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lava_eqprop.engine import Dynamics, EPSettings, Relaxer, ep_update, get_loss
-from lava_eqprop.network.conv_nets import Gains, conv_network, hopfield_resnet_layers
+from lava_eqprop.network.conv_nets import ConvLayer, Gains, conv_network, hopfield_resnet_layers
 from lava_eqprop.network.network import Network, Population, Projection
 
 from .test_conv import unrolled_conv
@@ -136,12 +136,22 @@ def test_odd_even_with_skips_puts_connected_layers_together_and_can_raise_the_en
     assert rises["colouring"] <= 1e-9
 
 
-def test_lava_refuses_conv_projections_by_name():
-    """The Lava backend does not run conv projections yet: it refuses before building
-    anything, naming the projection."""
+def test_lava_refuses_what_it_cannot_run_of_a_conv_net_by_name():
+    """Before building anything: average pooling in fixed point (1/size² is not an integer
+    operation) and learning a per-channel bias (Lava's neurons learn their own)."""
+    from lava_eqprop.chips.config import load_chip
     from lava_eqprop.errors import NetworkError
     from lava_eqprop.lava_backend.graph import check_supported
     from lava_eqprop.lava_backend.settings import LavaSettings
 
-    with pytest.raises(NetworkError, match="projection 'input-b1a': kind 'conv'"):
-        check_supported(tiny_resnet(), LavaSettings(batch=1))
+    layers = [ConvLayer("a", 2, 3, padding=1, pool="avg")]
+    net = conv_network((1, 6, 6), layers, 3, rng=np.random.default_rng(0),
+                       output_activation="hard_sigmoid")
+    check_supported(net, LavaSettings())                    # float: fine
+    fixed = LavaSettings(precision="fixed", chip=load_chip("loihi2"))
+    with pytest.raises(NetworkError, match="projection 'input-a': average pooling has no "
+                                           "fixed-point model"):
+        check_supported(net, fixed)
+    with pytest.raises(NetworkError, match="population 'a': learning a bias shared by every "
+                                           "pixel of a channel"):
+        check_supported(net, LavaSettings(bias_rates={"a": 0.1}))

@@ -13,8 +13,37 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_eqprop.chips.fixed_point import power_of_two_shift, saturate, shift_round
+from lava_eqprop.engine.conv_interaction import ConvInteraction
+from lava_eqprop.engine.conv_ops import pool
+from lava_eqprop.network.network import ConvGeometry, Projection
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
 from lava_eqprop.lava_backend.protocol import LEARN, N_VALID, PHASE, SLOT_A, SLOT_B, SNAP
+
+
+def conv_interaction(name: str, weight: np.ndarray, conv: dict) -> ConvInteraction:
+    """The engine's conv interaction over this synapse's kernel (the model's weight array,
+    re-attached before each use: Lava may replace it)."""
+    geometry = ConvGeometry(conv["stride"], conv["padding"], conv["pool"], conv["pool_size"])
+    projection = Projection(name, "pre", "post", weight, kind="conv", geometry=geometry)
+    return ConvInteraction.from_shapes(projection, conv["pre_shape"], conv["post_shape"])
+
+
+def conv_fans(inter: ConvInteraction) -> tuple[np.ndarray, np.ndarray]:
+    """Synapses reached by one event, per pre neuron (forward: every conv output its patch
+    feeds, before pooling) and per post neuron (backward: the taps of the one conv output it
+    is routed to), from the conv of ones with a kernel of ones."""
+    ones = Projection("ones", "pre", "post", np.ones(inter.weight.shape), kind="conv",
+                      geometry=ConvGeometry(inter.projection.geometry.stride,
+                                            inter.projection.geometry.padding))
+    grid = (inter.weight.shape[0], *inter.conv_image)
+    unpooled = ConvInteraction.from_shapes(ones, inter.pre_shape, grid)
+    pre_size = int(np.prod(inter.pre_shape))
+    fan_out = unpooled.drive_to_pre(np.ones((1, int(np.prod(grid)))), np.ones((1, pre_size)))
+    fan_in = unpooled.drive_to_post(np.ones((1, pre_size))).reshape(1, *grid)
+    geo = inter.projection.geometry
+    if geo.pool:
+        fan_in = pool(fan_in, "max", geo.pool_size)[0]
+    return fan_out.reshape(-1), fan_in.reshape(-1)
 
 
 class _PlasticSynapseModel(PyLoihiProcessModel):
@@ -45,14 +74,21 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         self._learn, self._n_valid = 0.0, 0
 
     def _start(self) -> None:
-        batch = self.proc_params["batch"]
-        n_post, n_pre = self.weight.shape
+        batch, conv = self.proc_params["batch"], self.proc_params["conv"]
+        self._conv = None if conv is None else conv_interaction(self.proc_params["name"],
+                                                                self.weight, conv)
+        if self._conv is None:
+            n_post, n_pre = self.weight.shape
+            connected = self._mask if self._mask is not None else np.ones(self.weight.shape, bool)
+            self._fan_out = connected.sum(axis=0).astype(float)  # synapses a pre event reaches
+            self._fan_in = connected.sum(axis=1).astype(float)   # ... a post event (backward)
+            self._n_synapses = float(connected.sum())
+        else:
+            n_post, n_pre = int(np.prod(conv["post_shape"])), int(np.prod(conv["pre_shape"]))
+            self._fan_out, self._fan_in = conv_fans(self._conv)
+            self._n_synapses = float(self.weight.size)           # the shared parameters
         self._pre, self._post = np.zeros((batch, n_pre)), np.zeros((batch, n_post))
         self._fwd, self._bwd = np.zeros((batch, n_post)), np.zeros((batch, n_pre))
-        connected = self._mask if self._mask is not None else np.ones(self.weight.shape, bool)
-        self._fan_out = connected.sum(axis=0).astype(float)     # synapses reached by a pre event
-        self._fan_in = connected.sum(axis=1).astype(float)      # ... by a post event (backward)
-        self._n_synapses = float(connected.sum())
 
     def run_spk(self) -> None:
         if self._pre is None:
@@ -70,9 +106,23 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         self._drives()
 
     def _drives(self) -> None:
-        np.matmul(self._pre, self.weight.T, out=self._fwd)
+        self._fwd[:] = self._forward()
         if self._drives_pre:
-            np.matmul(self._post, self.weight, out=self._bwd)
+            self._bwd[:] = self._backward()
+
+    def _forward(self) -> np.ndarray:
+        """W·ŝ_pre (a conv: P(W ⋆ ŝ_pre)), in the arrays' own dtype."""
+        if self._conv is None:
+            return self._pre @ self.weight.T
+        self._conv.projection.weight = self.weight
+        return self._conv.drive_to_post(self._pre)
+
+    def _backward(self) -> np.ndarray:
+        """Wᵀ·ŝ_post (a conv: the transposed conv of the unpooled ŝ_post)."""
+        if self._conv is None:
+            return self._post @ self.weight
+        self._conv.projection.weight = self.weight
+        return self._conv.drive_to_pre(self._post, self._pre)
 
     def _count(self, phase: int, d_pre: np.ndarray, d_post: np.ndarray) -> None:
         """Add this step's synaptic operations (events of the valid rows × synapses reached)."""
@@ -90,6 +140,10 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         """Σ over the valid rows of ŝ_post ŝ_preᵀ in slot A minus slot B, on existing synapses."""
         n = self._n_valid
         (pre_a, post_a), (pre_b, post_b) = self._slots[SLOT_A], self._slots[SLOT_B]
+        if self._conv is not None:
+            self._conv.projection.weight = self.weight
+            return (self._conv.correlation(pre_a[:n], post_a[:n])
+                    - self._conv.correlation(pre_b[:n], post_b[:n]))
         corr = post_a[:n].T @ pre_a[:n] - post_b[:n].T @ pre_b[:n]
         if self._mask is not None:
             corr *= self._mask
@@ -154,11 +208,11 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
             setattr(self, name, getattr(self, name).astype(np.int64))
 
     def _drives(self) -> None:
-        fwd, clipped_f = saturate(shift_round(self._pre @ self.weight.T, self._shift_fwd), self._acc_bits)
+        fwd, clipped_f = saturate(shift_round(self._forward(), self._shift_fwd), self._acc_bits)
         self._fwd[:] = fwd
         clipped_b = 0
         if self._drives_pre:
-            bwd, clipped_b = saturate(shift_round(self._post @ self.weight, self._shift_bwd),
+            bwd, clipped_b = saturate(shift_round(self._backward(), self._shift_bwd),
                                       self._acc_bits)
             self._bwd[:] = bwd
         self.saturations[0] += clipped_f + clipped_b

@@ -11,7 +11,12 @@ from lava_eqprop.lava_backend.protocol import CTRL_SIZE
 
 
 class PlasticSynapse(EPProcess):
-    """A dense (optionally masked) weight W (post × pre) between two populations.
+    """A dense (optionally masked) weight W (post × pre) between two populations, or with
+    ``conv`` a shared conv kernel (out, in, kh, kw) between two image populations: ``conv`` =
+    {"pre_shape", "post_shape", "stride", "padding", "pool", "pool_size"}, W·ŝ_pre then means
+    P(W ⋆ ŝ_pre) and Wᵀ·ŝ_post the transposed conv of the unpooled ŝ_post, and the Hebbian
+    term is the kernel correlation (the engine's :class:`ConvInteraction`, whose docstring
+    gives the equations), so the rule below updates the one shared kernel.
 
     Each step it sends ``fwd_out`` = W·ŝ_pre and, with ``drives_pre`` (a symmetric projection
     whose pre end is a free population), ``bwd_out`` = Wᵀ·ŝ_post,
@@ -45,11 +50,14 @@ class PlasticSynapse(EPProcess):
                  drives_pre: bool = True, lateral: bool = False, learning_rate: float = 0.0,
                  pre_dense: bool = True, post_dense: bool = True, arithmetic: dict | None = None,
                  pre_frac_bits: int = 0, post_frac_bits: int = 0, weight_exponent: int | None = None,
-                 name: str = "synapse") -> None:
+                 conv: dict | None = None, name: str = "synapse") -> None:
         weight = np.asarray(weight, dtype=float)
         where = f"synapse {name!r}"
-        if weight.ndim != 2:
+        if conv is None and weight.ndim != 2:
             raise ValueError(f"{where}: weight must be 2-D (post, pre), got shape {weight.shape}")
+        if conv is not None and (weight.ndim != 4 or mask is not None or lateral):
+            raise ValueError(f"{where}: a conv kernel must be 4-D (out, in, kh, kw), without "
+                             f"mask and not lateral; got shape {weight.shape}")
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != weight.shape:
@@ -59,7 +67,8 @@ class PlasticSynapse(EPProcess):
         if lateral and drives_pre:
             raise ValueError(f"{where}: a lateral projection drives its population through fwd_out "
                              "only (drives_pre must be False)")
-        n_post, n_pre = weight.shape
+        n_post, n_pre = (weight.shape if conv is None else
+                         (int(np.prod(conv["post_shape"])), int(np.prod(conv["pre_shape"]))))
         exponent = 0
         if arithmetic is not None:
             exponent = weight_exponent
@@ -72,7 +81,7 @@ class PlasticSynapse(EPProcess):
                          post_dense=bool(post_dense),
                          arithmetic=arithmetic, weight_exponent=int(exponent),
                          pre_frac_bits=int(pre_frac_bits), post_frac_bits=int(post_frac_bits),
-                         name=name)
+                         conv=conv, name=name)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
         self.pre_in = InPort(shape=(batch, n_pre))
         self.post_in = InPort(shape=(batch, n_post))
