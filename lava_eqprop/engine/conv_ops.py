@@ -6,8 +6,8 @@ kw)`` and "convolution" is deep learning's cross-correlation,
     y[b, o, i, j] = Σ_{c, u, v} W[o, c, u, v] · x_pad[b, c, s·i + u, s·j + v],
 
 with stride s and x_pad the input with ``padding`` zeros on each side. Everything is one
-im2col copy plus BLAS matrix products: the patches of x are a strided view
-(``sliding_window_view``), copied once to a (batch, C·kh·kw, positions) matrix; the adjoint
+im2col copy plus BLAS matrix products: the patches of x are copied once to a (C·kh·kw,
+positions·batch) matrix, by kh·kw strided copies in a batch-last buffer; the adjoint
 (the transposed convolution, the feedback of a symmetric conv projection) is one product
 followed by kh·kw strided additions, a loop over kernel taps, never over pixels or channels.
 """
@@ -15,57 +15,61 @@ followed by kh·kw strided additions, a loop over kernel taps, never over pixels
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from lava_eqprop.network.network import conv_output_size
 
 
 def im2col(x: np.ndarray, kh: int, kw: int, stride: int, padding: int) -> np.ndarray:
-    """The patches of ``x`` as a (C·kh·kw, batch·Ho·Wo) matrix (a copy): rows ordered (c, u, v)
-    like a flattened kernel, columns (sample, output row, output column)."""
+    """The patches of ``x`` as a (C·kh·kw, Ho·Wo·batch) matrix (a copy): rows ordered (c, u, v)
+    like a flattened kernel, columns (output row, output column, sample). Built in a
+    batch-last copy of the padded image by kh·kw strided copies, each over whole rows of
+    samples."""
     batch, channels, height, width = x.shape
     ho = conv_output_size(height, kh, stride, padding)
     wo = conv_output_size(width, kw, stride, padding)
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))
-    windows = windows[:, :, :stride * (ho - 1) + 1:stride, :stride * (wo - 1) + 1:stride]
-    cols = np.empty((channels, kh, kw, batch, ho, wo), dtype=x.dtype)
-    np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
-    return cols.reshape(channels * kh * kw, batch * ho * wo)
+    padded = np.zeros((channels, height + 2 * padding, width + 2 * padding, batch), dtype=x.dtype)
+    padded[:, padding:padding + height, padding:padding + width] = x.transpose(1, 2, 3, 0)
+    cols = np.empty((channels, kh, kw, ho, wo, batch), dtype=x.dtype)
+    rows_end, cols_end = stride * (ho - 1) + 1, stride * (wo - 1) + 1
+    for u in range(kh):
+        for v in range(kw):
+            cols[:, u, v] = padded[:, u:u + rows_end:stride, v:v + cols_end:stride]
+    return cols.reshape(channels * kh * kw, ho * wo * batch)
 
 
-def _channels_first(y: np.ndarray) -> np.ndarray:
-    """(batch, C, ...) → a (C, batch·rest) copy: the layout of one GEMM over the batch."""
-    return np.ascontiguousarray(y.reshape(y.shape[0], y.shape[1], -1).transpose(1, 0, 2)
-                                ).reshape(y.shape[1], -1)
+def _batch_last(y: np.ndarray) -> np.ndarray:
+    """(batch, C, H, W) → a (C, H·W·batch) matrix, the column order of :func:`im2col` (a view
+    when ``y`` came from :func:`conv2d`, a copy otherwise)."""
+    return y.transpose(1, 2, 3, 0).reshape(y.shape[1], -1)
 
 
 def conv2d(x: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
-    """y = W ⋆ x, shape (batch, O, Ho, Wo): one GEMM (O, C·kh·kw) × (C·kh·kw, batch·Ho·Wo)."""
+    """y = W ⋆ x, shape (batch, O, Ho, Wo): one GEMM (O, C·kh·kw) × (C·kh·kw, Ho·Wo·batch);
+    returns a transposed view of the batch-last product."""
     out_ch, _, kh, kw = kernel.shape
     ho = conv_output_size(x.shape[2], kh, stride, padding)
     wo = conv_output_size(x.shape[3], kw, stride, padding)
     y = kernel.reshape(out_ch, -1) @ im2col(x, kh, kw, stride, padding)
-    return y.reshape(out_ch, x.shape[0], ho, wo).transpose(1, 0, 2, 3)
+    return y.reshape(out_ch, ho, wo, x.shape[0]).transpose(3, 0, 1, 2)
 
 
 def conv2d_transpose(y: np.ndarray, kernel: np.ndarray, stride: int, padding: int,
                      image: tuple[int, int]) -> np.ndarray:
     """The adjoint of :func:`conv2d` for an input of spatial size ``image``: x with
     ⟨W ⋆ x', y⟩ = ⟨x', x⟩ for every x', shape (batch, C, height, width). One GEMM, then
-    kh·kw strided additions (col2im) in a channel-first buffer; returns a transposed view."""
+    kh·kw strided additions (col2im) in a batch-last buffer, so that each addition runs over
+    whole rows of samples (about 4x faster than a channel-first buffer here); returns a
+    transposed view."""
     batch, out_ch, ho, wo = y.shape
     _, in_ch, kh, kw = kernel.shape
     height, width = image
-    cols = kernel.reshape(out_ch, -1).T @ _channels_first(y)
-    cols = cols.reshape(in_ch, kh, kw, batch, ho, wo)
-    padded = np.zeros((in_ch, batch, height + 2 * padding, width + 2 * padding), dtype=y.dtype)
+    cols = (kernel.reshape(out_ch, -1).T @ _batch_last(y)).reshape(in_ch, kh, kw, ho, wo, batch)
+    padded = np.zeros((in_ch, height + 2 * padding, width + 2 * padding, batch), dtype=y.dtype)
     rows_end, cols_end = stride * (ho - 1) + 1, stride * (wo - 1) + 1
     for u in range(kh):
         for v in range(kw):
-            padded[:, :, u:u + rows_end:stride, v:v + cols_end:stride] += cols[:, u, v]
-    return padded[:, :, padding:padding + height, padding:padding + width].transpose(1, 0, 2, 3)
+            padded[:, u:u + rows_end:stride, v:v + cols_end:stride] += cols[:, u, v]
+    return padded[:, padding:padding + height, padding:padding + width].transpose(3, 0, 1, 2)
 
 
 def kernel_correlation(y: np.ndarray, x: np.ndarray, kh: int, kw: int, stride: int,
@@ -73,7 +77,7 @@ def kernel_correlation(y: np.ndarray, x: np.ndarray, kh: int, kw: int, stride: i
     """Σ_b ∂⟨W ⋆ x, y⟩/∂W = Σ_{b, i, j} y[b, o, i, j] x_pad[b, c, s·i + u, s·j + v], the
     Hebbian term of a conv kernel, shape (O, C, kh, kw)."""
     out_ch = y.shape[1]
-    corr = _channels_first(y) @ im2col(x, kh, kw, stride, padding).T
+    corr = _batch_last(y) @ im2col(x, kh, kw, stride, padding).T
     return corr.reshape(out_ch, x.shape[1], kh, kw)
 
 
