@@ -35,8 +35,9 @@ import numpy as np
 
 from toolkit import MODELS, emit, log, machine
 
-from lava_eqprop.engine import Dynamics, Relaxer, get_loss
+from lava_eqprop.engine import Dynamics, get_loss
 from lava_eqprop.spec import load_spec
+from lava_eqprop.training.trainer import make_relaxer
 
 AUTHORS_MS = (1.0, 2.0)       # ms per sweep per sample of the authors' PyTorch code, here
 CIFAR_TRAIN = 50_000
@@ -155,14 +156,11 @@ def blas_gflops(dtype=np.float32, n=1024, repeats=5) -> float:
     return 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9
 
 
-def make_relaxer(net, schedule, device=None):
-    """The engine's float32 relaxer, or with ``device`` the torch backend's."""
-    dynamics, loss = Dynamics(1.0, schedule), get_loss("half_squared_error")
-    if device is None:
-        return Relaxer(net, dynamics, loss, np.float32)
-    from lava_eqprop.torch_backend.relaxation import TorchRelaxer
-
-    return TorchRelaxer(net, dynamics, loss, np.float32, device)
+def conv_relaxer(net, schedule, device=None):
+    """The float32 relaxer of the sweeps timed here: the engine's, or with ``device`` the
+    torch backend's."""
+    return make_relaxer(net, Dynamics(1.0, schedule), get_loss("half_squared_error"),
+                        np.float32, device)
 
 
 def ms_per_sweep(relaxer, x, sweeps) -> tuple[float, dict[str, np.ndarray]]:
@@ -219,11 +217,11 @@ def main() -> None:
     schedule = spec.dynamics["schedule"]
     x = rng.random((batch, 784), dtype=np.float32)
     log(f"MNIST conv net, batch {batch}, {sweeps} sweeps")
-    relaxer = make_relaxer(net, schedule)
+    relaxer = conv_relaxer(net, schedule)
     engine_ms, engine_final = ms_per_sweep(relaxer, x, sweeps)
     torch_ms, torch_difference = {}, {}
     for device in torch_devices(args.device):
-        torch_ms[device], final = ms_per_sweep(make_relaxer(net, schedule, device), x, sweeps)
+        torch_ms[device], final = ms_per_sweep(conv_relaxer(net, schedule, device), x, sweeps)
         torch_difference[device] = max(float(np.abs(final[k] - engine_final[k]).max())
                                        for k in final)
         log(f"torch on {device}: {torch_ms[device]:.3f} ms per sweep per sample "
@@ -249,7 +247,7 @@ def main() -> None:
     resnet_ms = []
     for _ in range(1 if args.quick else 2):
         xr = rng.random((resnet_batch, 3 * 32 * 32), dtype=np.float32)
-        resnet_ms.append(ms_per_sweep(make_relaxer(resnet, spec.dynamics["schedule"]), xr,
+        resnet_ms.append(ms_per_sweep(conv_relaxer(resnet, spec.dynamics["schedule"]), xr,
                                       resnet_sweeps)[0])
     sweeps_per_sample = spec.dynamics["free_steps"] + 2 * spec.dynamics["nudged_steps"]
     resnet_epoch_s = min(resnet_ms) * 1e-3 * sweeps_per_sample * CIFAR_TRAIN

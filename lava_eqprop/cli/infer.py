@@ -34,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.training.evaluate import error_rate
     from lava_eqprop.training.trainer import (cast_parameters, check_data_fits, make_relaxer,
                                               prepared_inputs)
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         extra = {"events_per_sample": counters["events"], "synops_per_sample": counters["synops"]}
         err = float(np.mean(labels != dataset.y_test))
     else:
-        relaxer = make_relaxer(network, spec, spec.dtype, args.device)
+        relaxer = make_relaxer(network, spec.dynamics_settings(),
+                               get_loss(spec.learning["loss"]), spec.dtype, args.device)
         err = error_rate(relaxer, x, dataset.y_test, steps)
     seconds = time.perf_counter() - start
     result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,

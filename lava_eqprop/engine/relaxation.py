@@ -123,6 +123,26 @@ def drive_terms(network: Network, interactions: dict) -> tuple[dict[str, list], 
     return free_terms, clamped_terms
 
 
+def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[str, np.ndarray],
+                new_array: Callable) -> Clamped:
+    """The clamped inputs of a batch and every free population's constant drive, bias +
+    Σ drives from the clamped populations (``clamped_terms``, from :func:`drive_terms`), in
+    the arrays of a backend: ``new_array(x, shape)`` is a new (writable) array of x."""
+    batch = next(iter(inputs.values())).shape[0]
+    values = {}
+    for pop in network.inputs:
+        if pop.name not in inputs:
+            raise NetworkError(f"no data given for input population {pop.name!r}")
+        values[pop.name] = new_array(inputs[pop.name], (batch, pop.size))
+    constant = {}
+    for pop in network.free:
+        drive = new_array(np.broadcast_to(pop.flat_bias(), (batch, pop.size)), (batch, pop.size))
+        for _, inter, direction in clamped_terms[pop.name]:
+            drive += inter.bind(direction)(values, None)
+        constant[pop.name] = drive
+    return Clamped(values, constant)
+
+
 class State:
     """Population states of one batch, flat ``(batch, population size)`` arrays, with
     private scratch buffers (interactions reshape to image shapes where they need them).
@@ -215,22 +235,8 @@ class Relaxer:
 
         The result holds the biases and input weights of the moment: clamp again after an
         update that changes them (the trainer clamps every batch)."""
-        batch = next(iter(inputs.values())).shape[0]
-        values = {}
-        for pop in self.network.inputs:
-            if pop.name not in inputs:
-                raise NetworkError(f"no data given for input population {pop.name!r}")
-            values[pop.name] = np.ascontiguousarray(inputs[pop.name], dtype=self.dtype).reshape(
-                (batch, pop.size))
-        constant = {}
-        for pop in self.network.free:
-            drive = np.empty((batch, pop.size), dtype=self.dtype)
-            terms = self._clamped_terms[pop.name]
-            np.copyto(drive, pop.flat_bias())
-            for _, inter, direction in terms:
-                drive += inter.bind(direction)(values, None)
-            constant[pop.name] = drive
-        return Clamped(values, constant)
+        return clamp_batch(self.network, self._clamped_terms, inputs,
+                           lambda x, shape: np.array(x, dtype=self.dtype).reshape(shape))
 
     def zero_state(self, clamped: Clamped) -> State:
         """All free populations at zero (the lower corner of the hard-sigmoid box)."""

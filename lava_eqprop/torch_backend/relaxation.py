@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 
 from lava_eqprop.engine.loss import SquaredError
-from lava_eqprop.engine.relaxation import (Clamped, Dynamics, State, drive_terms,
-                                           schedule_groups)
+from lava_eqprop.engine.relaxation import (Clamped, Dynamics, State, clamp_batch,
+                                           drive_terms, schedule_groups)
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network
 from lava_eqprop.torch_backend import require_torch, torch_device
@@ -75,19 +75,8 @@ class TorchRelaxer:
         drive from them (call again after every update, as with the NumPy engine)."""
         for inter in self.interactions.values():
             inter.load()
-        batch = next(iter(inputs.values())).shape[0]
-        values = {}
-        for pop in self.network.inputs:
-            if pop.name not in inputs:
-                raise NetworkError(f"no data given for input population {pop.name!r}")
-            values[pop.name] = self.tensor(inputs[pop.name]).reshape(batch, pop.size)
-        constant = {}
-        for pop in self.network.free:
-            drive = self.tensor(pop.flat_bias()).expand(batch, pop.size).clone()
-            for _, inter, direction in self._clamped_terms[pop.name]:
-                drive += inter.bind(direction)(values, None)
-            constant[pop.name] = drive
-        return Clamped(values, constant)
+        return clamp_batch(self.network, self._clamped_terms, inputs,
+                           lambda x, shape: self.tensor(np.array(x)).reshape(shape))
 
     def zero_state(self, clamped: Clamped) -> TorchState:
         values = dict(clamped.inputs)

@@ -39,8 +39,8 @@ from lava_eqprop import __version__
 from lava_eqprop.data.augment import augment, channel_statistics, normalise
 from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.engine.estimators import ep_update
-from lava_eqprop.engine.loss import get_loss
-from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
+from lava_eqprop.engine.loss import SquaredError, get_loss
+from lava_eqprop.engine.relaxation import Clamped, Dynamics, Relaxer, State
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.io.hdf5 import Checkpoint, load_checkpoint, save_checkpoint, save_network
@@ -72,7 +72,8 @@ class Trainer:
         self.network = checkpoint.network if checkpoint else spec.build_network()
         check_data_fits(spec, self.network, dataset)
         cast_parameters(self.network, self.dtype)
-        self.relaxer = make_relaxer(self.network, spec, self.dtype, device)
+        self.relaxer = make_relaxer(self.network, spec.dynamics_settings(),
+                                    get_loss(spec.learning["loss"]), self.dtype, device)
         self.settings = spec.ep_settings()
         learning = spec.learning
         self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
@@ -294,9 +295,9 @@ class Trainer:
 
 
 # ---- helpers -------------------------------------------------------------------------------
-def make_relaxer(network: Network, spec: ModelSpec, dtype: type, device: str | None):
+def make_relaxer(network: Network, dynamics: Dynamics, loss: SquaredError, dtype: type,
+                 device: str | None = None):
     """The NumPy engine's relaxer, or with ``device`` ("cpu", "cuda") the torch backend's."""
-    dynamics, loss = spec.dynamics_settings(), get_loss(spec.learning["loss"])
     if device is None:
         return Relaxer(network, dynamics, loss, dtype)
     from lava_eqprop.torch_backend.relaxation import TorchRelaxer

@@ -86,6 +86,23 @@ def setup_for(net, backends, brian2_dt=None):
                                 weight_exponents=placed_exponents(net, chip), watchdog_seconds=30))
 
 
+def flip_largest_weight(monkeypatch, backend: str, projection: str) -> None:
+    """From now on, ``backend`` runs a copy of the network whose largest |weight| entry of
+    ``projection`` has its sign flipped (the other backends see the original)."""
+    original = check.run_backend
+
+    def run_backend(name, setup, x, targets):
+        if name == backend:
+            setup = copy.copy(setup)
+            setup.network = copy.deepcopy(setup.network)
+            w = setup.network.projection(projection).weight
+            k = np.unravel_index(np.argmax(np.abs(w)), w.shape)
+            w[k] = -w[k]
+        return original(name, setup, x, targets)
+
+    monkeypatch.setattr(check, "run_backend", run_backend)
+
+
 @pytest.mark.lava
 @pytest.mark.brian2
 def test_every_pair_agrees_on_a_small_random_network():
@@ -134,18 +151,7 @@ def test_conv_net_with_skips_agrees_and_a_flipped_tap_is_caught(monkeypatch):
     for backend in report["backends"].values():
         assert backend["energy"]["end"] < backend["energy"]["start"]
         assert backend["loss"]["nudged"] < backend["loss"]["free"]
-    original = check.run_backend
-
-    def flipped(name, setup, x, targets):
-        if name == "brian2":
-            setup = copy.copy(setup)
-            setup.network = copy.deepcopy(setup.network)
-            kernel = setup.network.projection("a-b").weight
-            k = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
-            kernel[k] = -kernel[k]
-        return original(name, setup, x, targets)
-
-    monkeypatch.setattr(check, "run_backend", flipped)
+    flip_largest_weight(monkeypatch, "brian2", "a-b")
     setup.backends = ("engine", "brian2")
     assert not check.crosscheck(setup, x, y)["ok"]
 
@@ -180,18 +186,7 @@ FLIPS = {"engine": "lava-float", "lava-float": "engine", "lava-fixed": "engine",
 @pytest.mark.parametrize("perturbed", list(FLIPS))
 def test_flipping_one_weight_in_one_backend_is_caught(perturbed, monkeypatch):
     """The largest weight into the output changes sign in one backend's copy only."""
-    original = check.run_backend
-
-    def run_backend(name, setup, x, targets):
-        if name == perturbed:
-            setup = copy.copy(setup)
-            setup.network = copy.deepcopy(setup.network)
-            w = setup.network.projection("h1-output").weight
-            k = np.unravel_index(np.argmax(np.abs(w)), w.shape)
-            w[k] = -w[k]
-        return original(name, setup, x, targets)
-
-    monkeypatch.setattr(check, "run_backend", run_backend)
+    flip_largest_weight(monkeypatch, perturbed, "h1-output")
     x, y = data()
     report = check.crosscheck(setup_for(small_net(), (perturbed, FLIPS[perturbed])), x, y)
     assert not report["ok"]

@@ -22,7 +22,7 @@ from lava_eqprop.lava_backend.protocol import LEARN, N_VALID, PHASE, SLOT_A, SLO
 
 def conv_interaction(name: str, weight: np.ndarray, conv: dict) -> ConvInteraction:
     """The engine's conv interaction over this synapse's kernel (the model's weight array,
-    re-attached before each use: Lava may replace it)."""
+    re-attached before each use by ``_kernel``)."""
     geometry = ConvGeometry(conv["stride"], conv["padding"], conv["pool"], conv["pool_size"])
     projection = Projection(name, "pre", "post", weight, kind="conv", geometry=geometry)
     return ConvInteraction.from_shapes(projection, conv["pre_shape"], conv["post_shape"])
@@ -114,15 +114,18 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         """W·ŝ_pre (a conv: P(W ⋆ ŝ_pre)), in the arrays' own dtype."""
         if self._conv is None:
             return self._pre @ self.weight.T
-        self._conv.projection.weight = self.weight
-        return self._conv.drive_to_post(self._pre)
+        return self._kernel().drive_to_post(self._pre)
 
     def _backward(self) -> np.ndarray:
         """Wᵀ·ŝ_post (a conv: the transposed conv of the unpooled ŝ_post)."""
         if self._conv is None:
             return self._post @ self.weight
+        return self._kernel().drive_to_pre(self._post, self._pre)
+
+    def _kernel(self) -> ConvInteraction:
+        """The conv interaction over the current weight array (Lava may replace it)."""
         self._conv.projection.weight = self.weight
-        return self._conv.drive_to_pre(self._post, self._pre)
+        return self._conv
 
     def _count(self, phase: int, d_pre: np.ndarray, d_post: np.ndarray) -> None:
         """Add this step's synaptic operations (events of the valid rows × synapses reached)."""
@@ -141,9 +144,8 @@ class _PlasticSynapseModel(PyLoihiProcessModel):
         n = self._n_valid
         (pre_a, post_a), (pre_b, post_b) = self._slots[SLOT_A], self._slots[SLOT_B]
         if self._conv is not None:
-            self._conv.projection.weight = self.weight
-            return (self._conv.correlation(pre_a[:n], post_a[:n])
-                    - self._conv.correlation(pre_b[:n], post_b[:n]))
+            conv = self._kernel()
+            return conv.correlation(pre_a[:n], post_a[:n]) - conv.correlation(pre_b[:n], post_b[:n])
         corr = post_a[:n].T @ pre_a[:n] - post_b[:n].T @ pre_b[:n]
         if self._mask is not None:
             corr *= self._mask
