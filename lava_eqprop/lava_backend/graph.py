@@ -72,11 +72,6 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
                                              pop.act.hi, settings.epsilon)
             except ValueError as exc:
                 raise NetworkError(str(exc)) from None
-    for pop in network.free:
-        if pop.channel_bias and settings.bias_rates.get(pop.name):
-            raise NetworkError(f"{where}, population {pop.name!r}: learning a bias shared by "
-                               "every pixel of a channel is not implemented in Lava (its "
-                               "neurons learn their own biases); set its bias rate to 0")
     for proj in network.projections:
         if (proj.kind == "conv" and proj.geometry.pool == "avg"
                 and settings.precision == "fixed"):
@@ -138,7 +133,8 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
             epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
             loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
             event_threshold=settings.event_threshold, arithmetic=arithmetic,
-            settle_tol=settings.settle_tol, name=pop.name)
+            settle_tol=settings.settle_tol, channels=pop.shape[0] if pop.channel_bias else 0,
+            name=pop.name)
         for pop in network.free}
     synapses = {}
     for proj in network.projections:

@@ -27,7 +27,10 @@ def read_parameters(run: GraphRun, graph: EPGraph) -> None:
     for name, pop in graph.populations.items():
         scale = 2.0 ** -chip.state_frac_bits if chip else 1.0
         population = graph.network.population(name)
-        population.bias[...] = (run.get(pop.bias) * scale).reshape(population.shape)
+        bias = run.get(pop.bias) * scale
+        if population.channel_bias:                     # every pixel of a channel holds it
+            bias = bias.reshape(population.shape[0], -1)[:, 0]
+        population.bias[...] = bias.reshape(np.shape(population.bias))
 
 
 def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]:

@@ -13,17 +13,58 @@ from lava_eqprop.spec.model_spec import load_spec
 
 pytestmark = pytest.mark.lava
 
+# A one-block Hopfield-ResNet on digits in what Lava trains: synchronous updates, plain SGD,
+# centered EP; per-channel biases (learnt by the populations, summed over each channel)
+TINY_CONV = """
+[model]
+name = "tiny-conv"
+[data]
+dataset = "digits"
+[network]
+topology = "conv"
+activation = "clipped_relu"
+output_activation = "hard_sigmoid"
+weight_init = "fan_in_uniform"
+bias_init = "fan_in_uniform"
+seed = 2
+[network.conv]
+input_shape = [1, 8, 8]
+classes = 10
+channels = [3, 3]
+paddings = [1, 1]
+strides = [1, 2]
+skips = [["input", "c2", "conv"]]
+gains = [0.6, 0.7, 0.8]
+[dynamics]
+epsilon = 0.5
+free_steps = 12
+nudged_steps = 6
+[learning]
+beta = 0.2
+estimator = "symmetric"
+learning_rate = 0.05
+batch_size = 16
+epochs = 1
+seed = 3
+dtype = "float64"
+"""
 
-def test_lava_epoch_equals_engine_epoch(tiny_spec_path, tmp_path):
+
+@pytest.mark.parametrize("net", ["dense", "conv"])
+def test_lava_epoch_equals_engine_epoch(net, tiny_spec_path, tmp_path):
     """One epoch of float Lava training = one engine epoch (same seed: same batches and β
-    signs), to 1e-6 relative in every weight change; train errors identical."""
+    signs), to 1e-6 relative in every weight and bias change; train errors identical. The
+    conv net has shared kernels, a skip conv, stride 2 and channel biases."""
     from lava_eqprop.lava_backend.trainer import LavaTrainer
     from lava_eqprop.training.trainer import Trainer
 
-    spec = load_spec(tiny_spec_path())
+    if net == "conv":
+        (tmp_path / "conv.toml").write_text(TINY_CONV)
+    spec = load_spec(tiny_spec_path() if net == "dense" else tmp_path / "conv.toml")
     data = load_dataset("digits").subset(240, 60)
     engine = Trainer(spec, data, tmp_path / "engine", progress=False, log=lambda m: None)
     initial = {p.name: p.weight.copy() for p in engine.network.projections}
+    initial_bias = {p.name: p.bias.copy() for p in engine.network.free}
     engine_record = engine.train(1)[0]
     lava = LavaTrainer(spec, data, tmp_path / "lava", progress=False, log=lambda m: None,
                        lava_options={"watchdog_seconds": 60})
@@ -31,7 +72,12 @@ def test_lava_epoch_equals_engine_epoch(tiny_spec_path, tmp_path):
     for proj in engine.network.projections:
         d_engine = proj.weight - initial[proj.name]
         d_lava = lava.network.projection(proj.name).weight - initial[proj.name]
-        assert np.max(np.abs(d_lava - d_engine)) <= 1e-6 * np.max(np.abs(d_engine))
+        assert np.max(np.abs(d_lava - d_engine)) <= 1e-6 * np.max(np.abs(d_engine)), proj.name
+    for pop in engine.network.free:
+        d_engine = pop.bias - initial_bias[pop.name]
+        d_lava = lava.network.population(pop.name).bias - initial_bias[pop.name]
+        assert np.max(np.abs(d_engine)) > 0, pop.name
+        assert np.max(np.abs(d_lava - d_engine)) <= 1e-6 * np.max(np.abs(d_engine)), pop.name
     assert lava_record["train_error"] == engine_record["train_error"]
     assert lava_record["test_error"] == engine_record["test_error"]
     assert lava_record["synops_per_sample"]["free"] > 0

@@ -32,7 +32,7 @@ class _RatePopulationModel(PyLoihiProcessModel):
         super().__init__(proc_params)
         p = self.proc_params
         self._split, self._scale, self._nudged = p["nudge"] == "split", p["loss_scale"], p["nudged"]
-        self._bias_lr = p["bias_lr"]
+        self._bias_lr, self._channels = p["bias_lr"], p["channels"]
         self._threshold = p["event_threshold"]          # in the units of _activity()
         self._sent = None
         self._slots: dict[int, np.ndarray] = {}
@@ -88,9 +88,17 @@ class _RatePopulationModel(PyLoihiProcessModel):
         self.s_out.send(delta)
 
     def _slot_difference(self) -> np.ndarray:
-        """Σ over the valid rows of s_A − s_B, per neuron."""
+        """Σ over the valid rows of s_A − s_B, per bias: per neuron, or for a channel bias
+        per channel (also summed over the channel's pixels)."""
         n = self._n_valid
-        return (self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]).sum(axis=0)
+        difference = (self._slots[SLOT_A][:n] - self._slots[SLOT_B][:n]).sum(axis=0)
+        if self._channels:
+            return difference.reshape(self._channels, -1).sum(axis=1)
+        return difference
+
+    def _per_neuron(self, update: np.ndarray) -> np.ndarray:
+        """A per-bias update as one value per neuron (a channel's repeated over its pixels)."""
+        return np.repeat(update, self.bias.size // update.size)
 
     def lrn_guard(self) -> bool:
         return self._learn != 0.0 and self._bias_lr != 0.0
@@ -136,7 +144,8 @@ class PyRatePopulationModelFloat(_RatePopulationModel):
         return self.s
 
     def run_lrn(self) -> None:
-        self.bias[:] += (self._bias_lr * self._learn / self._n_valid) * self._slot_difference()
+        rate = self._bias_lr * self._learn / self._n_valid
+        self.bias[:] += self._per_neuron(rate * self._slot_difference())
 
 
 @implements(proc=RatePopulation, protocol=LoihiProtocol)
@@ -195,7 +204,9 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
         return shift_round(self.s, self._f - self._fa)
 
     def run_lrn(self) -> None:
-        """Δb = ⌊η·scale/n · Σ_valid (v_A − v_B)⌉ with the rate a power-of-two shift."""
+        """Δb = ⌊η·scale/n · Σ_valid (v_A − v_B)⌉ with the rate a power-of-two shift (rounded
+        once per bias, so a channel's pixels keep one value under stochastic rounding)."""
         k = power_of_two_shift(self._bias_lr * abs(self._learn) / self._n_valid)
         sign = 1 if self._learn > 0 else -1
-        self.bias[:] += shift_round(sign * self._slot_difference(), k, self._rounding, self._rng)
+        step = shift_round(sign * self._slot_difference(), k, self._rounding, self._rng)
+        self.bias[:] += self._per_neuron(step)

@@ -25,7 +25,11 @@ class RatePopulation(EPProcess):
     for the neurons with |δ| > ``event_threshold`` and 0 elsewhere; receivers add δ up. With
     threshold 0 every neuron sends every step. Events are counted per phase in ``events``
     (load, free, nudged, restore). The bias learns from the same slots as the synapses:
-    Δb = η_b·scale·Σ_valid (s_A − s_B) / n_valid.
+    Δb = η_b·scale·Σ_valid (s_A − s_B) / n_valid. With ``channels`` = C > 0 the population is
+    an image of C channels (flattened channel-major) whose bias is shared by every pixel of a
+    channel, as in a conv layer: the update of a channel is the sum over its pixels, applied
+    to all of them (a chip without shared biases would do this reduction in its learning
+    engine; here the population does it, so every pixel of a channel holds the same bias).
 
     ``arithmetic`` (a chip's widths, :class:`~lava_eqprop.chips.config.ChipArithmetic` as a
     dict) is given for the ``fixed_pt`` model: the state and bias Vars then hold integers with
@@ -42,13 +46,15 @@ class RatePopulation(EPProcess):
                  epsilon: float, nudged: bool = False, nudge: str = "joint",
                  loss_scale: float = 1.0, bias_lr: float = 0.0, event_threshold: float = 0.0,
                  arithmetic: dict | None = None, settle_tol: float | None = None,
-                 name: str = "population") -> None:
+                 channels: int = 0, name: str = "population") -> None:
         bias = np.asarray(bias, dtype=float).reshape(-1)
         where = f"population {name!r}"
         if batch < 1 or size < 1:
             raise ValueError(f"{where}: batch and size must be >= 1, got {batch}, {size}")
         if bias.shape != (size,):
             raise ValueError(f"{where}: bias has {bias.size} values, expected {size}")
+        if channels < 0 or (channels and size % channels):
+            raise ValueError(f"{where}: channels must divide size {size}, got {channels}")
         if not 0.0 < epsilon <= 1.0:
             raise ValueError(f"{where}: epsilon must be in (0, 1], got {epsilon}")
         if nudge not in NUDGE_MODES:
@@ -62,7 +68,7 @@ class RatePopulation(EPProcess):
                          epsilon=float(epsilon), nudged=bool(nudged), nudge=nudge,
                          loss_scale=float(loss_scale), bias_lr=float(bias_lr),
                          event_threshold=float(event_threshold), arithmetic=arithmetic,
-                         settle_tol=settle_tol, name=name)
+                         settle_tol=settle_tol, channels=int(channels), name=name)
         shape = (batch, size)
         self.ctrl_in = InPort(shape=(CTRL_SIZE,))
         self.a_in = InPort(shape=shape)
