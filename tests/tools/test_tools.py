@@ -40,6 +40,17 @@ def test_reproduce_scellier_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_reproduce_conv_mnist_quick(tmp_path):
+    figures = run_tool("reproduce_conv_mnist.py", "--out", str(tmp_path))
+    for name in ("conv", "dense"):
+        run = figures[name]
+        assert run["epochs"] == 1 and run["samples_per_second"][0] > 0
+        assert run["test_error"][-1] < 0.85  # learning: chance is 0.9, 256 test samples
+        assert (tmp_path / name / "summary.json").exists()
+    assert figures["conv"]["device"] == "numpy"
+
+
+@pytest.mark.slow
 def test_reproduce_gammell_quick(tmp_path):
     figures = run_tool("reproduce_gammell.py", "--out", str(tmp_path))
     assert figures["epochs"] == 2
