@@ -9,7 +9,7 @@ of Scellier & Bengio 2017 (models/scellier_784-500-10.toml, its own settings and
 Both runs are written to --out (checkpoints, summary.json, plots) and resume with --resume; the
 last line of stdout is the JSON of the figures.
 
-    python tools/reproduce_conv_mnist.py --device cpu     # torch on CPU: about 6 min per epoch
+    python tools/reproduce_conv_mnist.py --device cpu     # torch on CPU: about 4 min per epoch
     python tools/reproduce_conv_mnist.py --epochs 3       # the NumPy engine, 3 epochs
     python tools/reproduce_conv_mnist.py --quick          # 512 samples, 1 epoch (the tests)
 """
@@ -55,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="512 training samples, 1 epoch")
     parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs of the conv net (default: the model's 8)")
+                        help="epochs of the conv net (default: the model's 6)")
     parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
                         help="train the conv net with the torch backend (default: NumPy engine)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "reproduce_conv_mnist")
