@@ -105,6 +105,9 @@ def test_bad_parameters_are_refused_before_compiling():
 
     with pytest.raises(ValueError, match="population 'h': epsilon must be in"):
         RatePopulation(batch=1, size=3, bias=np.zeros(3), lo=0, hi=1, epsilon=1.5, name="h")
+    with pytest.raises(ValueError, match="population 'c': channels must divide size 8, got 3"):
+        RatePopulation(batch=1, size=8, bias=np.zeros(8), lo=0, hi=1, epsilon=1, channels=3,
+                       name="c")
     with pytest.raises(ValueError, match="synapse 'w': mask shape"):
         PlasticSynapse(batch=1, weight=np.zeros((3, 2)), mask=np.ones((2, 3), bool), name="w")
     with pytest.raises(ValueError, match="precision 'double'"):
