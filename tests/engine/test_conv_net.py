@@ -136,9 +136,9 @@ def test_odd_even_with_skips_puts_connected_layers_together_and_can_raise_the_en
     assert rises["colouring"] <= 1e-9
 
 
-def test_lava_refuses_what_it_cannot_run_of_a_conv_net_by_name():
+def test_lava_refuses_average_pooling_in_fixed_point_by_name():
     """Before building anything: average pooling in fixed point (1/size² is not an integer
-    operation) and learning a per-channel bias (Lava's neurons learn their own)."""
+    operation); float runs it, and a learnt per-channel bias is accepted."""
     from lava_eqprop.chips.config import load_chip
     from lava_eqprop.errors import NetworkError
     from lava_eqprop.lava_backend.graph import check_supported
@@ -152,6 +152,4 @@ def test_lava_refuses_what_it_cannot_run_of_a_conv_net_by_name():
     with pytest.raises(NetworkError, match="projection 'input-a': average pooling has no "
                                            "fixed-point model"):
         check_supported(net, fixed)
-    with pytest.raises(NetworkError, match="population 'a': learning a bias shared by every "
-                                           "pixel of a channel"):
-        check_supported(net, LavaSettings(bias_rates={"a": 0.1}))
+    check_supported(net, LavaSettings(bias_rates={"a": 0.1}))
