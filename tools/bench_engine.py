@@ -30,7 +30,6 @@ import numpy as np
 from toolkit import MODELS, emit, log, machine
 
 from lava_eqprop.data import load_dataset
-from lava_eqprop.engine.estimators import ep_update
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 
@@ -95,7 +94,7 @@ def flops_per_sample(n_in, n_hid, n_out, t1, t2):
 def profile_engine(spec, data, out_dir, batches=200):
     """Seconds per batch spent in each part of the engine's training step."""
     trainer = Trainer(spec, data, out_dir, progress=False, log=lambda _: None)
-    relaxer, settings, rng = trainer.relaxer, trainer.settings, np.random.default_rng(0)
+    relaxer, settings = trainer.relaxer, trainer.settings
     bs = spec.learning["batch_size"]
     parts = dict.fromkeys(["clamp (input product)", "free phase", "nudged phase",
                            "EP contrast (update product)", "SGD step"], 0.0)

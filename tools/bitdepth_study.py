@@ -27,7 +27,7 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
+from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.lava_backend.trainer import LavaTrainer
@@ -71,7 +71,7 @@ def main() -> None:
     reference, fixed, records = {}, {}, {}
     for name, source in NETS.items():
         spec = load_spec(derive_spec(source, args.out / name / "spec.toml", overrides))
-        data = digits.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
+        data = spec_subset(digits, spec)
         log(f"{name}: {spec.name}, {len(data.x_train)} samples, {spec.learning['epochs']} epochs")
         engine = train(Trainer, spec, data, args.out / name / "engine", args.resume)
         reference[name] = engine["test_error_last"]

@@ -20,7 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
+from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.spec import load_spec
@@ -34,8 +34,7 @@ TARGET_TEST_ERROR = 0.015
 def train(source: Path, out: Path, overrides: dict, device: str | None, resume: bool) -> dict:
     """Train one net on MNIST; its per-epoch figures and wall time."""
     spec = load_spec(derive_spec(source, out / "spec.toml", overrides))
-    data = load_dataset("mnist").subset(spec.data["train_samples"] or None,
-                                        spec.data["test_samples"] or None)
+    data = spec_subset(load_dataset("mnist"), spec)
     log(f"{spec.name}: {len(data.x_train)} train / {len(data.x_test)} test samples, "
         f"{spec.learning['epochs']} epochs on {device or 'the NumPy engine'} -> {out}")
     start = time.perf_counter()

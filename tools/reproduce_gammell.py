@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
+from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.plots import plot_errors, plot_updates
@@ -68,7 +68,7 @@ def main() -> None:
     histories, seconds, labels = {}, {}, []
     for name, source in NETS.items():
         spec = load_spec(derive_spec(source, args.out / name / "spec.toml", overrides))
-        data = mnist.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
+        data = spec_subset(mnist, spec)
         log(f"{name}: {spec.name}, {len(data.x_train)} samples, {spec.learning['epochs']} epochs -> "
             f"{args.out / name}")
         start = time.perf_counter()

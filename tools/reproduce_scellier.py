@@ -20,7 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
+from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.spec import load_spec
@@ -42,7 +42,7 @@ def main() -> None:
                                 {"data.train_samples": 2000, "data.test_samples": 500,
                                  "learning.epochs": 2})
     spec = load_spec(spec_path)
-    data = load_dataset("mnist").subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
+    data = spec_subset(load_dataset("mnist"), spec)
     log(f"training {spec.name}: {len(data.x_train)} train / {len(data.x_test)} test samples -> {args.out}")
     start = time.perf_counter()
     trainer = Trainer(spec, data, args.out, resume=args.resume, progress=False, log=log)

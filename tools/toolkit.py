@@ -41,6 +41,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def spec_subset(dataset, spec):
+    """The part of ``dataset`` a spec trains on: its [data] train_samples and test_samples
+    (0: all)."""
+    return dataset.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
+
+
 def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
     """Write a copy of a model spec with some keys changed, and validate it.
 
