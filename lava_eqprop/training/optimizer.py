@@ -24,11 +24,13 @@ class SGD:
 
     * clipping: if ‖d‖ over all parameters exceeds ``clip_norm``, d ← d·clip_norm/‖d‖
       (PyTorch's ``clip_grad_norm_``, Elayedam & Srinivasan: 1.0);
-    * weight decay and L1: d ← d − λ·θ − r·sign(W) (the L1 term, Farinha et al. 2020's
-      sparsity penalty r = 1.5e-4, on weights only);
+    * weight decay: d ← d − λ·θ;
     * momentum: v ← μ·v + d, and the step is v, or d + μ·v with Nesterov (Sutskever et al.
       2013, PyTorch's form);
-    * θ ← θ + lr_θ·scale·step, ``scale`` the schedule's factor of the epoch.
+    * θ ← θ + lr_θ·scale·step, ``scale`` the schedule's factor of the epoch;
+    * the L1 term, on weights only: W ← W − r·sign(W_old), a fixed shrink per update that no
+      rate scales, as Farinha et al. (2020) write it, W ← W + dt_W·ΔW − reg_W·sign(W) with
+      reg_W = 1.5e-4.
 
     With nothing of this set it is the plain update of Scellier & Bengio (2017) and Gammell et
     al. (2021), W ← W + α_k (1/β)(ρ(s^β)ρ(s^β)ᵀ − ρ(s^0)ρ(s^0)ᵀ). Rates are per projection and
@@ -50,9 +52,9 @@ class SGD:
 
     def foldable_rates(self) -> tuple[dict[str, float], dict[str, float]] | None:
         """The rates an EP estimator may fold into its directions (``factors`` of
-        :func:`~lava_eqprop.engine.estimators.ep_update`): plain SGD's only, since momentum,
-        decay, clipping and the L1 term need the unscaled direction."""
-        if self.momentum or self.l1 or self.weight_decay or self.clip_norm:
+        :func:`~lava_eqprop.engine.estimators.ep_update`): plain SGD's only (the L1 term
+        allowed), since momentum, decay and clipping need the unscaled direction."""
+        if self.momentum or self.weight_decay or self.clip_norm:
             return None
         return ({k: v * self.scale for k, v in self.weight_lr.items()},
                 {k: v * self.scale for k, v in self.bias_lr.items()})
@@ -66,10 +68,12 @@ class SGD:
             self._clip(list(weight_dirs.values()) + list(bias_dirs.values()))
         for name, d in weight_dirs.items():
             weight = self.network.projection(name).weight
-            if self.l1:
-                d -= self.l1 * np.sign(weight)
+            shrink = self.l1 * np.sign(weight) if self.l1 else None
             weight += d if rates_folded else self._applied("w:" + name, d, self.weight_lr[name],
                                                            weight)
+            if shrink is not None:
+                weight -= shrink
+                d -= shrink
         for name, d in bias_dirs.items():
             bias = self.network.population(name).bias
             bias += d if rates_folded else self._applied("b:" + name, d, self.bias_lr[name], bias)

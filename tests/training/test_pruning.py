@@ -78,12 +78,13 @@ def test_symmetric_nets_are_refused():
         prune(sym, Pruning(), np.random.default_rng(0))
 
 
-def test_l1_term_subtracts_the_sign_of_the_weight():
+def test_l1_term_is_a_fixed_shrink_that_the_rate_does_not_scale():
+    """Farinha et al.: W ← W + dt_W·ΔW − reg_W·sign(W), the sign taken before the step."""
     network = net(6, std=0.3)
     proj = network.projection("hidden-output")
     w0 = proj.weight.copy()
     sgd = SGD(network, {p.name: 0.5 for p in network.projections}, {}, l1=0.1)
-    assert sgd.foldable_rates() is None
     direction = np.full_like(w0, 0.2)
-    sgd.step({"hidden-output": direction}, {})
-    np.testing.assert_allclose(proj.weight, w0 + 0.5 * (0.2 - 0.1 * np.sign(w0)))
+    applied = sgd.step({"hidden-output": direction}, {})
+    np.testing.assert_allclose(proj.weight, w0 + 0.5 * 0.2 - 0.1 * np.sign(w0))
+    np.testing.assert_allclose(applied["hidden-output"], proj.weight - w0)
