@@ -109,3 +109,27 @@ def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path
         ax.legend(fontsize=8)
     fig.suptitle("Depth study: convolutional Hopfield nets with and without skips (digits)")
     _save(fig, Path(path))
+
+
+def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path) -> None:
+    """Directed against layered nets (tools/directed_digits.py): test error per epoch (left),
+    and test error against the fraction of the smallest weights removed after training
+    (right); directed nets solid, layered dashed."""
+    fig, (epoch_ax, sparse_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for k, (name, r) in enumerate(results.items()):
+        style = "--" if name.startswith("layered") else "-"
+        label = f"{name.replace('_', ' ')} ({r['weights']} weights)"
+        epochs = range(1, len(r["test_error"]) + 1)
+        epoch_ax.plot(epochs, [100 * e for e in r["test_error"]], style, color=f"C{k}",
+                      label=label)
+        sparse_ax.plot([100 * row["removed"] for row in r["sparsity"]],
+                       [100 * row["test_error"] for row in r["sparsity"]], style + "o",
+                       color=f"C{k}", label=label)
+    epoch_ax.set_xlabel("epoch")
+    sparse_ax.set_xlabel("smallest weights removed after training (%)")
+    for ax in (epoch_ax, sparse_ax):
+        ax.set_ylabel("test error (%)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Directed (DEEP) and symmetric layered EP nets on digits")
+    _save(fig, Path(path))

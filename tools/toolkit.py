@@ -51,7 +51,8 @@ def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
     """Write a copy of a model spec with some keys changed, and validate it.
 
     ``overrides`` maps "section.key" (e.g. "dynamics.free_steps") to a new value; the value is
-    written in TOML syntax into that section, replacing the key's line or adding it.
+    written in TOML syntax into that section, replacing the key's line or adding it (and the
+    section, at the end, if the spec has none).
     """
     from lava_eqprop.spec import load_spec
 
@@ -60,8 +61,9 @@ def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
         section, key = dotted.rsplit(".", 1)
         header = f"[{section}]"
         start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
-        if start is None:
-            raise KeyError(f"{source}: no section {header}")
+        if start is None:           # a new section, at the end
+            lines += ["", header]
+            start = len(lines) - 1
         end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
         text = f"{key} = {_toml_value(value)}"
         for i in range(start + 1, end):

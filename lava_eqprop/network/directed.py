@@ -12,6 +12,8 @@ engine, Lava and Brian2 read these projections like any other.
 * :func:`complete_adjacency` — every ordered pair of distinct neurons except into an input
   (input → output included): the authors' complete directed graph.
 * :func:`adjacency_from_edges` — an edge list ``[[i, j], ...]`` as an adjacency matrix.
+* :func:`random_adjacency` — a sparse random directed graph: a uniform, seeded choice of a
+  given number of the complete graph's connections.
 * :func:`directed_network` — the network of an adjacency matrix, weights N(0, std²) on the
   connections that exist (the authors' initialisation, std = 0.05).
 """
@@ -35,6 +37,19 @@ def complete_adjacency(sizes: Sequence[int]) -> np.ndarray:
     n_in, total = int(sizes[0]), int(sum(sizes))
     adjacency = ~np.eye(total, dtype=bool)
     adjacency[:, :n_in] = False
+    return adjacency
+
+
+def random_adjacency(sizes: Sequence[int], connections: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``connections`` connections drawn uniformly without replacement from those of
+    :func:`complete_adjacency` (so none enters an input and none is a self-loop)."""
+    allowed = np.flatnonzero(complete_adjacency(sizes))
+    if not 1 <= connections <= allowed.size:
+        raise NetworkError(f"random directed net: connections = {connections}, but {list(sizes)} "
+                           f"neurons allow 1 to {allowed.size}")
+    adjacency = np.zeros(complete_adjacency(sizes).shape, dtype=bool)
+    adjacency.flat[rng.choice(allowed, size=connections, replace=False)] = True
     return adjacency
 
 

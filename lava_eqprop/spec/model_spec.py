@@ -24,7 +24,7 @@ from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.activations import ACTIVATIONS
 from lava_eqprop.network.conv_nets import conv_network
 from lava_eqprop.network.directed import (
-    adjacency_from_edges, complete_adjacency, directed_network)
+    adjacency_from_edges, complete_adjacency, directed_network, random_adjacency)
 from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
 from lava_eqprop.network.network import Network
@@ -74,6 +74,7 @@ SMALL_WORLD_KEYS = [
 DIRECTED_KEYS = [
     Key("edges", list, []),
     Key("adjacency", list, []),
+    Key("connections", int, 0, check=non_negative),
 ]
 DYNAMICS_KEYS = [
     Key("epsilon", float, 1.0, check=unit_interval_open_closed),
@@ -247,8 +248,8 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
 
 
 def _directed_section(spec: SpecFile, network: dict) -> dict | None:
-    """``[network.directed]`` (edges or adjacency) of topology = 'directed'; the sizes and
-    initialisation of both directed topologies."""
+    """``[network.directed]`` (edges, adjacency or a number of random connections) of
+    topology = 'directed'; the sizes and initialisation of both directed topologies."""
     topology = network["topology"]
     if topology not in DIRECTED:
         spec.topology_subtable("directed", topology, ("directed",))
@@ -267,12 +268,13 @@ def _directed_section(spec: SpecFile, network: dict) -> dict | None:
                              " use topology = 'directed' to give edges or an adjacency matrix")
         return None
     if raw is None:
-        raise spec.error("[network.directed]", "required when topology = 'directed' (edges or "
-                         "adjacency)")
+        raise spec.error("[network.directed]", "required when topology = 'directed' (edges, "
+                         "adjacency or connections)")
     directed = spec.section("network.directed", DIRECTED_KEYS, data=raw)
-    if bool(directed["edges"]) == bool(directed["adjacency"]):
-        raise spec.error("[network.directed]", "give exactly one of edges ([[i, j], ...]) and "
-                         "adjacency (an N x N matrix of 0/1)")
+    if sum(bool(directed[k]) for k in ("edges", "adjacency", "connections")) != 1:
+        raise spec.error("[network.directed]", "give exactly one of edges ([[i, j], ...]), "
+                         "adjacency (an N x N matrix of 0/1) and connections (how many, drawn "
+                         "at random from the complete graph's with [network] seed)")
     try:
         directed_network(network["layers"], _adjacency(network, directed),
                          rng=np.random.default_rng(0))
@@ -287,6 +289,9 @@ def _adjacency(network: dict, directed: dict | None) -> np.ndarray:
         return complete_adjacency(sizes)
     if directed["edges"]:
         return adjacency_from_edges(sizes, directed["edges"])
+    if directed["connections"]:
+        return random_adjacency(sizes, directed["connections"],
+                                np.random.default_rng(network["seed"]))
     return np.array(directed["adjacency"], dtype=bool)
 
 

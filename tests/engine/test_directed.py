@@ -10,7 +10,7 @@ from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.directed import (
-    adjacency_from_edges, complete_adjacency, directed_network)
+    adjacency_from_edges, complete_adjacency, directed_network, random_adjacency)
 from lava_eqprop.network.generators import layered
 from lava_eqprop.network.network import Network, Projection
 
@@ -77,6 +77,18 @@ def test_edge_list_gives_exactly_those_connections():
     found = {tuple(e) for e in np.argwhere(global_weight(net) != 0)}
     assert found == {tuple(e) for e in edges}
     assert net.num_connections == len(edges)
+
+
+def test_random_directed_net_draws_that_many_allowed_connections_reproducibly():
+    complete = complete_adjacency(SIZES)
+    picks = [random_adjacency(SIZES, 20, np.random.default_rng(seed)) for seed in (4, 4, 5)]
+    for adjacency in picks:
+        assert adjacency.sum() == 20 and not (adjacency & ~complete).any()
+    assert (picks[0] == picks[1]).all() and (picks[0] != picks[2]).any()
+    assert random_net(2, adjacency=picks[0]).num_connections == 20
+    allowed = 9 * 8 - 3 * 8     # 9 neurons, none into the 3 inputs, no self-loops
+    with pytest.raises(NetworkError, match=f"connections = {allowed + 1}, but .* 1 to {allowed}"):
+        random_adjacency(SIZES, allowed + 1, np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("edges, message", [([[3, 0]], "enters an input"), ([[4, 4]], "itself"),

@@ -113,6 +113,9 @@ def test_directed_spec_builds_its_edges_and_complete_spec_every_pair(tmp_path):
     complete = load_spec(write(tmp_path, complete_text))
     n = 64 + 16 + 10
     assert complete.build_network().num_connections == n * (n - 1) - 64 * (n - 1)
+    sparse = load_spec(write(tmp_path, DIRECTED.replace("edges = [[0, 64], [64, 80], [80, 64]]",
+                                                        "connections = 500")))
+    assert sparse.build_network().num_connections == 500
 
 
 @pytest.mark.parametrize("edit, fragments", [
@@ -120,6 +123,10 @@ def test_directed_spec_builds_its_edges_and_complete_spec_every_pair(tmp_path):
      ["[network.directed]", "enters an input"]),
     (lambda s: s.replace("edges =", "adjacency = [[1]]\nedges ="),
      ["[network.directed]", "exactly one of edges"]),
+    (lambda s: s.replace("edges =", "connections = 5\nedges ="),
+     ["[network.directed]", "exactly one of edges"]),
+    (lambda s: s.replace("edges = [[0, 64], [64, 80], [80, 64]]", "connections = 100000"),
+     ["[network.directed]", "connections = 100000, but"]),
     (lambda s: s.replace("edges = [[0, 64], [64, 80], [80, 64]]", "adjacency = [[0, 1], [0, 0]]"),
      ["[network.directed]", "adjacency has shape (2, 2)"]),
     (lambda s: s.replace('weight_init = "normal"', 'weight_init = "glorot_uniform"'),

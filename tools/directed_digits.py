@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Beyond Farinha et al. (2020): directed nets on scikit-learn's 8x8 digits, against symmetric
+layered nets of the same number of weights.
+
+Four nets, each trained from its spec with the engine (checkpoints, summary.json and plots in
+--out/NAME, resumable):
+
+* ``complete_directed``: models/farinha_digits_complete.toml, 64-100-10, every allowed
+  connection (19,030), faithful DEEP dynamics and rule, the authors' pruning;
+* ``sparse_directed``: the same with 4,736 connections drawn at random from the complete
+  graph's (``[network.directed] connections``);
+* ``layered_257``: models/digits.toml (symmetric EP, ±β) with 257 hidden units, 19,018 weights
+  (the complete directed net's count);
+* ``layered_64``: models/digits.toml as it is, 64 hidden units, 4,736 weights (the sparse
+  net's count).
+
+Per net: the test error per epoch, the best and the epoch it was reached, the live connections
+at the end (after pruning), the test error when the smallest-magnitude fraction of its weights
+is removed after training (accuracy against sparsity, no retraining), and the stability report
+of the trained net (``lava-eqprop stability``'s analysis on test samples), written to
+NAME/stability.txt. Writes directed_digits.png; the last line of stdout is the JSON of it all.
+
+    python tools/directed_digits.py                 # 15 epochs each (about 25 min)
+    python tools/directed_digits.py --resume        # continue an interrupted study
+    python tools/directed_digits.py --quick         # 2 nets, 1 epoch, 64 samples (the tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
+
+from lava_eqprop.cli.stability import format_report
+from lava_eqprop.data import load_dataset
+from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.relaxation import Relaxer
+from lava_eqprop.engine.stability import analyse
+from lava_eqprop.network.network import Network
+from lava_eqprop.plots import plot_directed_study
+from lava_eqprop.spec import load_spec
+from lava_eqprop.training.evaluate import error_rate
+from lava_eqprop.training.pruning import existing, live_connections
+from lava_eqprop.training.trainer import Trainer
+
+COMPLETE, LAYERED = MODELS / "farinha_digits_complete.toml", MODELS / "digits.toml"
+NETS = {
+    "complete_directed": (COMPLETE, {}),
+    "sparse_directed": (COMPLETE, {"network.topology": "directed",
+                                   "network.directed.connections": 4736,
+                                   "model.name": "farinha-digits-sparse"}),
+    "layered_257": (LAYERED, {"network.layers": [64, 257, 10], "model.name": "digits-64-257-10"}),
+    "layered_64": (LAYERED, {}),
+}
+REMOVED = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95)
+
+
+def magnitude_pruned(network: Network, fraction: float) -> dict[str, np.ndarray]:
+    """Zero the smallest-|W| ``fraction`` of the net's existing connections (one threshold over
+    all projections), in place; returns the weights as they were, to restore them."""
+    saved = {p.name: p.weight.copy() for p in network.projections}
+    magnitudes = np.concatenate([np.abs(p.weight[existing(p)]) for p in network.projections])
+    if fraction > 0:
+        cut = np.quantile(magnitudes, fraction)
+        for p in network.projections:
+            p.weight[np.abs(p.weight) <= cut] = 0.0
+    return saved
+
+
+def sparsity_curve(network: Network, relaxer: Relaxer, x: np.ndarray, y: np.ndarray,
+                   steps: int) -> list[dict]:
+    """Test error after removing each fraction of ``REMOVED`` of the smallest weights."""
+    rows = []
+    for fraction in REMOVED:
+        saved = magnitude_pruned(network, fraction)
+        rows.append({"removed": fraction, "live": live_connections(network),
+                     "test_error": error_rate(relaxer, x, y, steps)})
+        for p in network.projections:
+            p.weight[...] = saved[p.name]
+    return rows
+
+
+def study_net(name: str, args: argparse.Namespace, data) -> dict:
+    source, overrides = NETS[name]
+    out = args.out / name
+    overrides = overrides | {"learning.epochs": args.epochs}
+    if args.quick:
+        overrides |= {"dynamics.free_steps": 50, "dynamics.nudged_steps": 50,
+                      "dynamics.eval_steps": 50} if source == COMPLETE else {}
+    spec = load_spec(derive_spec(source, out / "spec.toml", overrides))
+    log(f"{name}: {spec.build_network().num_connections} connections, {args.epochs} epochs")
+    trainer = Trainer(spec, data, out, progress=False, log=log,
+                      resume=args.resume and (out / "checkpoint.h5").exists())
+    history = trainer.train()
+    network = trainer.network
+    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]))
+    x = data.x_test.reshape(len(data.x_test), -1).astype(float)
+    curve = sparsity_curve(network, relaxer, x, data.y_test, spec.eval_steps)
+    report = analyse(network, relaxer, x[:args.stability_samples], starts=3,
+                     steps=args.stability_steps)
+    (out / "stability.txt").write_text(format_report(report, spec.dynamics_settings()) + "\n")
+    errors = [r["test_error"] for r in history]
+    best = int(np.argmin(errors))
+    return {"weights": spec.build_network().num_connections, "test_error": errors,
+            "train_error": [r["train_error"] for r in history],
+            "best_test_error": errors[best], "best_epoch": best + 1,
+            "live_connections": history[-1]["connections"],
+            "connections_per_epoch": [r["connections"] for r in history],
+            "samples_per_second": float(np.mean([r["samples_per_second"] for r in history])),
+            "sparsity": curve, "stability": report.verdict, "stability_reason": report.reason}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 nets, 1 epoch, 64 samples")
+    parser.add_argument("--nets", nargs="+", choices=list(NETS), default=list(NETS))
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--stability-samples", type=int, default=10)
+    parser.add_argument("--stability-steps", type=int, default=5000)
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "directed_digits")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted study")
+    args = parser.parse_args()
+    data = load_dataset("digits")
+    if args.quick:
+        args.nets, args.epochs = ["sparse_directed", "layered_64"], 1
+        args.stability_samples, args.stability_steps = 2, 200
+        data = data.subset(64, 32)
+    results = {name: study_net(name, args, data) for name in args.nets}
+    plot_directed_study(results, args.out / "directed_digits.png")
+    log(f"{'net':>18} {'weights':>7} {'live':>6} {'best test':>9} {'epoch':>5} {'final':>7}  "
+        f"stability")
+    for name, r in results.items():
+        log(f"{name:>18} {r['weights']:>7d} {r['live_connections']:>6d} "
+            f"{100 * r['best_test_error']:>8.2f}% {r['best_epoch']:>5d} "
+            f"{100 * r['test_error'][-1]:>6.2f}%  {r['stability']}")
+    log("test error with the smallest weights removed (no retraining):")
+    log(f"{'removed':>18} " + " ".join(f"{f:>6.0%}" for f in REMOVED))
+    for name, r in results.items():
+        log(f"{name:>18} " + " ".join(f"{100 * row['test_error']:>5.1f}%" for row in r["sparsity"]))
+    emit({"benchmark": "directed_digits", "quick": args.quick, "machine": machine(),
+          "epochs": args.epochs, "results": results, "png": args.out / "directed_digits.png"})
+
+
+if __name__ == "__main__":
+    main()
