@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
 """Farinha et al. (2020), "Equilibrium Propagation for Complete Directed Neural Networks":
-the logic tasks with 5 hidden neurons, success rate over 20 seeds, five variants.
+the logic tasks with 5 hidden neurons, success rate over 20 seeds, six variants, and the
+stability verdict of every trained net.
 
 Variants (README, "Directed nets"): faithful DEEP (outgoing-weight decay, trajectory rule);
 DEEP with pruning (|W| <= 0.01, softmax temperature 5, every epoch); DEEP with pruning and the
-L1 term (1.5e-4); the leaky variant (leak 1, trajectory rule); the asymmetric-EP baseline (leak
-1, endpoint rule ΔW = s_i^0 (s_j^β − s_j^0)/β with rate dt_W·β/T2 = 1, the same step size).
+L1 term (reg_W = 1.5e-4 per update); the leaky variant with leak 1 and with leak 0.1 (trajectory
+rule); the asymmetric-EP baseline (leak 1, endpoint rule ΔW = s_i^0 (s_j^β − s_j^0)/β with rate
+dt_W·β/T2 = 1, the same step size).
 The authors' settings: complete directed net, weights N(0, 0.05²), Euler dt = 0.05,
 T1 = T2 = 1000, β = 10, dt_W = 100, full batch, 200 epochs. A seed succeeds when, after
 training, a free phase from zero puts every output on the right side of 0.5.
 
 The 20 seeds of a task and variant train at once, as one net of 20 disconnected copies (a
 block-diagonal mask): every rule here is local to a neuron and its connections, so the copies
-do not interact, and the engine steps them together.
+do not interact, and the engine steps them together. After training, each copy is analysed on
+its own (:func:`lava_eqprop.engine.stability.analyse`, the analysis of ``lava-eqprop
+stability``: equilibria from zeros, ones and a random state for every input of the task) and
+the verdicts are counted.
 
-    python tools/reproduce_farinha.py            # 5 tasks x 5 variants x 20 seeds
+    python tools/reproduce_farinha.py            # 5 tasks x 6 variants x 20 seeds
     python tools/reproduce_farinha.py --quick    # XOR and NOT, 3 seeds, short phases (the tests)
 """
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
 
 import numpy as np
 from toolkit import emit, log, machine
@@ -29,6 +35,7 @@ from toolkit import emit, log, machine
 from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
+from lava_eqprop.engine.stability import analyse
 from lava_eqprop.network.directed import complete_adjacency, directed_network
 from lava_eqprop.network.network import Network
 from lava_eqprop.training.optimizer import SGD
@@ -43,12 +50,14 @@ TASKS = {
 }
 DEEP = Dynamics(epsilon=0.05, leak=0.0, outgoing_decay=True)
 LEAKY = Dynamics(epsilon=0.05, leak=1.0)
+LEAKY_SMALL = Dynamics(epsilon=0.05, leak=0.1)
 PRUNING = Pruning(threshold=0.01, temperature=5.0)
 VARIANTS = {  # dynamics, estimator, learning rate, pruning, L1
     "deep": (DEEP, "deep", 100.0, None, 0.0),
     "deep_pruned": (DEEP, "deep", 100.0, PRUNING, 0.0),
     "deep_pruned_l1": (DEEP, "deep", 100.0, PRUNING, 1.5e-4),
     "leaky": (LEAKY, "deep", 100.0, None, 0.0),
+    "leaky_0.1": (LEAKY_SMALL, "deep", 100.0, None, 0.0),
     "asymmetric_ep": (LEAKY, "asymmetric", 1.0, None, 0.0),
 }
 HIDDEN, BETA = 5, 10.0
@@ -79,6 +88,27 @@ def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
     for i, block in enumerate(blocks):
         out[i * rows:(i + 1) * rows, i * cols:(i + 1) * cols] = block
     return out
+
+
+def copy_back(replica: Network, nets: list[Network]) -> None:
+    """Give each of ``nets`` the weights and biases of its copy in ``replica``."""
+    for k, proj in enumerate(replica.projections):
+        for c, net in enumerate(nets):
+            rows, cols = net.projections[k].weight.shape
+            net.projections[k].weight = proj.weight[c * rows:(c + 1) * rows,
+                                                     c * cols:(c + 1) * cols].copy()
+    for k, pop in enumerate(replica.populations):
+        for c, net in enumerate(nets):
+            n = net.populations[k].size
+            net.populations[k].bias = pop.bias[c * n:(c + 1) * n].copy()
+
+
+def stability_verdicts(nets: list[Network], dynamics: Dynamics, x: np.ndarray,
+                       steps: int) -> dict[str, int]:
+    """How many of ``nets`` get each stability verdict on the task's inputs."""
+    loss = get_loss("half_squared_error")
+    return dict(Counter(analyse(net, Relaxer(net, dynamics, loss), x, starts=3,
+                                steps=steps).verdict for net in nets))
 
 
 def per_copy_connections(net: Network, copies: int) -> np.ndarray:
@@ -119,12 +149,15 @@ def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) ->
     wrong = ((state["output"] > 0.5) != (targets > 0.5)).reshape(len(x), seeds, -1)
     errors = wrong.any(axis=2).sum(axis=0)
     connections = per_copy_connections(net, seeds)
+    seconds = time.perf_counter() - start
+    copy_back(net, nets)
     return {"success": int((errors == 0).sum()), "seeds": seeds,
             "errors_per_seed": errors.tolist(),
             "connections_start": int(nets[0].num_connections),
             "connections_mean": float(connections.mean()),
             "connections_min": int(connections.min()),
-            "seconds": time.perf_counter() - start}
+            "stability": stability_verdicts(nets, dynamics, x.astype(float), 5 * steps),
+            "seconds": seconds}
 
 
 def main() -> None:
@@ -146,7 +179,7 @@ def main() -> None:
             results[task][variant] = r
             log(f"{task:9s} {variant:15s} success {r['success']:2d}/{r['seeds']}  "
                 f"connections {r['connections_start']} -> {r['connections_mean']:.1f} (mean)  "
-                f"{r['seconds']:.0f} s")
+                f"{r['seconds']:.0f} s  stability {r['stability']}")
     print(f"\n{'task':9s} " + " ".join(f"{v:>15s}" for v in args.variants))
     for task, row in results.items():
         print(f"{task:9s} " + " ".join(f"{r['success']:>9d}/{r['seeds']:<2d}   "

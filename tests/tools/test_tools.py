@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from lava_eqprop.engine.stability import VERDICTS
+
 TOOLS = Path(__file__).parents[2] / "tools"
 
 
@@ -115,9 +117,13 @@ def test_reproduce_farinha_quick():
     figures = run_tool("reproduce_farinha.py")
     assert set(figures["results"]) == {"XOR", "NOT"}
     for task, row in figures["results"].items():
-        assert set(row) == {"deep", "deep_pruned", "deep_pruned_l1", "leaky", "asymmetric_ep"}
+        assert set(row) == {"deep", "deep_pruned", "deep_pruned_l1", "leaky", "leaky_0.1",
+                            "asymmetric_ep"}
         for variant, r in row.items():
             assert 0 <= r["success"] <= r["seeds"] == 3
+            assert sum(r["stability"].values()) == 3
+            assert set(r["stability"]) <= {"certified stable", "empirically stable",
+                                           "multistable", "not stable"}
             if "pruned" in variant:
                 assert r["connections_mean"] <= r["connections_start"]
             else:
@@ -162,6 +168,14 @@ def test_farinha_copies_train_like_separate_nets():
         expected = study._block_diagonal([n.projections[k].weight for n in alone])
         assert np.max(np.abs(expected)) > 0.05
         np.testing.assert_allclose(proj.weight, expected, atol=1e-12)
+    # and copy_back hands each copy's trained parameters back to a separate net
+    separate = [fresh(7), fresh(8)]
+    study.copy_back(together, separate)
+    for net, reference in zip(separate, alone):
+        for mine, theirs in zip(net.projections + net.populations,
+                                reference.projections + reference.populations):
+            key = "weight" if hasattr(mine, "weight") else "bias"
+            np.testing.assert_allclose(getattr(mine, key), getattr(theirs, key), atol=1e-12)
 
 
 @pytest.mark.slow
@@ -177,6 +191,21 @@ def test_bench_conv_quick():
     assert figures["sweep_mflop_per_sample"] * 1e6 == 2 * (2 * conv2 + conv1 + 2 * head)
     assert figures["engine_ms_per_sweep_sample"] > 0 and figures["resnet13_seconds_per_epoch"] > 0
     assert figures["resnet13_sweeps_per_sample"] == 120 + 2 * 50
+
+
+def test_directed_digits_quick(tmp_path):
+    figures = run_tool("directed_digits.py", "--out", str(tmp_path))
+    results = figures["results"]
+    assert results["sparse_directed"]["weights"] == results["layered_64"]["weights"] == 4736
+    for name, r in results.items():
+        removed = [row["removed"] for row in r["sparsity"]]
+        live = [row["live"] for row in r["sparsity"]]
+        # removing the smallest weights leaves the complementary share of the live ones
+        assert live[0] == r["live_connections"] and all(a > b for a, b in zip(live, live[1:]))
+        assert live[-1] <= round((1 - removed[-1]) * r["weights"]) + 1
+        assert r["stability"] in VERDICTS
+        assert r["stability"] in (tmp_path / name / "stability.txt").read_text()
+    assert (tmp_path / "directed_digits.png").exists()
 
 
 @pytest.mark.slow
