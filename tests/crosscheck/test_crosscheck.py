@@ -19,6 +19,7 @@ from lava_eqprop.engine.phases import ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.network.generators import layered
 from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
+from lava_eqprop.network.directed import complete_adjacency, directed_network
 from tests.nets import conv_net
 
 LOSS = get_loss("half_squared_error")
@@ -153,6 +154,34 @@ def test_conv_net_with_skips_agrees_and_a_flipped_tap_is_caught(monkeypatch):
         assert backend["loss"]["nudged"] < backend["loss"]["free"]
     flip_largest_weight(monkeypatch, "brian2", "a-b")
     setup.backends = ("engine", "brian2")
+    assert not check.crosscheck(setup, x, y)["ok"]
+
+
+@pytest.mark.lava
+@pytest.mark.brian2
+def test_complete_directed_net_agrees_on_every_pair_and_a_flipped_weight_is_caught(monkeypatch):
+    """A complete directed net of Farinha et al.'s description (8-4-4, one-way plastic
+    synapses, hidden and output lateral connections, input → output; leak 1, the dynamics
+    Lava runs): every pair agrees (no energy: only the loss is checked), and one hidden →
+    output weight flipped in Lava float's copy is caught."""
+    sizes = (8, 4, 4)
+    net = directed_network(sizes, complete_adjacency(sizes), rng=np.random.default_rng(6),
+                           weight_std=0.35, bias_std=0.2)
+    x, y = data()
+    setup = setup_for(net, check.BACKENDS)
+    report = check.crosscheck(setup, x, y)
+    assert report["ok"], report
+    assert len(report["pairs"]) == 6
+    pairs = {(p["a"], p["b"]): p for p in report["pairs"]}
+    for pair in (pairs[("engine", "lava-float")], pairs[("engine", "brian2")]):
+        assert all(pair[k]["max"] <= 1e-12 for k in ("free", "nudged", "dw")), pair
+    fixed = pairs[("engine", "lava-fixed")]
+    assert 0 < fixed["free"]["max"] <= fixed["free"]["tol"] < 0.5
+    for backend in report["backends"].values():
+        assert "energy" not in backend
+        assert backend["loss"]["nudged"] < backend["loss"]["free"]
+    flip_largest_weight(monkeypatch, "lava-float", "hidden-output")
+    setup.backends = ("engine", "lava-float")
     assert not check.crosscheck(setup, x, y)["ok"]
 
 
