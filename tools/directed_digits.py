@@ -9,10 +9,13 @@ Four nets, each trained from its spec with the engine (checkpoints, summary.json
   connection (19,030), faithful DEEP dynamics and rule, the authors' pruning;
 * ``sparse_directed``: the same with 4,736 connections drawn at random from the complete
   graph's (``[network.directed] connections``);
-* ``layered_257``: models/digits.toml (symmetric EP, ±β) with 257 hidden units, 19,018 weights
-  (the complete directed net's count);
+* ``layered_equal``: models/digits.toml (symmetric EP, ±β) with 257 hidden units, 19,018
+  weights (the complete directed net's count);
 * ``layered_64``: models/digits.toml as it is, 64 hidden units, 4,736 weights (the sparse
   net's count).
+
+``--dataset mnist`` runs the same four nets with 784 inputs: 98,230 connections for the
+complete net, a layered 784-124-10 (98,456 weights), 50,816 for the sparse net and 784-64-10.
 
 Per net: the test error per epoch, the best and the epoch it was reached, the live connections
 at the end (after pruning), the test error when the smallest-magnitude fraction of its weights
@@ -22,6 +25,8 @@ NAME/stability.txt. Writes directed_digits.png; the last line of stdout is the J
 
     python tools/directed_digits.py                 # 15 epochs each (about 25 min)
     python tools/directed_digits.py --resume        # continue an interrupted study
+    python tools/directed_digits.py --dataset mnist --nets complete_directed layered_equal \
+        --epochs 5                                  # MNIST (about 4 min per DEEP epoch)
     python tools/directed_digits.py --quick         # 2 nets, 1 epoch, 64 samples (the tests)
 """
 
@@ -38,6 +43,7 @@ from lava_eqprop.data import load_dataset
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Relaxer
 from lava_eqprop.engine.stability import analyse
+from lava_eqprop.network.directed import complete_adjacency
 from lava_eqprop.network.network import Network
 from lava_eqprop.plots import plot_directed_study
 from lava_eqprop.spec import load_spec
@@ -46,14 +52,27 @@ from lava_eqprop.training.pruning import existing, live_connections
 from lava_eqprop.training.trainer import Trainer
 
 COMPLETE, LAYERED = MODELS / "farinha_digits_complete.toml", MODELS / "digits.toml"
-NETS = {
-    "complete_directed": (COMPLETE, {}),
-    "sparse_directed": (COMPLETE, {"network.topology": "directed",
-                                   "network.directed.connections": 4736,
-                                   "model.name": "farinha-digits-sparse"}),
-    "layered_257": (LAYERED, {"network.layers": [64, 257, 10], "model.name": "digits-64-257-10"}),
-    "layered_64": (LAYERED, {}),
-}
+NET_NAMES = ("complete_directed", "sparse_directed", "layered_equal", "layered_64")
+
+
+def nets_for(dataset: str, n_in: int) -> dict[str, tuple[Path, dict]]:
+    """The four nets for ``n_in`` inputs: name -> (source spec, overrides). ``layered_equal``
+    has the complete directed net's number of weights, the sparse net ``layered_64``'s."""
+    complete = int(complete_adjacency((n_in, 100, 10)).sum())
+    hidden = round(complete / (n_in + 10))
+    data = {"data.dataset": dataset}
+    return {
+        "complete_directed": (COMPLETE, data | {"network.layers": [n_in, 100, 10]}),
+        "sparse_directed": (COMPLETE, data | {"network.layers": [n_in, 100, 10],
+                                              "network.topology": "directed",
+                                              "network.directed.connections": 64 * (n_in + 10),
+                                              "model.name": "farinha-sparse"}),
+        "layered_equal": (LAYERED, data | {"network.layers": [n_in, hidden, 10],
+                                           "model.name": f"layered-{n_in}-{hidden}-10"}),
+        "layered_64": (LAYERED, data | {"network.layers": [n_in, 64, 10]}),
+    }
+
+
 REMOVED = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95)
 
 
@@ -83,7 +102,7 @@ def sparsity_curve(network: Network, relaxer: Relaxer, x: np.ndarray, y: np.ndar
 
 
 def study_net(name: str, args: argparse.Namespace, data) -> dict:
-    source, overrides = NETS[name]
+    source, overrides = nets_for(args.dataset, data.x_train[0].size)[name]
     out = args.out / name
     overrides = overrides | {"learning.epochs": args.epochs}
     if args.quick:
@@ -115,14 +134,15 @@ def study_net(name: str, args: argparse.Namespace, data) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 nets, 1 epoch, 64 samples")
-    parser.add_argument("--nets", nargs="+", choices=list(NETS), default=list(NETS))
+    parser.add_argument("--nets", nargs="+", choices=NET_NAMES, default=list(NET_NAMES))
+    parser.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--stability-samples", type=int, default=10)
     parser.add_argument("--stability-steps", type=int, default=5000)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "directed_digits")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted study")
     args = parser.parse_args()
-    data = load_dataset("digits")
+    data = load_dataset(args.dataset)
     if args.quick:
         args.nets, args.epochs = ["sparse_directed", "layered_64"], 1
         args.stability_samples, args.stability_steps = 2, 200
@@ -139,7 +159,8 @@ def main() -> None:
     log(f"{'removed':>18} " + " ".join(f"{f:>6.0%}" for f in REMOVED))
     for name, r in results.items():
         log(f"{name:>18} " + " ".join(f"{100 * row['test_error']:>5.1f}%" for row in r["sparsity"]))
-    emit({"benchmark": "directed_digits", "quick": args.quick, "machine": machine(),
+    emit({"benchmark": "directed_digits", "dataset": args.dataset, "quick": args.quick,
+          "machine": machine(),
           "epochs": args.epochs, "results": results, "png": args.out / "directed_digits.png"})
 
 
