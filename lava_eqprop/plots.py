@@ -111,7 +111,8 @@ def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path
     _save(fig, Path(path))
 
 
-def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path) -> None:
+def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path,
+                        dataset: str = "digits") -> None:
     """Directed against layered nets (tools/directed_digits.py): test error per epoch (left),
     and test error against the fraction of the smallest weights removed after training
     (right); directed nets solid, layered dashed."""
@@ -131,5 +132,5 @@ def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path) ->
         ax.set_ylabel("test error (%)")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle("Directed (DEEP) and symmetric layered EP nets on digits")
+    fig.suptitle(f"Directed (DEEP) and symmetric layered EP nets on {dataset}")
     _save(fig, Path(path))

@@ -148,7 +148,7 @@ def main() -> None:
         args.stability_samples, args.stability_steps = 2, 200
         data = data.subset(64, 32)
     results = {name: study_net(name, args, data) for name in args.nets}
-    plot_directed_study(results, args.out / "directed_digits.png")
+    plot_directed_study(results, args.out / "directed_digits.png", args.dataset)
     log(f"{'net':>18} {'weights':>7} {'live':>6} {'best test':>9} {'epoch':>5} {'final':>7}  "
         f"stability")
     for name, r in results.items():
