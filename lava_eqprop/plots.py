@@ -19,6 +19,12 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
+def _grid_and_legend(ax) -> None:
+    """The light grid (minor lines too, on log axes) and small legend of every plot here."""
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+
+
 def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], path: str | Path,
                 title: str = "") -> None:
     """Train (dashed) and test (solid; dotted: persistent particles) error per epoch, one colour
@@ -38,8 +44,7 @@ def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], pa
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (%)")
     ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    _grid_and_legend(ax)
     ax.set_title(title)
     _save(fig, Path(path))
 
@@ -60,8 +65,7 @@ def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], p
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.set_title(label or title)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        _grid_and_legend(ax)
     axes[0][0].set_ylabel("mean |ΔW| per connection")
     if title and len(runs) > 1:
         fig.suptitle(title)
@@ -82,8 +86,7 @@ def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference
     ax.set_ylabel("test error (%)")
     ax.set_xticks(bits)
     ax.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    _grid_and_legend(ax)
     ax.set_title(title)
     _save(fig, Path(path))
 
@@ -105,8 +108,7 @@ def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path
     error_ax.set_ylabel("test error (%)")
     for ax in (loss_ax, error_ax):
         ax.set_xlabel("epoch")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        _grid_and_legend(ax)
     fig.suptitle("Depth study: convolutional Hopfield nets with and without skips (digits)")
     _save(fig, Path(path))
 
@@ -130,7 +132,6 @@ def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path,
     sparse_ax.set_xlabel("smallest weights removed after training (%)")
     for ax in (epoch_ax, sparse_ax):
         ax.set_ylabel("test error (%)")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        _grid_and_legend(ax)
     fig.suptitle(f"Directed (DEEP) and symmetric layered EP nets on {dataset}")
     _save(fig, Path(path))

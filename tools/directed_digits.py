@@ -109,7 +109,8 @@ def study_net(name: str, args: argparse.Namespace, data) -> dict:
         overrides |= {"dynamics.free_steps": 50, "dynamics.nudged_steps": 50,
                       "dynamics.eval_steps": 50} if source == COMPLETE else {}
     spec = load_spec(derive_spec(source, out / "spec.toml", overrides))
-    log(f"{name}: {spec.build_network().num_connections} connections, {args.epochs} epochs")
+    weights = spec.build_network().num_connections
+    log(f"{name}: {weights} connections, {args.epochs} epochs")
     trainer = Trainer(spec, data, out, progress=False, log=log,
                       resume=args.resume and (out / "checkpoint.h5").exists())
     history = trainer.train()
@@ -122,7 +123,7 @@ def study_net(name: str, args: argparse.Namespace, data) -> dict:
     (out / "stability.txt").write_text(format_report(report, spec.dynamics_settings()) + "\n")
     errors = [r["test_error"] for r in history]
     best = int(np.argmin(errors))
-    return {"weights": spec.build_network().num_connections, "test_error": errors,
+    return {"weights": weights, "test_error": errors,
             "train_error": [r["train_error"] for r in history],
             "best_test_error": errors[best], "best_epoch": best + 1,
             "live_connections": history[-1]["connections"],

@@ -39,7 +39,7 @@ from lava_eqprop.engine.stability import analyse
 from lava_eqprop.network.directed import complete_adjacency, directed_network
 from lava_eqprop.network.network import Network
 from lava_eqprop.training.optimizer import SGD
-from lava_eqprop.training.pruning import Pruning, existing, prune
+from lava_eqprop.training.pruning import Pruning, existing, live_connections, prune
 
 TASKS = {
     "XOR": (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [0]])),
@@ -111,17 +111,6 @@ def stability_verdicts(nets: list[Network], dynamics: Dynamics, x: np.ndarray,
                                 steps=steps).verdict for net in nets))
 
 
-def per_copy_connections(net: Network, copies: int) -> np.ndarray:
-    """Live connections (existing, non-zero weight) of each copy."""
-    counts = np.zeros(copies, dtype=int)
-    for proj in net.projections:
-        live = (proj.weight != 0) & existing(proj)
-        rows, cols = proj.weight.shape[0] // copies, proj.weight.shape[1] // copies
-        for c in range(copies):
-            counts[c] += int(live[c * rows:(c + 1) * rows, c * cols:(c + 1) * cols].sum())
-    return counts
-
-
 def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) -> dict:
     x, y = TASKS[task]
     dynamics, estimator, rate, pruning, l1 = VARIANTS[variant]
@@ -148,9 +137,9 @@ def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) ->
     relaxer.run(state, clamped, steps)
     wrong = ((state["output"] > 0.5) != (targets > 0.5)).reshape(len(x), seeds, -1)
     errors = wrong.any(axis=2).sum(axis=0)
-    connections = per_copy_connections(net, seeds)
     seconds = time.perf_counter() - start
     copy_back(net, nets)
+    connections = np.array([live_connections(n) for n in nets])
     return {"success": int((errors == 0).sum()), "seeds": seeds,
             "errors_per_seed": errors.tolist(),
             "connections_start": int(nets[0].num_connections),

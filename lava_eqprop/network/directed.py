@@ -44,11 +44,12 @@ def random_adjacency(sizes: Sequence[int], connections: int,
                      rng: np.random.Generator) -> np.ndarray:
     """``connections`` connections drawn uniformly without replacement from those of
     :func:`complete_adjacency` (so none enters an input and none is a self-loop)."""
-    allowed = np.flatnonzero(complete_adjacency(sizes))
+    complete = complete_adjacency(sizes)
+    allowed = np.flatnonzero(complete)
     if not 1 <= connections <= allowed.size:
         raise NetworkError(f"random directed net: connections = {connections}, but {list(sizes)} "
                            f"neurons allow 1 to {allowed.size}")
-    adjacency = np.zeros(complete_adjacency(sizes).shape, dtype=bool)
+    adjacency = np.zeros_like(complete)
     adjacency.flat[rng.choice(allowed, size=connections, replace=False)] = True
     return adjacency
 
