@@ -235,8 +235,13 @@ class Relaxer:
 
         The result holds the biases and input weights of the moment: clamp again after an
         update that changes them (the trainer clamps every batch)."""
-        return clamp_batch(self.network, self._clamped_terms, inputs,
-                           lambda x, shape: np.array(x, dtype=self.dtype).reshape(shape))
+        return clamp_batch(self.network, self._clamped_terms, inputs, self._c_array)
+
+    def _c_array(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """A new C-ordered array of x in the engine's dtype. C order matters: NumPy copies a
+        broadcast bias in column order by default, and adding that to the C-ordered drive in
+        every step costs 5x a contiguous add."""
+        return np.array(x, dtype=self.dtype, order="C").reshape(shape)
 
     def zero_state(self, clamped: Clamped) -> State:
         """All free populations at zero (the lower corner of the hard-sigmoid box)."""
