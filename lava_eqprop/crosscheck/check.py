@@ -23,7 +23,8 @@ from lava_eqprop.crosscheck import tolerances as tol
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
-from lava_eqprop.chips.fixed_point import activation_frac_bits, power_of_two_shift, quantise
+from lava_eqprop.chips.fixed_point import power_of_two_shift
+from lava_eqprop.crosscheck.interval_bound import FixedPointBound, payload_inputs
 from lava_eqprop.network.network import Network
 
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -102,72 +103,87 @@ def crosscheck(setup: CrosscheckSetup, x: np.ndarray, targets: np.ndarray) -> di
 
 def _distance(name: str, setup: CrosscheckSetup, results: dict[str, EPPhases],
               q: dict[str, float], x: np.ndarray, targets: np.ndarray) -> tol.Distance:
-    """The backend's bound on its distance from the engine's trajectory (tolerances module)."""
+    """The backend's bound on its distance from the engine (tolerances module)."""
     if name == "lava-fixed":
-        return _fixed_point_distance(setup, results["engine"], q, x, targets)
+        return _fixed_point_distance(setup, results["engine"], x, targets)
     if name == "brian2" and setup.brian2_dt not in (None, setup.dynamics.epsilon):
         engine, brian = results["engine"], results["brian2"]
-        return tol.Distance(*(tol.settling_distance(engine.residual[p], q[p])
-                              + tol.settling_distance(brian.residual[p], q[p])
-                              for p in ("free", "nudged")))
-    if name == "engine":
-        return tol.Distance(0.0, 0.0)
-    return tol.Distance(tol.FLOAT_FLOOR, tol.FLOAT_FLOOR)
+        free, nudged = (tol.settling_distance(engine.residual[p], q[p])
+                        + tol.settling_distance(brian.residual[p], q[p]) for p in ("free", "nudged"))
+    else:
+        free = nudged = 0.0 if name == "engine" else tol.FLOAT_FLOOR
+    weight = tol.product_bound(setup.network, setup.probe.beta,
+                               _with_input(setup.network, results["engine"], x), (free, nudged))
+    return tol.Distance(free, nudged, weight)
 
 
-def _fixed_point_distance(setup: CrosscheckSetup, engine: EPPhases, q: dict[str, float],
-                          x: np.ndarray, targets: np.ndarray) -> tol.Distance:
-    """Lava fixed's distance: the measured effect of its rounded weights and biases (the engine
-    rerun on them) plus the bound on the rounding of its dynamics (tolerances module)."""
+def _with_input(network: Network, result: EPPhases, x: np.ndarray) -> tuple[dict, dict]:
+    """A backend's (free, nudged) states with the clamped input added."""
+    name = network.inputs[0].name
+    return ({**result.free, name: x}, {**result.nudged, name: x})
+
+
+def _fixed_point_distance(setup: CrosscheckSetup, engine: EPPhases, x: np.ndarray,
+                          targets: np.ndarray) -> tol.Distance:
+    """Lava fixed's distance: the measured effect of its grid (the engine rerun on the rounded
+    weights, biases and inputs) plus the bound on the rounding of its steps (interval_bound),
+    per unit and sample; for ΔW, what both do to the products, the measured ΔW change and the
+    rounding of its learning rule (tolerances module)."""
     probe, net, settings = setup.probe, setup.network, setup.lava_fixed
-    chip, exponents, eps = settings.chip, settings.weight_exponents, setup.dynamics.epsilon
-    rounded = engine_phases(tol.rounded_network(net, chip, exponents), setup.dynamics, setup.loss,
-                            x, targets, probe)
-    fa_in = activation_frac_bits(net.inputs[0].act.hi, chip.activation_bits)
-    input_delta = float(np.max(np.abs(x - quantise(x, fa_in) * 2.0 ** -fa_in)))
-    c_free, c_nudged = (tol.fixed_point_step_error(net, chip, exponents, eps, nudge,
-                                                   weights_rounded=True, input_delta=input_delta)
-                        for nudge in (0.0, probe.beta * setup.loss.scale))
-    e_free = tol.fixed_point_state_error(c_free, q["free"], probe.free_steps)
-    e_nudged = tol.fixed_point_state_error(c_nudged, q["nudged"], probe.nudged_steps, e_free)
+    chip, exponents = settings.chip, settings.weight_exponents
+    rounded_net = tol.rounded_network(net, chip, exponents)
+    x_grid = payload_inputs(net, chip, x)
+    rounded = engine_phases(rounded_net, setup.dynamics, setup.loss, x_grid, targets, probe)
+    bound = FixedPointBound(rounded_net, setup.dynamics, setup.loss, chip, exponents).run(
+        x_grid, targets, probe)
+    free, nudged = ({k: np.abs(phase[k] - reference[k]) + error[k] for k in error}
+                    for phase, reference, error in ((rounded.free, engine.free, bound[0]),
+                                                    (rounded.nudged, engine.nudged, bound[1])))
     shifts = {p.name: power_of_two_shift((settings.weight_rates.get(p.name) or 1.0)
                                          / (probe.beta * len(x))) for p in net.projections}
     extra = tol.fixed_point_weight_extra(net, chip, exponents, probe.beta, len(x), shifts)
-    for name, dw in rounded.weight_updates.items():
-        extra[name] += float(np.max(np.abs(dw - engine.weight_updates[name])))
-    return tol.Distance(_stats(rounded.free, engine.free)[0] + e_free,
-                        _stats(rounded.nudged, engine.nudged)[0] + e_nudged, extra)
+    products = tol.product_bound(net, probe.beta, _with_input(net, rounded, x_grid), bound)
+    weight = {name: products[name] + extra[name]
+              + np.abs(dw - engine.weight_updates[name])
+              for name, dw in rounded.weight_updates.items()}
+    return tol.Distance(free, nudged, weight)
 
 
-def _stats(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> tuple[float, float]:
-    diffs = np.concatenate([np.abs(a[k] - b[k]).reshape(-1) for k in a])
-    return float(diffs.max(initial=0.0)), float(diffs.mean()) if diffs.size else 0.0
+def _compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray], ta, tb) -> dict[str, Any]:
+    """Max and mean |a − b| over every entry, against the tolerance ta + tb + 1e-9 (each a
+    number or per entry): ``tol`` the largest tolerance, ``tol_at_max`` the one where |a − b|
+    is largest, ``ratio`` the largest |a − b| / tolerance; ``ok`` when that is ≤ 1."""
+    worst = mean = ratio = tol_at_max = 0.0
+    largest_tol, count = tol.FLOAT_FLOOR, 0
+    for key in a:
+        diff = np.abs(np.asarray(a[key]) - np.asarray(b[key]))
+        limit = _entry(ta, key) + _entry(tb, key) + tol.FLOAT_FLOOR
+        limit = np.broadcast_to(limit, diff.shape)
+        mean, count = mean + float(diff.sum()), count + diff.size
+        largest_tol = max(largest_tol, float(np.max(limit, initial=0.0)))
+        if diff.size:
+            at = np.unravel_index(np.argmax(diff), diff.shape)
+            if diff[at] >= worst:
+                worst, tol_at_max = float(diff[at]), float(limit[at])
+            ratio = max(ratio, float(np.max(diff / limit)))
+    return {"max": worst, "mean": mean / max(count, 1), "tol": largest_tol,
+            "tol_at_max": tol_at_max, "ratio": ratio,
+            "ok": bool(ratio <= 1.0 and np.isfinite(largest_tol))}
+
+
+def _entry(distance, key: str):
+    return distance[key] if isinstance(distance, dict) else distance
 
 
 def _pair_report(a: str, b: str, results: dict[str, EPPhases], distances: dict[str, tol.Distance],
                  setup: CrosscheckSetup) -> dict[str, Any]:
     da, db = distances[a], distances[b]
-    t_free = da.free + db.free + tol.FLOAT_FLOOR
-    t_nudged = da.nudged + db.nudged + tol.FLOAT_FLOOR
     ra, rb = results[a], results[b]
-    report = {"a": a, "b": b}
-    for key, t, xa, xb in (("free", t_free, ra.free, rb.free),
-                           ("nudged", t_nudged, ra.nudged, rb.nudged)):
-        worst, mean = _stats(xa, xb)
-        report[key] = {"max": worst, "mean": mean, "tol": t, "ok": bool(worst <= t < np.inf)}
-    per_projection = tol.weight_tolerance(setup.network, setup.probe.beta, t_free, t_nudged)
-    worst_ratio, worst, worst_limit, means = 0.0, 0.0, tol.FLOAT_FLOOR, []
-    for name, limit in per_projection.items():
-        if name not in ra.weight_updates:
-            continue
-        limit += sum((d.weight_extra or {}).get(name, 0.0) for d in (da, db))
-        limit += tol.FLOAT_FLOOR
-        diff = np.abs(ra.weight_updates[name] - rb.weight_updates[name])
-        means.append(diff.mean())
-        if diff.max() / limit >= worst_ratio:
-            worst_ratio, worst, worst_limit = diff.max() / limit, float(diff.max()), limit
-    report["dw"] = {"max": worst, "mean": float(np.mean(means)), "tol": worst_limit,
-                    "ok": bool(worst_ratio <= 1.0 and worst_limit < np.inf)}
+    report = {"a": a, "b": b,
+              "free": _compare(ra.free, rb.free, da.free, db.free),
+              "nudged": _compare(ra.nudged, rb.nudged, da.nudged, db.nudged),
+              "dw": _compare(ra.weight_updates, {k: rb.weight_updates[k] for k in ra.weight_updates},
+                             da.weight, db.weight)}
     report["ok"] = all(report[k]["ok"] for k in ("free", "nudged", "dw"))
     return report
 

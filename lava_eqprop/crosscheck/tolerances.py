@@ -11,25 +11,26 @@ trajectory s_t (float64, the same schedule). A pair's tolerance is the sum of bo
   it at the rate of the engine's linearised map, q per engine step (:func:`contraction`), so a
   backend that still moved r in its last engine step is within r/(1 − q) of it. The
   continuous backend's distance from s_t is then at most r_cont/(1 − q) + r_engine/(1 − q).
-* **fixed point vs float** (Lava fixed): the fixed models hold weights and biases rounded to
-  the chip's grid. Their effect is measured, not bounded: the engine runs the phases again on
-  :func:`rounded_network` and the largest change is the first part of the distance. The rest
-  is the rounding of the dynamics: each step adds at most c to the state error
-  (:func:`fixed_point_step_error`: payload, drive, shift and nudge rounding, from the chip's
-  widths), and the map scales earlier errors by q, so after T steps that error is at most
-  e_0·q^T + c·Σ_{t<T} q^t (linearised at the equilibrium). This is a worst case (every
-  rounding in the same direction); typical differences are far below it.
+* **fixed point vs float** (Lava fixed): the fixed models hold weights, biases and the clamped
+  input rounded to the chip's grid. Their effect is measured, not bounded: the engine runs the
+  phases again on :func:`rounded_network` and the payload-grid inputs, and the change, per
+  unit and sample, is the first part of the distance. The rest is the rounding inside every
+  step (payloads, drives, the ε shift, the nudge), bounded per unit and sample from the chip's
+  widths and propagated through the linearised step along that trajectory
+  (:mod:`lava_eqprop.crosscheck.interval_bound`).
 
-ΔW follows from the state tolerances t⁰ (free) and t^β (nudged): a product s_k s_j of states
-in [0, hi] moves by at most (hi_k + hi_j)·t + t², so
-|ΔW_a − ΔW_b| ≤ (1/β)·[(hi_k + hi_j)(t⁰ + t^β) + (t⁰)² + (t^β)²] (hi_j·(t⁰ + t^β) alone when
-the pre end j is the clamped input, which carries no state error). Lava fixed adds the payload
-rounding of its correlations, (2/β)(hi_k δ_j + hi_j δ_k) with δ = 2^−(Fa+1), and the rounding of
-the weight change to its mantissa grid, 2^(e−1) weight units (2^e if stochastic), i.e. 2^(e−1+k)/(β·n) in ΔW
-(2^−k the rate shift, n the samples). A weight shared by several synapses (a conv tap over its
-output positions, an identity gain over its neurons) sums their products: its ΔW tolerance is
-that many times a synapse's (:func:`synapses_per_weight`). If q ≥ 1 the continuous-time distance is infinite (a
-map that does not contract has no reason to reach the ODE's fixed point), and the pair fails.
+A pair's tolerance is per unit and sample where a distance is (Lava fixed), one number
+otherwise. ΔW follows from the state distances E (:func:`product_bound`): a product s_k s_j
+moves by at most |s_k| E_j + E_k |s_j| + E_k E_j, summed over samples and both phases and
+divided by β·n, per synapse (the clamped input carries no state error). Lava fixed adds the
+measured ΔW change of the rounded network, the payload rounding of its correlations,
+(2/β)(hi_k δ_j + hi_j δ_k) with δ = 2^−(Fa+1), and the rounding of the weight change to its
+mantissa grid, 2^(e−1) weight units (2^e if stochastic), i.e. 2^(e−1+k)/(β·n) in ΔW (2^−k the
+rate shift, n the samples). A weight shared by several synapses (a conv tap over its output
+positions, an identity gain over its neurons) sums their products: its ΔW tolerance is that
+many times a synapse's (:func:`synapses_per_weight`). If q ≥ 1 the continuous-time distance is
+infinite (a map that does not contract has no reason to reach the ODE's fixed point), and the
+pair fails.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import numpy as np
 from lava_eqprop.chips.fixed_point import activation_frac_bits, quantise, quantise_weight
 from lava_eqprop.engine.conv_interaction import ConvInteraction
 from lava_eqprop.engine.loss import SquaredError
-from lava_eqprop.engine.relaxation import Dynamics, Relaxer, State
+from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.engine.unrolling import Unrolled
 from lava_eqprop.network.network import Network, Projection
 
@@ -88,43 +89,6 @@ def settling_distance(residual: float, q: float) -> float:
     return residual / (1.0 - q) if q < 1.0 else math.inf
 
 
-def fixed_point_drive_terms(network: Network, chip, exponents: dict[str, int],
-                            weights_rounded: bool = False, input_delta: float | None = None
-                            ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per free population and neuron i: Σ_j |W_ij| over free sources (how a state error
-    spreads) and the drive error the widths add in one step,
-
-        Σ_j |W_ij|·δ_j + 2^−(F+1) per projection        (payload and drive rounding)
-        + Σ_j [W_ij ≠ 0]·hi_j·2^(e_W − 1) + 2^−(F+1)     (weight mantissas and the bias)
-
-    δ_j = 2^−(Fa_j + 1) the payload rounding of source j (of the clamped input: ``input_delta``
-    where the caller measured it on its data, e.g. 0 for inputs on the payload grid). With
-    ``weights_rounded`` the reference already runs on the rounded weights and biases, and the
-    second line is left out."""
-    half_f = 2.0 ** -(chip.state_frac_bits + 1)
-    rows = {p.name: np.zeros(p.size) for p in network.free}
-    const = {p.name: np.full(p.size, 0.0 if weights_rounded else half_f) for p in network.free}
-    for proj in network.projections:
-        weight = synapse_matrix(proj, network)
-        lsb_half = 0.0 if weights_rounded else 2.0 ** (exponents[proj.name] - 1)
-        ends = [(proj.post, proj.pre, weight)]
-        if proj.symmetric and not proj.lateral:
-            ends.append((proj.pre, proj.post, weight.T))
-        for target, source, w in ends:
-            if target not in rows:
-                continue
-            src = network.population(source)
-            delta = 2.0 ** -(activation_frac_bits(src.act.hi, chip.activation_bits) + 1)
-            if src.clamped and input_delta is not None:
-                delta = input_delta
-            abs_rows = np.abs(w).sum(axis=1)
-            if not src.clamped:
-                rows[target] = rows[target] + abs_rows
-            const[target] = (const[target] + abs_rows * delta
-                             + (w != 0).sum(axis=1) * src.act.hi * lsb_half + half_f)
-    return rows, const
-
-
 def synapse_matrix(projection: Projection, network: Network) -> np.ndarray:
     """The (post, pre) matrix of a projection's synapses: its masked weight, or a conv or
     identity unrolled (each synapse one kernel tap: its rounding is one tap's)."""
@@ -145,21 +109,6 @@ def synapses_per_weight(projection: Projection, network: Network) -> int:
     return inter.conv_image[0] * inter.conv_image[1]
 
 
-def fixed_point_step_error(network: Network, chip, exponents: dict[str, int], epsilon: float,
-                           nudge: float = 0.0, weights_rounded: bool = False,
-                           input_delta: float | None = None) -> float:
-    """c: the most one step of the fixed model adds to |v·2^−F − s| (state units): ε times
-    the drive error, the rounding of the ε shift, and with a nudge c_n = β·scale the rounding of
-    c_n to ``nudge_frac_bits`` (times |y − s| ≤ hi) and of the nudge term."""
-    _, const = fixed_point_drive_terms(network, chip, exponents, weights_rounded, input_delta)
-    half_f = 2.0 ** -(chip.state_frac_bits + 1)
-    c = max(float(np.max(epsilon * v)) for v in const.values()) + half_f
-    if nudge:
-        hi = network.outputs[0].act.hi
-        c += half_f + epsilon * hi * 2.0 ** -(chip.nudge_frac_bits + 1)
-    return c
-
-
 def rounded_network(network: Network, chip, exponents: dict[str, int]) -> Network:
     """A copy of ``network`` with the weights and biases the fixed-point models hold:
     W = sat(⌊W·2^−e⌉)·2^e, b = ⌊b·2^F⌉·2^−F."""
@@ -173,35 +122,66 @@ def rounded_network(network: Network, chip, exponents: dict[str, int]) -> Networ
     return rounded
 
 
-def fixed_point_state_error(c: float, q: float, steps: int, start: float = 0.0) -> float:
-    """e_0·q^T + c·Σ_{t<T} q^t: the linearised error bound after T steps (finite for any q:
-    a phase has T steps, even where the map does not contract)."""
-    return start * q ** steps + c * sum(q ** t for t in range(steps))
-
-
 @dataclass(frozen=True)
 class Distance:
-    """A backend's bound on its distance from the engine's trajectory: free and nudged states,
-    and an extra term for its ΔW (Lava fixed's payload and mantissa rounding)."""
+    """A backend's bound on its distance from the engine: of its free and nudged states (one
+    number for every unit, or per population a (samples, size) array) and of its ΔW (per
+    projection, a number or a weight-shaped array)."""
 
-    free: float
-    nudged: float
-    weight_extra: dict[str, float] | None = None
+    free: float | dict[str, np.ndarray]
+    nudged: float | dict[str, np.ndarray]
+    weight: dict[str, float | np.ndarray]
 
 
-def weight_tolerance(network: Network, beta: float, t_free: float, t_nudged: float
-                     ) -> dict[str, float]:
-    """Per projection, the ΔW tolerance implied by state tolerances (module docstring; a
-    clamped end carries no state error, so its own term drops out)."""
+def product_bound(network: Network, beta: float, states: tuple[dict, dict],
+                  errors: tuple) -> dict[str, float | np.ndarray]:
+    """Per plastic projection, how far ΔW = (1/β)·mean_b[s_k^β s_j^β − s_k^0 s_j^0] may move
+    when every state moves by at most its error.
+
+    ``states``: the reference's (free, nudged) states by population, the clamped input
+    included (it carries no error); ``errors``: (free, nudged), each one number for every free
+    unit or a dict of (samples, size) arrays by population. For the synapse k ← j of a dense
+    projection the bound is (1/(|β| n)) Σ_phases Σ_b (|s_k| E_j + E_k |s_j| + E_k E_j), per
+    synapse. A conv tap or identity gain is shared by many synapses: it takes the largest error
+    and the states' bounds, ((hi_k + hi_j)(E⁰ + E^β) + (E⁰)² + (E^β)²)/|β| per synapse, times
+    the synapses that share it.
+    """
     out = {}
+    n = len(next(iter(states[0].values())))
     for proj in network.projections:
-        pre, post = network.population(proj.pre), network.population(proj.post)
-        his = pre.act.hi + (0.0 if pre.clamped else post.act.hi)
-        squares = 0.0 if pre.clamped else t_free ** 2 + t_nudged ** 2
-        out[proj.name] = ((his * (t_free + t_nudged) + squares) / beta
-                          * synapses_per_weight(proj, network)
-                          if math.isfinite(t_free + t_nudged) else math.inf)
+        if not proj.plastic:
+            continue
+        if proj.kind != "dense":
+            worst = [_largest(e) for e in errors]
+            pre, post = network.population(proj.pre), network.population(proj.post)
+            his = pre.act.hi + (0.0 if pre.clamped else post.act.hi)
+            squares = 0.0 if pre.clamped else worst[0] ** 2 + worst[1] ** 2
+            out[proj.name] = ((his * sum(worst) + squares) / abs(beta)
+                              * synapses_per_weight(proj, network))
+            continue
+        total = 0.0
+        for phase, error in zip(states, errors):
+            s_pre, s_post = np.abs(phase[proj.pre]), np.abs(phase[proj.post])
+            e_pre, e_post = (_unit_errors(error, network.population(name), s) for name, s in
+                             ((proj.pre, s_pre), (proj.post, s_post)))
+            total = total + s_post.T @ e_pre + e_post.T @ s_pre + e_post.T @ e_pre
+        out[proj.name] = total / (abs(beta) * n)
     return out
+
+
+def _unit_errors(error, pop, state: np.ndarray) -> np.ndarray:
+    """A population's per-unit errors, shaped like its states: zero for a clamped input."""
+    if pop.clamped:
+        return np.zeros_like(state)
+    if isinstance(error, dict):
+        return error[pop.name]
+    return np.full_like(state, error)
+
+
+def _largest(error) -> float:
+    if isinstance(error, dict):
+        return max((float(np.max(v)) for v in error.values()), default=0.0)
+    return float(error)
 
 
 def fixed_point_weight_extra(network: Network, chip, exponents: dict[str, int], beta: float,

@@ -26,7 +26,6 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lava_eqprop.crosscheck.tolerances import fixed_point_drive_terms
 from lava_eqprop.engine.estimators import contrast
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
@@ -38,14 +37,37 @@ pytestmark = pytest.mark.lava
 EPS, BETA, T1, T2 = 0.5, 0.5, 14, 6
 
 
+def drive_terms(net, chip, exponents):
+    """Per free population and neuron i: Σ_j |W_ij| over free sources (how a state error
+    spreads) and the drive error the widths add in one step, Σ_j |W_ij|·δ_j + Σ_j [W_ij ≠ 0]·
+    hi_j·2^(e_W − 1) + 2^−(F+1) per projection and for the bias (this module's docstring)."""
+    half_f = 2.0 ** -(chip.state_frac_bits + 1)
+    rows = {p.name: np.zeros(p.size) for p in net.free}
+    const = {p.name: np.full(p.size, half_f) for p in net.free}
+    for proj in net.projections:
+        ends = [(proj.post, proj.pre, proj.weight)]
+        if proj.symmetric and not proj.lateral:
+            ends.append((proj.pre, proj.post, proj.weight.T))
+        for target, source, w in ends:
+            if target not in rows:
+                continue
+            src = net.population(source)
+            delta = 2.0 ** -(activation_frac_bits(src.act.hi, chip.activation_bits) + 1)
+            abs_rows = np.abs(w).sum(axis=1)
+            if not src.clamped:
+                rows[target] = rows[target] + abs_rows
+            const[target] = (const[target] + abs_rows * delta + half_f
+                             + (w != 0).sum(axis=1) * src.act.hi * 2.0 ** (exponents[proj.name] - 1))
+    return rows, const
+
+
 def state_bound(net, chip, e0, steps, c_out):
     """e_T with the global Lipschitz bound L (every unit may be unsaturated) and the per-step
-    error c of the library's :func:`fixed_point_drive_terms` (weights rounded in the model, not
-    in the float reference)."""
+    error c of :func:`drive_terms` (weights rounded in the model, not in the float reference)."""
     half_f = 2.0 ** -(chip.state_frac_bits + 1)
     exponents = {p.name: choose_weight_exponent(p.weight, chip.weight_bits, chip.weight_headroom)
                  for p in net.projections}
-    rows, const = fixed_point_drive_terms(net, chip, exponents)
+    rows, const = drive_terms(net, chip, exponents)
     out = net.outputs[0].name
     L = max(float(np.max(abs(1 - EPS * (1 + (c_out if n == out else 0))) + EPS * rows[n])) for n in rows)
     c = max(float(np.max(EPS * const[n])) for n in rows) + half_f + (half_f if c_out else 0.0)
