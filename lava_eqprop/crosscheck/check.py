@@ -24,7 +24,7 @@ from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.chips.fixed_point import power_of_two_shift
-from lava_eqprop.crosscheck.interval_bound import FixedPointBound, payload_inputs
+from lava_eqprop.crosscheck.rounding_bound import FixedPointBound, payload_inputs
 from lava_eqprop.network.network import Network
 
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -126,7 +126,7 @@ def _with_input(network: Network, result: EPPhases, x: np.ndarray) -> tuple[dict
 def _fixed_point_distance(setup: CrosscheckSetup, engine: EPPhases, x: np.ndarray,
                           targets: np.ndarray) -> tol.Distance:
     """Lava fixed's distance: the measured effect of its grid (the engine rerun on the rounded
-    weights, biases and inputs) plus the bound on the rounding of its steps (interval_bound),
+    weights, biases and inputs) plus the bound on the rounding of its steps (rounding_bound),
     per unit and sample; for ΔW, what both do to the products, the measured ΔW change and the
     rounding of its learning rule (tolerances module)."""
     probe, net, settings = setup.probe, setup.network, setup.lava_fixed

@@ -17,7 +17,7 @@ trajectory s_t (float64, the same schedule). A pair's tolerance is the sum of bo
   unit and sample, is the first part of the distance. The rest is the rounding inside every
   step (payloads, drives, the ε shift, the nudge), bounded per unit and sample from the chip's
   widths and propagated through the linearised step along that trajectory
-  (:mod:`lava_eqprop.crosscheck.interval_bound`).
+  (:mod:`lava_eqprop.crosscheck.rounding_bound`).
 
 A pair's tolerance is per unit and sample where a distance is (Lava fixed), one number
 otherwise. ΔW follows from the state distances E (:func:`product_bound`): a product s_k s_j
