@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
+from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -29,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--free-steps", type=int, help="default: the spec's free_steps")
     p.add_argument("--nudged-steps", type=int, help="default: the spec's nudged_steps")
     p.add_argument("--beta", type=float, help="default: the spec's |beta|")
+    p.add_argument("--epsilon", type=float,
+                   help="step size in (0, 1] (default: the spec's); the same energy, so the "
+                        "same fixed points, on another path")
     p.add_argument("--tol", type=float, default=1e-3,
                    help="a phase has settled when no unit moves more than this per step")
     p.add_argument("--brian2-dt", type=float, default=1.0,
@@ -52,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.training.trainer import cast_parameters
 
     spec = load_spec(args.model)
+    if args.epsilon is not None:
+        if not 0.0 < args.epsilon <= 1.0:
+            raise SpecError(f"--epsilon: {args.epsilon} is not allowed; allowed: 0 < epsilon <= 1")
+        spec.dynamics["epsilon"] = args.epsilon
     network, dataset = network_and_test_data(spec, args.weights, args.data, args.samples)
     cast_parameters(network, np.float64)
     x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)

@@ -242,3 +242,15 @@ def test_crosscheck_command_on_a_trained_digits_network(tiny_spec_path, tmp_path
     assert report["ok"], text
     assert report["samples"] == 20 and len(report["pairs"]) == 3
     assert "engine ~ lava-fixed" in text
+
+
+def test_crosscheck_command_takes_another_step_size_and_refuses_a_bad_one(tiny_spec_path, capsys):
+    from lava_eqprop.cli.main import main
+
+    spec = tiny_spec_path()
+    args = ["crosscheck", str(spec), "--samples", "5", "--backends", "engine", "brian2", "--json"]
+    assert main(args + ["--epsilon", "0.5"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["brian2_dt_over_tau"] == 0.5           # the run used ε = 0.5, not the spec's
+    assert main(args + ["--epsilon", "1.5"]) == 2
+    assert "--epsilon: 1.5 is not allowed" in capsys.readouterr().err
