@@ -92,7 +92,9 @@ def flops_per_sample(n_in, n_hid, n_out, t1, t2):
 
 
 def profile_engine(spec, data, out_dir, batches=200):
-    """Seconds per batch spent in each part of the engine's training step."""
+    """Seconds per batch spent in each part of the engine's training step, each part timed
+    alone and in sequence (in training the trainer overlaps the clamp's product and the input
+    layer's update with the relaxation: lava_eqprop/training/overlap.py)."""
     trainer = Trainer(spec, data, out_dir, progress=False, log=lambda _: None)
     relaxer, settings = trainer.relaxer, trainer.settings
     bs = spec.learning["batch_size"]

@@ -16,8 +16,8 @@ trajectory s_t (float64, the same schedule). A pair's tolerance is the sum of bo
   phases again on :func:`rounded_network` and the payload-grid inputs, and the change, per
   unit and sample, is the first part of the distance. The rest is the rounding inside every
   step (payloads, drives, the ε shift, the nudge), bounded per unit and sample from the chip's
-  widths and propagated through the linearised step along that trajectory
-  (:mod:`lava_eqprop.crosscheck.rounding_bound`).
+  widths and carried through every step along that trajectory as an affine form, clip
+  switches included (:mod:`lava_eqprop.crosscheck.rounding_bound`).
 
 A pair's tolerance is per unit and sample where a distance is (Lava fixed), one number
 otherwise. ΔW follows from the state distances E (:func:`product_bound`): a product s_k s_j

@@ -70,13 +70,16 @@ class EPResult:
     free_steps: int
     nudged_steps: int
     betas: list[float] = field(default_factory=list)
+    contrasted: tuple[State, State, float] | None = None   # (a, b, scale) of the contrast
 
 
 def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
              out: dict[str, np.ndarray] | None = None,
              factors: tuple[dict[str, float], dict[str, float]] | None = None,
-             pre_from: State | None = None) -> tuple[dict, dict]:
-    """scale·[g(a) − g(b)] for every plastic weight and every learnt bias.
+             pre_from: State | None = None, deferred: frozenset[str] = frozenset()
+             ) -> tuple[dict, dict]:
+    """scale·[g(a) − g(b)] for every plastic weight and every learnt bias, except the
+    projections named in ``deferred`` (their caller computes them from ``a``, ``b``, scale).
 
     ``out`` maps projection names to reusable weight-sized buffers (spares allocating them per
     batch). ``factors`` = (per projection, per population) extra factors folded into the scale
@@ -88,7 +91,7 @@ def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
     weight_factor, bias_factor = factors or ({}, {})
     weights = {}
     for proj in relaxer.network.projections:
-        if proj.plastic:
+        if proj.plastic and proj.name not in deferred:
             pre_a, pre_b = ((pre_from[proj.pre],) * 2 if pre_from is not None
                             else (a[proj.pre], b[proj.pre]))
             weights[proj.name] = relaxer.interactions[proj.name].contrast(
@@ -105,14 +108,20 @@ def contrast(relaxer: Relaxer, a: State, b: State, scale: float,
 def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: EPSettings,
               rng: np.random.Generator, initial: State | None = None,
               out: dict[str, np.ndarray] | None = None,
-              factors: tuple[dict[str, float], dict[str, float]] | None = None) -> EPResult:
+              factors: tuple[dict[str, float], dict[str, float]] | None = None,
+              deferred: frozenset[str] = frozenset()) -> EPResult:
     """Run the phases of ``settings.estimator`` on one batch; return the update directions.
 
     ``initial`` is the state the free phase starts from (zeros if None; persistent particles
     otherwise). Returned directions are already divided by β and by the batch size; weight
     directions are written into the buffers of ``out`` where given, and multiplied by
-    ``factors`` where given (see :func:`contrast`).
+    ``factors`` where given (see :func:`contrast`). The projections named in ``deferred`` get
+    no direction (one-sided and symmetric estimators): the caller computes them from the
+    result's ``contrasted`` states.
     """
+    if deferred and settings.estimator not in ("one_sided", "symmetric"):
+        raise ValueError(f"deferred contrasts need a one-sided or symmetric estimator, not "
+                         f"{settings.estimator!r}")
     free = initial if initial is not None else relaxer.zero_state(clamped)
     free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
     batch = free.batch
@@ -121,7 +130,8 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         plus, minus = free.copy(), free.copy()
         relaxer.run(plus, clamped, settings.nudged_steps, beta=beta, target=target)
         relaxer.run(minus, clamped, settings.nudged_steps, beta=-beta, target=target)
-        weights, biases = contrast(relaxer, plus, minus, 1.0 / (2.0 * beta * batch), out, factors)
+        contrasted = (plus, minus, 1.0 / (2.0 * beta * batch))
+        weights, biases = contrast(relaxer, *contrasted, out, factors, deferred=deferred)
         betas = [beta, -beta]
     else:
         if settings.beta_sign == "random" and rng.integers(2) == 0:
@@ -137,6 +147,8 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
             weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors,
                                        pre_from=free)
         else:
-            weights, biases = contrast(relaxer, nudged, free, 1.0 / (beta * batch), out, factors)
+            contrasted = (nudged, free, 1.0 / (beta * batch))
+            weights, biases = contrast(relaxer, *contrasted, out, factors, deferred=deferred)
         betas = [beta]
-    return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas)
+    return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas,
+                    contrasted if settings.estimator in ("one_sided", "symmetric") else None)

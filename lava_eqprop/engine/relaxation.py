@@ -124,10 +124,11 @@ def drive_terms(network: Network, interactions: dict) -> tuple[dict[str, list], 
 
 
 def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[str, np.ndarray],
-                new_array: Callable) -> Clamped:
+                new_array: Callable, known: dict[str, np.ndarray] | None = None) -> Clamped:
     """The clamped inputs of a batch and every free population's constant drive, bias +
     Σ drives from the clamped populations (``clamped_terms``, from :func:`drive_terms`), in
-    the arrays of a backend: ``new_array(x, shape)`` is a new (writable) array of x."""
+    the arrays of a backend: ``new_array(x, shape)`` is a new (writable) array of x.
+    ``known`` maps projection names to drives already computed for this batch (to post)."""
     batch = next(iter(inputs.values())).shape[0]
     values = {}
     for pop in network.inputs:
@@ -138,7 +139,8 @@ def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[s
     for pop in network.free:
         drive = new_array(np.broadcast_to(pop.flat_bias(), (batch, pop.size)), (batch, pop.size))
         for _, inter, direction in clamped_terms[pop.name]:
-            drive += inter.bind(direction)(values, None)
+            given = (known or {}).get(inter.projection.name)
+            drive += given if given is not None else inter.bind(direction)(values, None)
         constant[pop.name] = drive
     return Clamped(values, constant)
 
@@ -230,12 +232,14 @@ class Relaxer:
             np.empty(shape, dtype=self.dtype), pop is self.output)
 
     # ---- states ------------------------------------------------------------------------
-    def clamp(self, inputs: dict[str, np.ndarray]) -> Clamped:
-        """Clamp the input populations; precompute bias + drive from the inputs.
+    def clamp(self, inputs: dict[str, np.ndarray],
+              known: dict[str, np.ndarray] | None = None) -> Clamped:
+        """Clamp the input populations; precompute bias + drive from the inputs (``known``:
+        the drives of some input projections, already computed; see :func:`clamp_batch`).
 
         The result holds the biases and input weights of the moment: clamp again after an
         update that changes them (the trainer clamps every batch)."""
-        return clamp_batch(self.network, self._clamped_terms, inputs, self._c_array)
+        return clamp_batch(self.network, self._clamped_terms, inputs, self._c_array, known)
 
     def _c_array(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """A new C-ordered array of x in the engine's dtype. C order matters: NumPy copies a

@@ -27,6 +27,7 @@ random stream, same persistent particles.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ import numpy as np
 from lava_eqprop import __version__
 from lava_eqprop.data.augment import augment, channel_statistics, normalise
 from lava_eqprop.data.datasets import Dataset
-from lava_eqprop.engine.estimators import ep_update
+from lava_eqprop.engine.estimators import EPResult, ep_update
 from lava_eqprop.engine.loss import SquaredError, get_loss
 from lava_eqprop.engine.relaxation import Clamped, Dynamics, Relaxer, State
 from lava_eqprop.errors import SpecError
@@ -48,6 +49,7 @@ from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, cosine_factor
+from lava_eqprop.training.overlap import InputOverlap, overlappable
 from lava_eqprop.training.pruning import live_connections, prune
 
 CHECKPOINT_FILE = "checkpoint.h5"
@@ -60,9 +62,11 @@ class Trainer:
 
     def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
                  resume: bool = False, stats_every: int = 10, progress: bool = True,
-                 log: Callable[[str], None] = print, device: str | None = None) -> None:
+                 log: Callable[[str], None] = print, device: str | None = None,
+                 overlap: bool = True) -> None:
         self.spec, self.dataset, self.out_dir = spec, dataset, Path(out_dir)
         self.stats_every, self.progress, self.log = stats_every, progress, log
+        self.overlap = overlap
         self.dtype = spec.dtype
         checkpoint_path = self.out_dir / CHECKPOINT_FILE
         checkpoint = self._read_checkpoint(checkpoint_path) if resume else None
@@ -166,34 +170,39 @@ class Trainer:
         stats_batches, wrong, free_steps, cost = 0, 0, 0, 0.0
         self.optimizer.scale = self.rate_factor(epoch - 1, epochs)
         folded = self.optimizer.foldable_rates()
+        overlap = self.input_overlap(folded)
+        indices = [order[lo:lo + bs] for lo in batches]
+        inputs = _lookahead(self.batch_inputs, indices) if overlap else None
         carried = None
         bar = _progress(len(batches), f"epoch {epoch}/{epochs}", self.progress)
         start = time.perf_counter()
-        for b, lo in enumerate(batches):
-            idx = order[lo:lo + bs]
-            clamped = self.relaxer.clamp({input_name: self.batch_inputs(idx)})
-            initial = self.initial_state(clamped, idx, carried)
-            result = self.relaxer.host_result(
-                ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
-                          initial, out=self._directions, factors=folded))
-            for name, arr in self.particles.items():
-                arr[idx] = result.free_state[name]
-            carried = result.free_state
-            wrong += int(np.sum(np.argmax(result.free_state[out], axis=1) != self.dataset.y_train[idx]))
-            free_steps += result.free_steps
-            cost += float(self.relaxer.loss.cost(result.free_state[out], self.t_train[idx]).sum())
-            applied = self.optimizer.step(result.weight_updates, result.bias_updates,
-                                          rates_folded=folded is not None)
-            if b % self.stats_every == 0:
-                stats_batches += 1
-                for name, dw in applied.items():
-                    flat = dw.reshape(-1)
-                    dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
-                    rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
-            if bar is not None:
-                bar.update(1)
-                if b % 50 == 0:
-                    bar.set_postfix(train_err=f"{wrong / (lo + len(idx)):.4f}")
+        with overlap or contextlib.nullcontext():
+            if overlap:
+                clamped = overlap.start(inputs[0], inputs[1])
+            for b, (lo, idx) in enumerate(zip(batches, indices)):
+                if not overlap:
+                    clamped = self.relaxer.clamp({input_name: self.batch_inputs(idx)})
+                result = self._train_batch(b, idx, clamped, carried, folded, overlap,
+                                           dw_sum, rms_sum, counts)
+                carried = result.free_state
+                wrong += int(np.sum(np.argmax(result.free_state[out], axis=1)
+                                    != self.dataset.y_train[idx]))
+                free_steps += result.free_steps
+                cost += float(self.relaxer.loss.cost(result.free_state[out],
+                                                     self.t_train[idx]).sum())
+                if b % self.stats_every == 0:
+                    stats_batches += 1
+                if overlap:
+                    clamped = overlap.advance(result, inputs[b], inputs[b + 1], inputs[b + 2],
+                                              stats=b % self.stats_every == 0)
+                if bar is not None:
+                    bar.update(1)
+                    if b % 50 == 0:
+                        bar.set_postfix(train_err=f"{wrong / (lo + len(idx)):.4f}")
+        if overlap:
+            for name in overlap.names:
+                dw_sum[name] += overlap.dw_sum[name]
+                rms_sum[name] += overlap.rms_sum[name]
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()
@@ -211,6 +220,39 @@ class Trainer:
             mean_dw={k: v / max(stats_batches, 1) for k, v in dw_sum.items()},
             rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned,
             train_loss=cost / n)
+
+    def _train_batch(self, b: int, idx: np.ndarray, clamped: Clamped, carried: State | None,
+                     folded, overlap: InputOverlap | None, dw_sum: dict, rms_sum: dict,
+                     counts: dict) -> EPResult:
+        """One batch: the EP phases, the particles, the update (all but the overlapped input
+        projections', which ``overlap`` applies) and, every ``stats_every`` batches, the
+        |ΔW| statistics."""
+        initial = self.initial_state(clamped, idx, carried)
+        result = self.relaxer.host_result(
+            ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
+                      initial, out=self._directions, factors=folded,
+                      deferred=overlap.names if overlap else frozenset()))
+        for name, arr in self.particles.items():
+            arr[idx] = result.free_state[name]
+        applied = self.optimizer.step(result.weight_updates, result.bias_updates,
+                                      rates_folded=folded is not None)
+        if b % self.stats_every == 0:
+            for name, dw in applied.items():
+                flat = dw.reshape(-1)
+                dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
+                rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
+        return result
+
+    def input_overlap(self, folded) -> InputOverlap | None:
+        """The overlap of the input layer's update with the relaxation
+        (:mod:`lava_eqprop.training.overlap`), where this set-up allows it and it is on."""
+        if not self.overlap:
+            return None
+        names = overlappable(self.network, self.relaxer, batch=self.spec.learning["batch_size"],
+                             folded_rates=folded is not None,
+                             l1=self.optimizer.l1, augment=bool(self.spec.data["augment"]),
+                             estimator=self.settings.estimator)
+        return InputOverlap(self.relaxer, names, folded[0]) if names else None
 
     def batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         """The training inputs of a batch, augmented if ``[data] augment`` says so."""
@@ -371,3 +413,19 @@ def _progress(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, leave=False, disable=None, unit="batch")
+
+
+class _lookahead:
+    """The inputs of batch b, ``make(indices[b])``, each made once when first asked for (and
+    kept while the next two batches may still need it); None past the last batch."""
+
+    def __init__(self, make: Callable[[np.ndarray], np.ndarray], indices: list[np.ndarray]):
+        self.make, self.indices, self.made = make, indices, {}
+
+    def __getitem__(self, b: int) -> np.ndarray | None:
+        if b >= len(self.indices):
+            return None
+        if b not in self.made:
+            self.made = {k: v for k, v in self.made.items() if k >= b - 2}
+            self.made[b] = self.make(self.indices[b])
+        return self.made[b]
