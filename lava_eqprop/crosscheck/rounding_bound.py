@@ -21,13 +21,14 @@ rounding source (affine arithmetic; Ghorbal, Goubault & Putot 2009). Before the 
 is affine: G ← L·G with L = S·((1 − ε)I + εA) (A the free-to-free weights, S = I − εc on the
 outputs for the split nudge, or −εc inside L for the joint one), and each step's roundings are
 new columns. The pre-clip error of unit i is then within R_i = Σ_m |G_im|. The clip is handled
-as in DeepZ (Singh et al. 2018), per unit, with d the reference's distance to the nearest edge
-of its box (inside) or to the box (outside):
+as in DeepZ (Singh et al. 2018), per unit, around the reference's pre-clip value u:
 
-    inside:   clip(u + e) − clip(u) = e + r,  |r| ≤ max(0, R − d)   (row kept)
-    outside:  clip(u + e) − clip(u) = r,      |r| ≤ max(0, R − d)   (row zeroed)
+    clip(u + e) − clip(u) = λ·e + r,  |e| ≤ R,  |r| ≤ ρ      (:func:`clip_form`)
 
-and r becomes a new column. Every step is covered, clip switches included, so the result is a
+with λ the slope of the chord over [−R, R] (1 while u ± R stays inside the box, 0 while it
+stays outside, between when it crosses an edge) and ρ the largest |r|; the unit's row of G is
+scaled by λ and r becomes a new column (a crossing never widens the error: λR + ρ ≤ R).
+Every step is covered, clip switches included, so the result is a
 bound of the rounding errors, not an estimate; it keeps the weights' signs (an error spread
 over a dense layer mostly cancels). Each step adds 2N columns (a diagonal one per unit, and
 one per payload source), N the free units. To bound the cost, the columns of all but the last

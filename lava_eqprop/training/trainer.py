@@ -6,7 +6,9 @@ in Scellier & Bengio's code, or from the previous batch's free state as in Elaye
 Srinivasan's), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`), SGD step
 (:mod:`lava_eqprop.training.optimizer`: momentum, weight decay, clipping, L1, the epoch's
 cosine-schedule rate); after the epoch, the pruning of directed nets if set
-(:mod:`lava_eqprop.training.pruning`). The training error of an epoch is the running error of
+(:mod:`lava_eqprop.training.pruning`). With plain SGD the input layer's update and the next
+batch's input product run on a second thread while the next batch relaxes
+(:mod:`lava_eqprop.training.overlap`; the same arithmetic, reordered). The training error of an epoch is the running error of
 the free-phase predictions made during that epoch (what the papers' code logs); the test error
 is measured after the epoch from a free phase of ``eval_steps`` started at zero. With
 persistent particles the test samples have their own too, advanced ``free_steps`` per epoch,
