@@ -85,12 +85,14 @@ def main() -> None:
     rms_ratios = {name: layer_ratios(h, "layer_rms_dw") for name, h in histories.items()}
     max_ratio = {name: max(r) for name, r in ratios.items()}
     max_rms_ratio = {name: max(r) for name, r in rms_ratios.items()}
+    last_rms_ratios = {name: layer_ratios(h[-1:], "layer_rms_dw") for name, h in histories.items()}
     for name, h in histories.items():
         print(f"{name:12s} train error " + " ".join(f"{100 * r['train_error']:5.2f}" for r in h)
               + f" | test error {100 * h[-1]['test_error']:.2f}% (persistent "
               f"{100 * h[-1]['test_error_persistent']:.2f}%) | deepest/layer mean |dW| "
               + " ".join(f"{v:.1f}" for v in ratios[name])
-              + " | RMS " + " ".join(f"{v:.1f}" for v in rms_ratios[name]))
+              + " | RMS " + " ".join(f"{v:.1f}" for v in rms_ratios[name])
+              + " (last epoch " + " ".join(f"{v:.1f}" for v in last_rms_ratios[name]) + ")")
     emit({
         "benchmark": "reproduce_gammell", "quick": args.quick, "machine": machine(),
         "overrides": overrides, "epochs": len(layered),
@@ -102,6 +104,7 @@ def main() -> None:
         "layer_rms_dw": {k: [r["layer_rms_dw"] for r in h] for k, h in histories.items()},
         "deepest_over_layer_mean_abs_dw": ratios, "max_ratio": max_ratio,
         "deepest_over_layer_rms_dw": rms_ratios, "max_rms_ratio": max_rms_ratio,
+        "deepest_over_layer_rms_dw_last_epoch": last_rms_ratios,
         "seconds": seconds, "out": str(args.out),
         "targets": {
             "small world lower train error at every epoch": lower_every_epoch,
