@@ -35,19 +35,30 @@ from lava_eqprop.network.network import Network
 MIN_PRODUCT = 1 << 22   # batch·pre·post multiply-adds below which a thread hand-off costs more
 
 
-def overlappable(network: Network, relaxer, *, batch: int, folded_rates: bool, l1: float,
-                 augment: bool, estimator: str) -> list[str]:
+def overlappable(network: Network, relaxer, *, batch: int, steps: int, folded_rates: bool,
+                 l1: float, augment: bool, estimator: str) -> list[str]:
     """The input projections whose update and product can be overlapped (module docstring);
-    empty when the training set-up does not allow it or the products are too small to pay
-    for the hand-off (``MIN_PRODUCT``)."""
+    empty when the training set-up does not allow it or it would not pay (:func:`pays_off`).
+    ``steps``: the relaxation steps of a batch, all phases."""
     if (not folded_rates or l1 or augment or type(relaxer) is not Relaxer
             or estimator not in ("one_sided", "symmetric")):
         return []
     names = [p.name for p in network.projections
              if p.kind == "dense" and p.mask is None and p.plastic and not p.lateral
              and network.population(p.pre).clamped and not network.population(p.post).clamped]
-    work = sum(batch * network.projection(n).weight.size for n in names)
-    return names if work >= MIN_PRODUCT else []
+    moved = 2 * batch * sum(network.projection(n).weight.size for n in names)
+    kept = steps * batch * sum(
+        p.weight.size * (2 if p.symmetric and not p.lateral else 1) for p in network.projections
+        if not network.population(p.pre).clamped and not network.population(p.post).clamped)
+    return names if pays_off(moved, kept) else []
+
+
+def pays_off(moved: int, kept: int) -> bool:
+    """Whether moving ``moved`` multiply-adds per batch (the input products) to the worker
+    pays: they must be worth a thread hand-off (``MIN_PRODUCT``), and outweigh the
+    relaxation's own products (``kept``), which lose BLAS's second thread meanwhile (the
+    784-500-500-500-10 nets of Gammell et al., 108 steps a batch, would get slower)."""
+    return moved >= MIN_PRODUCT and moved >= kept
 
 
 class InputOverlap:

@@ -250,7 +250,9 @@ class Trainer:
         (:mod:`lava_eqprop.training.overlap`), where this set-up allows it and it is on."""
         if not self.overlap:
             return None
+        phases = 2 if self.settings.estimator == "symmetric" else 1
         names = overlappable(self.network, self.relaxer, batch=self.spec.learning["batch_size"],
+                             steps=self.settings.free_steps + phases * self.settings.nudged_steps,
                              folded_rates=folded is not None,
                              l1=self.optimizer.l1, augment=bool(self.spec.data["augment"]),
                              estimator=self.settings.estimator)
