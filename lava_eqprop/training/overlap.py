@@ -16,7 +16,7 @@ result equals the sequential update up to float rounding (one sum taken in anoth
 BLAS runs single-threaded meanwhile (``threadpoolctl``): one core relaxes, the other
 multiplies. Only when it is exact: plain SGD with the rates folded into the directions, no
 L1 shrink, no augmentation (its random draws would move), a NumPy relaxer, and unmasked
-dense input projections.
+dense input projections; and only where it pays (:func:`pays_off`).
 """
 
 from __future__ import annotations
