@@ -167,9 +167,11 @@ class FixedPointBound:
         diagonal = np.zeros((n, batch))       # one column per unit: this step's and boxed ones
         radius = np.zeros((n, batch))
         inject = eps * self.drive_rounding + (self.half if eps < 1.0 else 0.0)
-        ends = []
+        ends, maps = [], {}
         for t, step in enumerate(steps):
-            step_map, scale = self._step_map(step["c"], split)
+            if step["c"] not in maps:
+                maps[step["c"]] = self._step_map(step["c"], split)
+            step_map, scale = maps[step["c"]]
             before = step["before"][rows].T
             exact = ((before == lo) | (before == hi)) & (radius == 0.0)
             payload = np.where(exact, 0.0, self.payload_rounding[:, None])

@@ -124,6 +124,7 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
                          f"{settings.estimator!r}")
     free = initial if initial is not None else relaxer.zero_state(clamped)
     free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
+    contrasted = None
     batch = free.batch
     beta = settings.beta
     if settings.estimator == "symmetric":
@@ -151,4 +152,4 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
             weights, biases = contrast(relaxer, *contrasted, out, factors, deferred=deferred)
         betas = [beta]
     return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas,
-                    contrasted if settings.estimator in ("one_sided", "symmetric") else None)
+                    contrasted)

@@ -130,6 +130,7 @@ def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[s
     the arrays of a backend: ``new_array(x, shape)`` is a new (writable) array of x.
     ``known`` maps projection names to drives already computed for this batch (to post)."""
     batch = next(iter(inputs.values())).shape[0]
+    known = known or {}
     values = {}
     for pop in network.inputs:
         if pop.name not in inputs:
@@ -139,7 +140,7 @@ def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[s
     for pop in network.free:
         drive = new_array(np.broadcast_to(pop.flat_bias(), (batch, pop.size)), (batch, pop.size))
         for _, inter, direction in clamped_terms[pop.name]:
-            given = (known or {}).get(inter.projection.name)
+            given = known.get(inter.projection.name)
             drive += given if given is not None else inter.bind(direction)(values, None)
         constant[pop.name] = drive
     return Clamped(values, constant)

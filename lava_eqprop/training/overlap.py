@@ -21,6 +21,7 @@ dense input projections; and only where it pays (:func:`pays_off`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 
@@ -67,18 +68,18 @@ class InputOverlap:
     Use as a context manager (it owns the worker thread and the BLAS thread limit):
     :meth:`start` gives the first batch's Clamped, :meth:`advance` takes a batch's EP result
     and gives the next batch's.
-    ``weight_rates``: the folded rate of every projection. The mean |ΔW| and RMS ΔW of the
-    overlapped projections, on the batches asked for, are summed in ``dw_sum`` and
-    ``rms_sum`` (the trainer's statistics).
+    ``weight_rates``: the folded rate of every projection; ``record(name, change)`` takes the
+    applied change of an overlapped projection on the batches asked for (the trainer's |ΔW|
+    statistics; called on the worker thread, before the next :meth:`advance` returns).
     """
 
-    def __init__(self, relaxer: Relaxer, names: list[str], weight_rates: dict[str, float]) -> None:
+    def __init__(self, relaxer: Relaxer, names: list[str], weight_rates: dict[str, float],
+                 record: Callable[[str, np.ndarray], None]) -> None:
         self.relaxer, self.names = relaxer, frozenset(names)
         self.input_name = relaxer.network.inputs[0].name
         self.projections = {n: relaxer.network.projection(n) for n in names}
         self.rates = {n: weight_rates.get(n, 1.0) for n in names}
-        self.dw_sum = {n: 0.0 for n in names}
-        self.rms_sum = {n: 0.0 for n in names}
+        self.record = record
         self._buffers = {n: np.empty_like(p.weight) for n, p in self.projections.items()}
         self._pending: Future | None = None
         self._stack = ExitStack()
@@ -129,9 +130,7 @@ class InputOverlap:
             change = np.matmul(factors[name].T, x, out=self._buffers[name])
             proj.weight += change
             if stats:
-                flat = change.reshape(-1)
-                self.dw_sum[name] += float(np.abs(flat).sum()) / flat.size
-                self.rms_sum[name] += float(np.sqrt(flat @ flat / flat.size))
+                self.record(name, change)
         return self._products(x_after_next)
 
     def _products(self, x: np.ndarray | None) -> dict[str, np.ndarray]:

@@ -169,12 +169,18 @@ class Trainer:
         rms_sum = dict(dw_sum)
         counts = {p.name: float(p.mask.sum() if p.mask is not None else p.weight.size)
                   for p in self.network.projections}
+
+        def record(name: str, dw: np.ndarray) -> None:
+            """Add an applied change's mean |ΔW| and RMS ΔW over the existing connections."""
+            flat = dw.reshape(-1)
+            dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
+            rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
         stats_batches, wrong, free_steps, cost = 0, 0, 0, 0.0
         self.optimizer.scale = self.rate_factor(epoch - 1, epochs)
         folded = self.optimizer.foldable_rates()
-        overlap = self.input_overlap(folded)
+        overlap = self.input_overlap(folded, record)
         indices = [order[lo:lo + bs] for lo in batches]
-        inputs = _lookahead(self.batch_inputs, indices) if overlap else None
+        inputs = _lookahead(self.batch_inputs, indices)
         carried = None
         bar = _progress(len(batches), f"epoch {epoch}/{epochs}", self.progress)
         start = time.perf_counter()
@@ -183,9 +189,8 @@ class Trainer:
                 clamped = overlap.start(inputs[0], inputs[1])
             for b, (lo, idx) in enumerate(zip(batches, indices)):
                 if not overlap:
-                    clamped = self.relaxer.clamp({input_name: self.batch_inputs(idx)})
-                result = self._train_batch(b, idx, clamped, carried, folded, overlap,
-                                           dw_sum, rms_sum, counts)
+                    clamped = self.relaxer.clamp({input_name: inputs[b]})
+                result = self._train_batch(b, idx, clamped, carried, folded, overlap, record)
                 carried = result.free_state
                 wrong += int(np.sum(np.argmax(result.free_state[out], axis=1)
                                     != self.dataset.y_train[idx]))
@@ -201,10 +206,6 @@ class Trainer:
                     bar.update(1)
                     if b % 50 == 0:
                         bar.set_postfix(train_err=f"{wrong / (lo + len(idx)):.4f}")
-        if overlap:
-            for name in overlap.names:
-                dw_sum[name] += overlap.dw_sum[name]
-                rms_sum[name] += overlap.rms_sum[name]
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close()
@@ -224,8 +225,8 @@ class Trainer:
             train_loss=cost / n)
 
     def _train_batch(self, b: int, idx: np.ndarray, clamped: Clamped, carried: State | None,
-                     folded, overlap: InputOverlap | None, dw_sum: dict, rms_sum: dict,
-                     counts: dict) -> EPResult:
+                     folded, overlap: InputOverlap | None,
+                     record: Callable[[str, np.ndarray], None]) -> EPResult:
         """One batch: the EP phases, the particles, the update (all but the overlapped input
         projections', which ``overlap`` applies) and, every ``stats_every`` batches, the
         |ΔW| statistics."""
@@ -240,14 +241,14 @@ class Trainer:
                                       rates_folded=folded is not None)
         if b % self.stats_every == 0:
             for name, dw in applied.items():
-                flat = dw.reshape(-1)
-                dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
-                rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
+                record(name, dw)
         return result
 
-    def input_overlap(self, folded) -> InputOverlap | None:
+    def input_overlap(self, folded, record: Callable[[str, np.ndarray], None] = lambda *_: None
+                      ) -> InputOverlap | None:
         """The overlap of the input layer's update with the relaxation
-        (:mod:`lava_eqprop.training.overlap`), where this set-up allows it and it is on."""
+        (:mod:`lava_eqprop.training.overlap`), where this set-up allows it and it is on;
+        ``record`` takes the overlapped projections' applied changes on statistics batches."""
         if not self.overlap:
             return None
         phases = 2 if self.settings.estimator == "symmetric" else 1
@@ -256,7 +257,7 @@ class Trainer:
                              folded_rates=folded is not None,
                              l1=self.optimizer.l1, augment=bool(self.spec.data["augment"]),
                              estimator=self.settings.estimator)
-        return InputOverlap(self.relaxer, names, folded[0]) if names else None
+        return InputOverlap(self.relaxer, names, folded[0], record) if names else None
 
     def batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         """The training inputs of a batch, augmented if ``[data] augment`` says so."""
