@@ -16,6 +16,7 @@ trained are written next to the results (OUT/layered/spec.toml, OUT/small_world/
 
     python tools/reproduce_gammell.py               # 10 epochs of each net (about 1.5 hours)
     python tools/reproduce_gammell.py --resume      # continue after an interruption
+    python tools/reproduce_gammell.py --resume --epochs 20   # or go on for more epochs
     python tools/reproduce_gammell.py --quick       # 1000 samples, 2 epochs (the tests)
 """
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
+from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.plots import plot_errors, plot_updates
@@ -37,15 +38,6 @@ from lava_eqprop.training.trainer import Trainer
 NETS = {"layered": MODELS / "gammell_layered_global.toml",
         "small_world": MODELS / "gammell_small_world.toml"}
 RATIO_LIMIT = 10.0
-
-
-def layer_ratios(history: list[dict], key: str) -> list[float]:
-    """Deepest layer pair's update magnitude over each layer pair's, both averaged over epochs.
-
-    ``key``: "layer_mean_abs_dw" (mean |ΔW|) or "layer_rms_dw" (Gammell et al.'s RMS correction).
-    """
-    per_layer = np.mean([r[key] for r in history], axis=0)
-    return [float(per_layer[-1] / v) for v in per_layer]
 
 
 def main() -> None:
@@ -59,21 +51,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "reproduce_gammell")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
     args = parser.parse_args()
-    overrides = {"dynamics.free_steps": args.free_steps, "dynamics.eval_steps": args.eval_steps,
-                 "learning.epochs": args.epochs}
+    overrides = {"dynamics.free_steps": args.free_steps, "dynamics.eval_steps": args.eval_steps}
     if args.quick:
-        overrides = {"dynamics.free_steps": 20, "dynamics.eval_steps": 30, "learning.epochs": 2,
+        args.epochs = 2
+        overrides = {"dynamics.free_steps": 20, "dynamics.eval_steps": 30,
                      "data.train_samples": 1000, "data.test_samples": 200}
     mnist = load_dataset("mnist")
     histories, seconds, labels = {}, {}, []
     for name, source in NETS.items():
         spec = load_spec(derive_spec(source, args.out / name / "spec.toml", overrides))
         data = spec_subset(mnist, spec)
-        log(f"{name}: {spec.name}, {len(data.x_train)} samples, {spec.learning['epochs']} epochs -> "
+        log(f"{name}: {spec.name}, {len(data.x_train)} samples, {args.epochs} epochs -> "
             f"{args.out / name}")
         start = time.perf_counter()
         trainer = Trainer(spec, data, args.out / name, resume=args.resume, progress=False, log=log)
-        histories[name] = trainer.train()
+        histories[name] = trainer.train(args.epochs)
         labels = trainer.layer_names
         seconds[name] = time.perf_counter() - start
     plot_errors(histories, args.out / "errors.png", title="Gammell et al. 2021 on MNIST, global rate 0.02")
@@ -81,11 +73,11 @@ def main() -> None:
 
     layered, small = histories["layered"], histories["small_world"]
     lower_every_epoch = all(s["train_error"] < l["train_error"] for s, l in zip(small, layered))
-    ratios = {name: layer_ratios(h, "layer_mean_abs_dw") for name, h in histories.items()}
-    rms_ratios = {name: layer_ratios(h, "layer_rms_dw") for name, h in histories.items()}
+    ratios = {name: deepest_over_layer(h, "layer_mean_abs_dw") for name, h in histories.items()}
+    rms_ratios = {name: deepest_over_layer(h, "layer_rms_dw") for name, h in histories.items()}
     max_ratio = {name: max(r) for name, r in ratios.items()}
     max_rms_ratio = {name: max(r) for name, r in rms_ratios.items()}
-    last_rms_ratios = {name: layer_ratios(h[-1:], "layer_rms_dw") for name, h in histories.items()}
+    last_rms_ratios = {name: deepest_over_layer(h[-1:], "layer_rms_dw") for name, h in histories.items()}
     for name, h in histories.items():
         print(f"{name:12s} train error " + " ".join(f"{100 * r['train_error']:5.2f}" for r in h)
               + f" | test error {100 * h[-1]['test_error']:.2f}% (persistent "

@@ -47,6 +47,16 @@ def spec_subset(dataset, spec):
     return dataset.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
 
 
+def deepest_over_layer(history: list[dict], key: str) -> list[float]:
+    """Deepest layer pair's update magnitude over each layer pair's, both averaged over the
+    epochs of ``history`` (Gammell et al. 2021's vanishing-gradient measure).
+
+    ``key``: "layer_mean_abs_dw" (mean |ΔW|) or "layer_rms_dw" (the authors' RMS correction).
+    """
+    per_layer = np.mean([r[key] for r in history], axis=0)
+    return [float(per_layer[-1] / v) for v in per_layer]
+
+
 def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
     """Write a copy of a model spec with some keys changed, and validate it.
 

@@ -64,6 +64,18 @@ def test_reproduce_gammell_quick(tmp_path):
 
 
 @pytest.mark.slow
+def test_gammell_p_sweep_quick(tmp_path):
+    figures = run_tool("gammell_p_sweep.py", "--out", str(tmp_path))
+    layered, rewired = figures["results"]["0.0"], figures["results"]["0.5"]
+    for run in (layered, rewired):
+        assert len(run["train_error"]) == 1 and len(run["ratio_last_epoch"]) == 4
+        assert run["ratio_last_epoch"][-1] == 1.0
+    # Gammell et al.'s claim, even after 600 samples: skips lift the first layer's updates
+    assert rewired["ratio_last_epoch"][0] < layered["ratio_last_epoch"][0]
+    assert (tmp_path / "ratios.png").exists() and (tmp_path / "p0.5" / "spec.toml").exists()
+
+
+@pytest.mark.slow
 @pytest.mark.lava
 def test_bench_lava_quick():
     figures = run_tool("bench_lava.py")
