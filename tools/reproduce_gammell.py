@@ -26,7 +26,6 @@ import argparse
 import time
 from pathlib import Path
 
-
 from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset
 
 from lava_eqprop.data import load_dataset
