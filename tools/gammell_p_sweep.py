@@ -7,7 +7,9 @@ net of tools/reproduce_gammell.py, 784-500-500-500-10 with one global rate 0.02,
 in --p (p = 0: the layered net, models/gammell_layered_global.toml; otherwise
 models/gammell_small_world.toml with that p, same seed), and reports per epoch the deepest
 layer pair's RMS correction over each shallower pair's (the authors' measure; 1 means no
-vanishing gradient) and the training error. Same shortened free phase as reproduce_gammell.py.
+vanishing gradient), the training error, and each projection's number of connections (at large
+p the rewiring drains the late layer pairs: see the README). Same shortened free phase as
+reproduce_gammell.py.
 
     python tools/gammell_p_sweep.py                          # p = 0 0.1 0.2 0.3 0.5 1, one epoch
     python tools/gammell_p_sweep.py --p 0.1 1 --epochs 3 --resume
@@ -97,6 +99,7 @@ def main() -> None:
             "layer_rms_dw": [r["layer_rms_dw"] for r in history],
             "ratio_per_epoch": [deepest_over_layer([r], "layer_rms_dw") for r in history],
             "ratio_last_epoch": deepest_over_layer(history[-1:], "layer_rms_dw"),
+            "connections": {proj.name: trainer.network.connections(proj) for proj in trainer.network.projections},
             "seconds": time.perf_counter() - start,
         }
         print(f"p = {p:<4g} train error " + " ".join(f"{100 * e:5.2f}" for e in results[p]["train_error"])

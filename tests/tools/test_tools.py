@@ -70,6 +70,9 @@ def test_gammell_p_sweep_quick(tmp_path):
     for run in (layered, rewired):
         assert len(run["train_error"]) == 1 and len(run["ratio_last_epoch"]) == 4
         assert run["ratio_last_epoch"][-1] == 1.0
+    # rewiring moves connections into skip pairs and keeps their number
+    assert "input-h3" not in layered["connections"] and rewired["connections"]["input-h3"] > 0
+    assert sum(rewired["connections"].values()) == sum(layered["connections"].values())
     # Gammell et al.'s claim, even after 600 samples: skips lift the first layer's updates
     assert rewired["ratio_last_epoch"][0] < layered["ratio_last_epoch"][0]
     assert (tmp_path / "ratios.png").exists() and (tmp_path / "p0.5" / "spec.toml").exists()
