@@ -72,6 +72,24 @@ def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], p
     _save(fig, Path(path))
 
 
+def plot_rewiring_sweep(ratios: dict[float, list[float]], labels: list[str], path: str | Path,
+                        limit: float = 10.0) -> None:
+    """The deepest layer pair's RMS correction over each shallower pair's against the rewiring
+    probability p (tools/gammell_p_sweep.py; Gammell et al. 2021), log scale, with a line at
+    ``limit``. ``ratios[p]`` lists one ratio per layer pair, in the order of ``labels``."""
+    ps = sorted(ratios)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k, label in enumerate(labels[:-1]):
+        ax.plot(ps, [ratios[p][k] for p in ps], "o-", label=label)
+    ax.axhline(limit, ls="--", color="grey", label=f"{limit:g}x")
+    ax.set_yscale("log")
+    ax.set_xlabel("rewiring probability p")
+    ax.set_ylabel(f"RMS correction: {labels[-1]} over layer pair")
+    _grid_and_legend(ax)
+    ax.set_title("Gammell et al. 2021 net on MNIST, one global rate")
+    _save(fig, Path(path))
+
+
 def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference: dict[str, float],
                   path: str | Path, title: str = "") -> None:
     """Test error after fixed-point training against the weight width, one line per network;

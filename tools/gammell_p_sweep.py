@@ -22,16 +22,12 @@ import argparse
 import time
 from pathlib import Path
 
-import matplotlib
+from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset  # noqa: E402
-
-from lava_eqprop.data import load_dataset  # noqa: E402
-from lava_eqprop.spec import load_spec  # noqa: E402
-from lava_eqprop.training.trainer import Trainer  # noqa: E402
+from lava_eqprop.data import load_dataset
+from lava_eqprop.plots import plot_rewiring_sweep
+from lava_eqprop.spec import load_spec
+from lava_eqprop.training.trainer import Trainer
 
 RATIO_LIMIT = 10.0
 
@@ -42,24 +38,6 @@ def spec_for(p: float, out: Path, overrides: dict) -> Path:
         return derive_spec(MODELS / "gammell_layered_global.toml", out / "spec.toml", overrides)
     return derive_spec(MODELS / "gammell_small_world.toml", out / "spec.toml",
                        {**overrides, "network.small_world.p": p})
-
-
-def plot_sweep(results: dict[float, dict], labels: list[str], path: Path) -> None:
-    """Deepest over each layer pair's RMS correction (last epoch) against p, log scale, with
-    the 10x line."""
-    ps = sorted(results)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for k, label in enumerate(labels[:-1]):
-        ax.plot(ps, [results[p]["ratio_last_epoch"][k] for p in ps], "o-", label=label)
-    ax.axhline(RATIO_LIMIT, ls="--", color="grey", label="10x")
-    ax.set_yscale("log")
-    ax.set_xlabel("rewiring probability p")
-    ax.set_ylabel(f"RMS correction: {labels[-1]} over layer pair")
-    ax.set_title("Gammell et al. 2021 net, MNIST, global rate 0.02")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main() -> None:
@@ -91,7 +69,7 @@ def main() -> None:
         log(f"p = {p:g}: {spec.name}, {args.epochs} epochs -> {out}")
         start = time.perf_counter()
         trainer = Trainer(spec, spec_subset(mnist, spec), out, resume=args.resume, progress=False, log=log)
-        history = trainer.train(args.epochs)
+        history = trainer.train(args.epochs)[:args.epochs]  # a longer resumed run: its first epochs
         labels = trainer.layer_names
         results[p] = {
             "train_error": [r["train_error"] for r in history],
@@ -105,7 +83,8 @@ def main() -> None:
         print(f"p = {p:<4g} train error " + " ".join(f"{100 * e:5.2f}" for e in results[p]["train_error"])
               + " | deepest/layer RMS correction, last epoch "
               + " ".join(f"{v:.1f}" for v in results[p]["ratio_last_epoch"]), flush=True)
-    plot_sweep(results, labels, args.out / "ratios.png")
+    plot_rewiring_sweep({p: r["ratio_last_epoch"] for p, r in results.items()}, labels,
+                        args.out / "ratios.png", limit=RATIO_LIMIT)
     within = [p for p, r in results.items() if max(r["ratio_last_epoch"]) <= RATIO_LIMIT]
     emit({"benchmark": "gammell_p_sweep", "quick": args.quick, "machine": machine(),
           "overrides": overrides, "epochs": args.epochs, "layer_names": labels, "results": results,
