@@ -22,14 +22,13 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset
+from toolkit import (MODELS, RATIO_LIMIT, ROOT, deepest_over_layer, derive_spec, emit, log, machine,
+                     spec_subset)
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.plots import plot_rewiring_sweep
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
-
-RATIO_LIMIT = 10.0
 
 
 def spec_for(p: float, out: Path, overrides: dict) -> Path:

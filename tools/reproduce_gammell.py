@@ -26,7 +26,8 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, deepest_over_layer, derive_spec, emit, log, machine, spec_subset
+from toolkit import (MODELS, RATIO_LIMIT, ROOT, deepest_over_layer, derive_spec, emit, log, machine,
+                     spec_subset)
 
 from lava_eqprop.data import load_dataset
 from lava_eqprop.plots import plot_errors, plot_updates
@@ -35,7 +36,6 @@ from lava_eqprop.training.trainer import Trainer
 
 NETS = {"layered": MODELS / "gammell_layered_global.toml",
         "small_world": MODELS / "gammell_small_world.toml"}
-RATIO_LIMIT = 10.0
 
 
 def main() -> None:

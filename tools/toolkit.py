@@ -12,6 +12,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
+# the bound on the deepest over the first layer pair's updates (Gammell et al. 2021)
+RATIO_LIMIT = 10.0
 
 
 def emit(figures: dict[str, Any]) -> None:

@@ -8,9 +8,10 @@ Srinivasan's), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`)
 cosine-schedule rate); after the epoch, the pruning of directed nets if set
 (:mod:`lava_eqprop.training.pruning`). With plain SGD the input layer's update and the next
 batch's input product run on a second thread while the next batch relaxes
-(:mod:`lava_eqprop.training.overlap`; the same arithmetic, reordered). The training error of an epoch is the running error of
-the free-phase predictions made during that epoch (what the papers' code logs); the test error
-is measured after the epoch from a free phase of ``eval_steps`` started at zero. With
+(:mod:`lava_eqprop.training.overlap`; the same arithmetic, reordered). The training error of
+an epoch is the running error of the free-phase predictions made during that epoch (what the
+papers' code logs); the test error is measured after the epoch from a free phase of
+``eval_steps`` started at zero. With
 persistent particles the test samples have their own too, advanced ``free_steps`` per epoch,
 and ``test_error_persistent`` reports that protocol, the one of Scellier & Bengio's and Gammell
 et al.'s code (a sample's test-time state then carries over from epoch to epoch, as its
@@ -190,18 +191,19 @@ class Trainer:
             for b, (lo, idx) in enumerate(zip(batches, indices)):
                 if not overlap:
                     clamped = self.relaxer.clamp({input_name: inputs[b]})
-                result = self._train_batch(b, idx, clamped, carried, folded, overlap, record)
+                stats = b % self.stats_every == 0
+                result = self._train_batch(idx, clamped, carried, folded, overlap,
+                                           record if stats else None)
                 carried = result.free_state
                 wrong += int(np.sum(np.argmax(result.free_state[out], axis=1)
                                     != self.dataset.y_train[idx]))
                 free_steps += result.free_steps
                 cost += float(self.relaxer.loss.cost(result.free_state[out],
                                                      self.t_train[idx]).sum())
-                if b % self.stats_every == 0:
-                    stats_batches += 1
+                stats_batches += stats
                 if overlap:
                     clamped = overlap.advance(result, inputs[b], inputs[b + 1], inputs[b + 2],
-                                              stats=b % self.stats_every == 0)
+                                              stats=stats)
                 if bar is not None:
                     bar.update(1)
                     if b % 50 == 0:
@@ -224,12 +226,12 @@ class Trainer:
             rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned,
             train_loss=cost / n)
 
-    def _train_batch(self, b: int, idx: np.ndarray, clamped: Clamped, carried: State | None,
+    def _train_batch(self, idx: np.ndarray, clamped: Clamped, carried: State | None,
                      folded, overlap: InputOverlap | None,
-                     record: Callable[[str, np.ndarray], None]) -> EPResult:
+                     record: Callable[[str, np.ndarray], None] | None) -> EPResult:
         """One batch: the EP phases, the particles, the update (all but the overlapped input
-        projections', which ``overlap`` applies) and, every ``stats_every`` batches, the
-        |ΔW| statistics."""
+        projections', which ``overlap`` applies) and, when ``record`` is given (a statistics
+        batch), the |ΔW| statistics."""
         initial = self.initial_state(clamped, idx, carried)
         result = self.relaxer.host_result(
             ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
@@ -239,7 +241,7 @@ class Trainer:
             arr[idx] = result.free_state[name]
         applied = self.optimizer.step(result.weight_updates, result.bias_updates,
                                       rates_folded=folded is not None)
-        if b % self.stats_every == 0:
+        if record is not None:
             for name, dw in applied.items():
                 record(name, dw)
         return result
