@@ -30,6 +30,15 @@ class DataFormatError(LavaEqpropError, ValueError):
     """A data file exists but does not have the expected format."""
 
 
+class OutputError(LavaEqpropError, OSError):
+    """A result could not be written (no space left, a file-size limit, no permission): the
+    message names the file; the previous version of it is unchanged."""
+
+
+class RunDirectoryError(LavaEqpropError):
+    """A run directory cannot be used: another run holds it, or it holds files of another run."""
+
+
 class LavaRunError(LavaEqpropError, RuntimeError):
     """A Lava process graph failed or stopped making progress; the message names the process."""
 
@@ -37,3 +46,12 @@ class LavaRunError(LavaEqpropError, RuntimeError):
 class MappingError(LavaEqpropError, ValueError):
     """A network does not fit a chip: the message names the projection or population, the
     resource, the amount needed and the limit."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: raised in the main thread so that a run unwinds (Lava graphs
+    torn down, partial files removed) exactly as it does on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_eqprop.cli.arguments import non_negative_number, positive_int, weight_bits
 from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
 
@@ -27,16 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                 "spec's initial network")
     p.add_argument("--chip", nargs="+", default=["loihi2"],
                    help="chip configs (names in chip_configs/ or paths; default loihi2)")
-    p.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+    p.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
     limit = p.add_mutually_exclusive_group()
-    limit.add_argument("--chips", type=int, help="chips available (error if more are needed)")
+    limit.add_argument("--chips", type=positive_int, help="chips available (error if more are needed)")
     limit.add_argument("--system", help="a system of the chip config's [systems] (its chips "
                                         "are the limit)")
     p.add_argument("--energy", action="store_true",
                    help="estimate energy and latency per sample from a measured Lava run")
-    p.add_argument("--samples", type=int, default=10,
+    p.add_argument("--samples", type=positive_int, default=10,
                    help="training samples the Lava run measures (default 10)")
-    p.add_argument("--event-threshold", type=float, nargs="+", default=[0.0],
+    p.add_argument("--event-threshold", type=non_negative_number, nargs="+", default=[0.0],
                    help="event thresholds to measure (default 0: every neuron, every step)")
     p.add_argument("--data", type=Path, help="data directory (default: the spec's)")
     p.add_argument("--json", action="store_true", help="also print one JSON object, last line")
@@ -52,8 +53,6 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
-    if args.samples < 1:
-        raise SpecError(f"--samples must be >= 1, got {args.samples}")
     results = {}
     for name in args.chip:
         chip = load_chip_config(name)

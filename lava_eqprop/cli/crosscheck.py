@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_eqprop.cli.arguments import positive_int, positive_number, unit_interval, weight_bits
 from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
-from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -27,21 +27,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_input_arguments(p, "check", samples=100)
     p.add_argument("--backends", nargs="+", choices=BACKEND_NAMES, default=list(BACKEND_NAMES),
                    help="backends to run (the engine always runs: it is the reference)")
-    p.add_argument("--free-steps", type=int, help="default: the spec's free_steps")
-    p.add_argument("--nudged-steps", type=int, help="default: the spec's nudged_steps")
-    p.add_argument("--beta", type=float, help="default: the spec's |beta|")
-    p.add_argument("--epsilon", type=float,
+    p.add_argument("--free-steps", type=positive_int, help="default: the spec's free_steps")
+    p.add_argument("--nudged-steps", type=positive_int, help="default: the spec's nudged_steps")
+    p.add_argument("--beta", type=positive_number, help="default: the spec's |beta|")
+    p.add_argument("--epsilon", type=unit_interval,
                    help="step size in (0, 1] (default: the spec's); the same energy, so the "
                         "same fixed points, on another path")
-    p.add_argument("--tol", type=float, default=1e-3,
+    p.add_argument("--tol", type=positive_number, default=1e-3,
                    help="a phase has settled when no unit moves more than this per step")
-    p.add_argument("--brian2-dt", type=float, default=1.0,
+    p.add_argument("--brian2-dt", type=unit_interval, default=1.0,
                    help="Brian2's dt as a fraction of epsilon*tau (default 1: the engine's scheme, "
                         "compared to 1e-9; 0.1: continuous time)")
     p.add_argument("--brian2-target", choices=("numpy", "cython"), default="numpy",
                    help="Brian2 code generation target (cython: compiled once, cached)")
     p.add_argument("--chip", default="loihi2", help="chip config for lava-fixed")
-    p.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+    p.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
     p.add_argument("--out", type=Path, help="write the report as JSON to this file")
     p.add_argument("--json", action="store_true", help="print the JSON report as the last line")
     p.set_defaults(handler=run)
@@ -57,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.model)
     if args.epsilon is not None:
-        if not 0.0 < args.epsilon <= 1.0:
-            raise SpecError(f"--epsilon: {args.epsilon} is not allowed; allowed: 0 < epsilon <= 1")
         spec.dynamics["epsilon"] = args.epsilon
     network, dataset = network_and_test_data(spec, args.weights, args.data, args.samples)
     cast_parameters(network, np.float64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lava_eqprop.cli.arguments import positive_int
 from lava_eqprop.data.datasets import Dataset, load_dataset
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
@@ -15,7 +16,7 @@ def add_model_input_arguments(p: argparse.ArgumentParser, verb: str, samples: in
     p.add_argument("model", type=Path, help="model spec (TOML): network, dynamics, data set")
     p.add_argument("--weights", type=Path, help=f"network.h5 or checkpoint.h5 to {verb} instead "
                                                  "of the spec's initial network")
-    p.add_argument("--samples", type=int, default=samples,
+    p.add_argument("--samples", type=positive_int, default=samples,
                    help=f"test samples (default {samples})")
     p.add_argument("--data", help="path of the data set (file or directory)")
 

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from lava_eqprop.cli.arguments import positive_int, positive_number
 from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
 from lava_eqprop.spec.model_spec import load_spec
 
@@ -20,10 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "on each one's active set; says whether the net is certified "
                                    "stable, empirically stable, multistable or not stable.")
     add_model_input_arguments(p, "analyse", samples=10)
-    p.add_argument("--starts", type=int, default=3,
+    p.add_argument("--starts", type=positive_int, default=3,
                    help="initial states per sample: zeros, ones, then random (default 3)")
-    p.add_argument("--steps", type=int, default=5000, help="relaxation steps (default 5000)")
-    p.add_argument("--tol", type=float, default=1e-9,
+    p.add_argument("--steps", type=positive_int, default=5000, help="relaxation steps (default 5000)")
+    p.add_argument("--tol", type=positive_number, default=1e-9,
                    help="settled: no unit moves more than this in a step (default 1e-9)")
     p.add_argument("--json", action="store_true", help="print the report as JSON on the last line")
     p.set_defaults(handler=run)
@@ -33,13 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.relaxation import Relaxer
     from lava_eqprop.engine.stability import analyse
-    from lava_eqprop.errors import SpecError
 
-    for name in ("samples", "starts", "steps"):
-        if getattr(args, name) < 1:
-            raise SpecError(f"--{name} must be >= 1, got {getattr(args, name)}")
-    if not args.tol > 0:
-        raise SpecError(f"--tol must be > 0, got {args.tol}")
     spec = load_spec(args.model)
     network, data = network_and_test_data(spec, args.weights, args.data, args.samples)
     x = data.x_test.reshape(len(data.x_test), -1).astype(float)

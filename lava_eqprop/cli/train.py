@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lava_eqprop.cli.arguments import (
+    non_negative_number, positive_int, positive_number, weight_bits)
 from lava_eqprop.data.datasets import load_dataset
 from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
@@ -17,14 +19,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "every epoch, network.h5, summary.json, errors.png and "
                                    "updates.png to --out.")
     p.add_argument("model", type=Path, help="model spec (TOML), e.g. models/digits.toml")
-    p.add_argument("--epochs", type=int, help="train until this many epochs are done "
+    p.add_argument("--epochs", type=positive_int, help="train until this many epochs are done "
                                                "(default: the spec's [learning] epochs)")
     p.add_argument("--out", type=Path, help="output directory (default: runs/<model name>)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.h5")
     p.add_argument("--data", help="path of the data set (file or directory); overrides the spec")
-    p.add_argument("--train-samples", type=int, help="use only the first N training samples")
-    p.add_argument("--test-samples", type=int, help="use only the first N test samples")
-    p.add_argument("--stats-every", type=int, default=10,
+    p.add_argument("--train-samples", type=positive_int, help="use only the first N training samples")
+    p.add_argument("--test-samples", type=positive_int, help="use only the first N test samples")
+    p.add_argument("--stats-every", type=positive_int, default=10,
                    help="measure per-layer |dW| on every K-th batch (default 10)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_backend_options(p)
@@ -41,17 +43,17 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     lava = p.add_argument_group("lava backend")
     lava.add_argument("--precision", choices=("float", "fixed"), default="float",
                       help="Lava process models: floating_pt or fixed_pt (default float)")
-    lava.add_argument("--lava-batch", type=int,
+    lava.add_argument("--lava-batch", type=positive_int,
                       help="samples per Lava message (1 = one sample at a time, as a chip; "
                            "default: the spec's batch_size)")
-    lava.add_argument("--event-threshold", type=float, default=0.0,
+    lava.add_argument("--event-threshold", type=non_negative_number, default=0.0,
                       help="a neuron sends when its output moved by more than this (default 0: "
                            "every neuron, every step)")
-    lava.add_argument("--watchdog", type=float, default=60.0,
+    lava.add_argument("--watchdog", type=positive_number, default=60.0,
                       help="seconds without a result before a Lava run counts as stuck")
     lava.add_argument("--chip", default="loihi2",
                       help="chip config (name in chip_configs/ or a path) for --precision fixed")
-    lava.add_argument("--weight-bits", type=int, help="override the chip's weight width")
+    lava.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
 
 
 def check_backend_options(args: argparse.Namespace) -> None:

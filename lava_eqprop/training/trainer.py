@@ -53,11 +53,10 @@ from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
+from lava_eqprop.training.resume import check_same_spec
 from lava_eqprop.training.pruning import live_connections, prune
+from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDirectory
 
-CHECKPOINT_FILE = "checkpoint.h5"
-NETWORK_FILE = "network.h5"
-SUMMARY_FILE = "summary.json"
 
 
 class Trainer:
@@ -71,11 +70,11 @@ class Trainer:
         self.stats_every, self.progress, self.log = stats_every, progress, log
         self.overlap = overlap
         self.dtype = spec.dtype
-        checkpoint_path = self.out_dir / CHECKPOINT_FILE
-        checkpoint = self._read_checkpoint(checkpoint_path) if resume else None
-        if checkpoint is None and checkpoint_path.exists():
-            raise FileExistsError(f"{checkpoint_path} already exists: pass --resume to continue "
-                                  "that run, or choose another --out")
+        self.run_dir = RunDirectory(out_dir)
+        self._checkpoint_seen = self.run_dir.checkpoint_state()
+        checkpoint = self._read_checkpoint(self.run_dir.checkpoint) if resume else None
+        if checkpoint is None:
+            self.run_dir.check_unused()
         self.network = checkpoint.network if checkpoint else spec.build_network()
         check_data_fits(spec, self.network, dataset)
         cast_parameters(self.network, self.dtype)
@@ -111,9 +110,7 @@ class Trainer:
             self.log(f"no checkpoint in {self.out_dir}: starting a new run")
             return None
         checkpoint = load_checkpoint(path)
-        if checkpoint.spec_text != self.spec.text:
-            raise SpecError(f"{path} was written for a different model spec than {self.spec.path}; "
-                            "resume with the same spec, or choose another --out")
+        check_same_spec(path, checkpoint.spec_text, self.spec.path, self.spec.text)
         return checkpoint
 
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -125,19 +122,23 @@ class Trainer:
                                    (checkpoint.test_particles, self.test_particles, "test")):
             for name, arr in stored.items():
                 if name not in mine or arr.shape != mine[name].shape:
-                    raise SpecError(f"{self.out_dir / CHECKPOINT_FILE} holds persistent particles "
+                    raise SpecError(f"{self.run_dir.checkpoint} holds persistent particles "
                                     f"for {arr.shape[0]} {what} samples of {name!r}, this run has "
                                     f"{len(self.x_train if what == 'training' else self.x_test)}: "
                                     "resume with the same data (and --train-samples/--test-samples)")
                 mine[name] = arr.astype(self.dtype)
-        self.log(f"resumed from {self.out_dir / CHECKPOINT_FILE} after epoch {self.epoch}")
+        self.log(f"resumed from {self.run_dir.checkpoint} after epoch {self.epoch}")
 
     def save(self) -> None:
-        """Checkpoint, trained network, summary and plots (each file written atomically)."""
+        """Checkpoint, then the results derived from it (each file written atomically)."""
         save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
                                    self.rng.bit_generator.state, self.history, self.particles,
                                    self.optimizer.state_dict(), self.test_particles),
-                        self.out_dir / CHECKPOINT_FILE)
+                        self.run_dir.checkpoint)
+        self.save_results()
+
+    def save_results(self) -> None:
+        """Trained network, summary and plots: what the checkpoint determines."""
         save_network(self.network, self.out_dir / NETWORK_FILE, self.spec.text)
         write_text_atomic(self.out_dir / SUMMARY_FILE, json.dumps(self.summary(), indent=2))
         from lava_eqprop.plots import plot_errors, plot_updates
@@ -150,14 +151,19 @@ class Trainer:
     def train(self, epochs: int | None = None) -> list[dict[str, Any]]:
         """Train until ``epochs`` epochs are done (the spec's number by default)."""
         epochs = self.spec.learning["epochs"] if epochs is None else epochs
-        if self.epoch >= epochs:
-            self.log(f"already trained for {self.epoch} epochs (asked for {epochs}): nothing to do")
-        while self.epoch < epochs:
-            record = self.train_epoch(self.epoch + 1, epochs)
-            self.epoch += 1
-            self.history.append(record)
-            self.save()
-            self.log(format_record(record))
+        with self.run_dir.lock(self._checkpoint_seen):
+            if self.epoch >= epochs:
+                # a run killed between its checkpoint and its results left them one epoch old
+                self.save_results()
+                self.log(f"already trained for {self.epoch} epochs (asked for {epochs}): "
+                         f"results in {self.out_dir} rewritten from its checkpoint")
+            while self.epoch < epochs:
+                record = self.train_epoch(self.epoch + 1, epochs)
+                self.epoch += 1
+                self.history.append(record)
+                self.save()
+                self._checkpoint_seen = self.run_dir.checkpoint_state()
+                self.log(format_record(record))
         return self.history
 
     def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lava_eqprop.data import load_dataset
-from lava_eqprop.errors import SpecError
+from lava_eqprop.errors import RunDirectoryError, SpecError
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 
@@ -61,7 +61,7 @@ def test_resume_continues_exactly(tiny_spec_path, tmp_path, persistent, momentum
 def test_existing_run_is_never_overwritten(tiny_spec_path, tmp_path):
     spec_path = tiny_spec_path()
     make_trainer(spec_path, tmp_path / "run").train(1)
-    with pytest.raises(FileExistsError, match="pass --resume"):
+    with pytest.raises(RunDirectoryError, match="pass --resume"):
         make_trainer(spec_path, tmp_path / "run")
     other = tiny_spec_path(estimator="symmetric", name="other.toml")
     with pytest.raises(SpecError, match="different model spec"):
