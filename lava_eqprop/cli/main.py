@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     previous = {sig: signal.signal(sig, _raise_terminated) for sig in HANDLED_SIGNALS}
     try:
-        return args.handler(args)
+        status = args.handler(args)
+        sys.stdout.flush()      # here, where a closed pipe is caught, not at interpreter exit
+        return status
     except LavaEqpropError as exc:
         print(f"lava-eqprop {args.verb}: error: {exc}", file=sys.stderr)
         return 2

@@ -78,6 +78,8 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     ]
     if training:
         unsupported += [
+            ("[data] augment", bool(spec.data["augment"]),
+             "the graph streams the stored training images unchanged (augment = [])"),
             ("[dynamics] persistent", spec.dynamics["persistent"],
              "populations start every sample from zero in Lava (no persistent particles)"),
             ("[dynamics] free_tol", bool(spec.dynamics["free_tol"]),

@@ -86,12 +86,18 @@ def test_lava_epoch_equals_engine_epoch(net, tiny_spec_path, tmp_path):
     assert (tmp_path / "lava" / "errors.png").exists() and (tmp_path / "lava" / "updates.png").exists()
 
 
-def test_persistent_particles_are_refused_by_name(tiny_spec_path, tmp_path):
+@pytest.mark.parametrize("edit, key", [
+    (("persistent = false", "persistent = true"), r"\[dynamics\] persistent"),
+    (('dataset = "digits"', 'dataset = "digits"\naugment = ["flip"]'), r"\[data\] augment")])
+def test_what_the_graph_cannot_do_is_refused_by_name(tiny_spec_path, tmp_path, edit, key):
+    """Persistent particles and augmentation would be silently ignored by the graph."""
     from lava_eqprop.lava_backend.trainer import LavaTrainer
 
-    spec = load_spec(tiny_spec_path(persistent="true"))
-    with pytest.raises(SpecError, match=r"\[dynamics\] persistent: not supported by the Lava backend"):
-        LavaTrainer(spec, load_dataset("digits").subset(50, 10), tmp_path / "x", progress=False)
+    path = tiny_spec_path()
+    path.write_text(path.read_text().replace(*edit))
+    with pytest.raises(SpecError, match=key + ": not supported by the Lava backend"):
+        LavaTrainer(load_spec(path), load_dataset("digits").subset(50, 10), tmp_path / "x",
+                    progress=False)
 
 
 def test_cli_train_compile_and_run_in_lava(tiny_spec_path, tmp_path, capsys):
