@@ -161,9 +161,10 @@ class ChipConfig:
 
 
 def chip_path(name_or_path: str | Path) -> Path:
-    """``loihi2`` → ``chip_configs/loihi2.toml``; a path is returned as it is."""
+    """``loihi2`` → ``chip_configs/loihi2.toml``; a path (a name with a suffix or a directory
+    part) is returned as it is."""
     path = Path(name_or_path)
-    if path.suffix:
+    if path.suffix or len(path.parts) > 1:
         return path
     path = CHIP_DIR / f"{name_or_path}.toml"
     if not path.exists():

@@ -62,6 +62,31 @@ def positive_float_list(value: Any) -> str | None:
     return None if ok else "a list of numbers > 0"
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def read_toml_text(path: Path) -> str:
+    """The text of the TOML file ``path``. A missing file, a directory, an HDF5 file (a
+    network.h5 given for MODEL.toml), bytes that are not UTF-8 and unreadable files are refused
+    with a one-line :class:`SpecError` naming the file."""
+    if not path.exists():
+        raise SpecError(f"{path}: no such file (expected a TOML file)")
+    if path.is_dir():
+        raise SpecError(f"{path}: is a directory, not a TOML file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data.startswith(HDF5_SIGNATURE):
+        raise SpecError(f"{path}: is an HDF5 file (a network or checkpoint), not a TOML file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SpecError(f"{path}: line {line}: byte 0x{data[exc.start]:02x} is not UTF-8 text; "
+                        "a TOML file must be UTF-8") from None
+
+
 def _type_name(t: type | tuple[type, ...]) -> str:
     types = t if isinstance(t, tuple) else (t,)
     names = {int: "integer", float: "number", str: "string", bool: "true/false", list: "list",
@@ -88,14 +113,9 @@ class SpecFile:
 
     @classmethod
     def load(cls, path: str | Path) -> "SpecFile":
+        """Read and parse the TOML file ``path``; :func:`read_toml_text` says what is refused."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpecError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise SpecError(f"{path}: cannot read: {exc}") from exc
-        return cls.parse(text, path)
+        return cls.parse(read_toml_text(path), path)
 
     @classmethod
     def parse(cls, text: str, path: str | Path | None = None) -> "SpecFile":

@@ -50,3 +50,15 @@ def test_bad_configs_name_the_key(tmp_path):
         path.write_text(base.replace(old, new, 1))
         with pytest.raises(SpecError, match=message):
             load_chip_config(path)
+
+
+def test_a_config_that_is_not_toml_text_is_refused_in_one_line(tmp_path):
+    (tmp_path / "net.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)))
+    (tmp_path / "latin1.toml").write_bytes("[chip]\nname = 'caf\xe9'\n".encode("latin-1"))
+    (tmp_path / "folder").mkdir()
+    cases = {tmp_path / "net.h5": "is an HDF5 file", tmp_path / "latin1.toml": "line 2: byte 0xe9",
+             tmp_path / "folder": "is a directory", tmp_path / "none.toml": "no such file"}
+    for path, fragment in cases.items():
+        with pytest.raises(SpecError) as err:
+            load_chip_config(path)
+        assert str(err.value).startswith(f"{path}: {fragment}") and "\n" not in str(err.value)
