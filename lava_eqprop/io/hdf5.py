@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import contextlib
-import io
 import json
 import os
-from collections.abc import Iterator
-from collections.abc import Iterator
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,18 +109,6 @@ def _file_image(path: str | os.PathLike) -> Iterator[h5py.File]:
     write_bytes_atomic(path, buffer.getbuffer())
 
 
-@contextlib.contextmanager
-def _file_image(path: str | os.PathLike) -> Iterator[h5py.File]:
-    """An HDF5 file built in memory, then written to ``path`` atomically in one piece: the HDF5
-    library never writes to the disk itself, so a full disk is one clean
-    :class:`~lava_eqprop.errors.OutputError` (HDF5 reports it from destructors, as several
-    tracebacks and at times a crash)."""
-    buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as f:
-        yield f
-    write_bytes_atomic(path, buffer.getbuffer())
-
-
 def save_network(network: Network, path: str | os.PathLike, spec_text: str = "") -> None:
     """Write ``network`` to ``path`` atomically, with the model spec it was trained from."""
     with _file_image(path) as f:
@@ -139,14 +124,14 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> None:
         _write_network(f, checkpoint.network)
         t = f.create_group("training")
         t.attrs.update(epoch=checkpoint.epoch, spec_toml=checkpoint.spec_text,
-                   rng_state=json.dumps(checkpoint.rng_state),
-                   history=json.dumps(checkpoint.history))
+                       rng_state=json.dumps(checkpoint.rng_state),
+                       history=json.dumps(checkpoint.history))
         for group, arrays in (("particles", checkpoint.particles),
-                          ("test_particles", checkpoint.test_particles),
-                          ("optimizer", checkpoint.optimizer)):
-        g = t.create_group(group)
-        for name, arr in arrays.items():
-            _dataset(g, name, arr)
+                              ("test_particles", checkpoint.test_particles),
+                              ("optimizer", checkpoint.optimizer)):
+            g = t.create_group(group)
+            for name, arr in arrays.items():
+                _dataset(g, name, arr)
 
 
 # ---- reading: a validation layer ---------------------------------------------------------------
