@@ -87,9 +87,8 @@ def conv_network(input_shape: Sequence[int], layers: Sequence[ConvLayer], classe
     pops = [Population("input", tuple(int(d) for d in input_shape), activation, "input",
                        learn_bias=False)]
     projs = []
-    for layer in layers:
+    for layer, shape in zip(layers, layer_shapes(input_shape, layers, name)):
         prev = pops[-1]
-        shape = _layer_shape(name, layer, prev.shape)
         fan_in = prev.shape[0] * layer.kernel ** 2
         pops.append(Population(layer.name, shape, activation, "hidden",
                                init_bias(bias_init, fan_in, (layer.channels,), rng)))
@@ -126,6 +125,18 @@ def hopfield_resnet_layers(channels: Sequence[int], skip: str = "conv"
             skips.append(Skip(block_input, b, "conv"))
         block_input = b
     return layers, skips
+
+
+def layer_shapes(input_shape: Sequence[int], layers: Sequence[ConvLayer], name: str = "conv"
+                 ) -> list[tuple[int, int, int]]:
+    """The (channels, height, width) of each conv layer's population, computed from the
+    geometry alone (nothing is allocated); :class:`NetworkError` names the first layer that
+    leaves nothing of its input."""
+    shapes, shape = [], tuple(int(d) for d in input_shape)
+    for layer in layers:
+        shape = _layer_shape(name, layer, shape)
+        shapes.append(shape)
+    return shapes
 
 
 def _layer_shape(name: str, layer: ConvLayer, pre: tuple[int, ...]) -> tuple[int, int, int]:

@@ -34,8 +34,9 @@ import numpy as np
 
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.conv_nets import (RESNET_SKIPS, ConvLayer, Gains, Skip, conv_network,
-                                           hopfield_resnet_layers)
-from lava_eqprop.spec.schema import Key, SpecFile, positive, positive_int_list
+                                           hopfield_resnet_layers, layer_shapes)
+from lava_eqprop.spec.schema import (Key, SpecFile, positive, positive_float_list,
+                                     positive_int_list)
 
 CONV_TOPOLOGIES = ("conv", "hopfield_resnet")
 POOL_NAMES = ("none", "max", "avg")
@@ -57,7 +58,7 @@ def _skips(value: Any) -> str | None:
 
 
 def _gains(value: Any) -> str | None:
-    ok = len(value) == 3 and all(isinstance(v, (int, float)) and v > 0 for v in value)
+    ok = len(value) == 3 and positive_float_list(value) is None
     return None if ok else "three positive numbers: conv, skip and head gains"
 
 
@@ -79,8 +80,8 @@ CHAIN_ONLY = ("kernels", "strides", "paddings", "pools", "skips")
 
 
 def conv_section(spec: SpecFile, network: dict) -> dict | None:
-    """The checked ``[network.conv]`` of a conv topology (None for the others); the network it
-    describes is built once here so that a shape that does not fit is reported on load."""
+    """The checked ``[network.conv]`` of a conv topology (None for the others), each layer's
+    geometry included; :func:`check_conv_network` checks the rest by building the net."""
     topology = network["topology"]
     raw = spec.topology_subtable("conv", topology, CONV_TOPOLOGIES)
     if raw is None:
@@ -107,12 +108,21 @@ def conv_section(spec: SpecFile, network: dict) -> dict | None:
                 raise spec.error(f"[network.conv] {key}", f"has {len(conv[key])} entries but "
                                  f"channels has {n}")
     try:
-        layers, skips, gains = conv_layers(topology, conv)
+        layer_shapes(conv["input_shape"], conv_layers(topology, conv)[0], spec.path)
+    except NetworkError as exc:
+        raise spec.error("[network.conv]", str(exc)) from None
+    return conv
+
+
+def check_conv_network(spec: SpecFile, network: dict, conv: dict) -> None:
+    """Build the net of a checked ``[network.conv]`` once, so that a skip or a shape that does
+    not fit is reported on load (call it once the net is known to fit in memory)."""
+    try:
+        layers, skips, gains = conv_layers(network["topology"], conv)
         conv_network(conv["input_shape"], layers, conv["classes"], rng=np.random.default_rng(0),
                      skips=skips, gains=gains, name=spec.path or "spec")
     except NetworkError as exc:
         raise spec.error("[network.conv]", str(exc)) from None
-    return conv
 
 
 def conv_layers(topology: str, conv: dict) -> tuple[list[ConvLayer], list[Skip], Gains]:

@@ -28,7 +28,9 @@ from lava_eqprop.network.directed import (
 from lava_eqprop.network.generators import REWIRE_POOLS, layered, small_world
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
 from lava_eqprop.network.network import Network
-from lava_eqprop.spec.conv_section import CONV_TOPOLOGIES, conv_layers, conv_section
+from lava_eqprop.spec.conv_section import (CONV_TOPOLOGIES, check_conv_network, conv_layers,
+                                           conv_section)
+from lava_eqprop.spec.footprint import memory_problem, network_footprint
 from lava_eqprop.training.optimizer import LR_SCHEDULES
 from lava_eqprop.training.pruning import Pruning
 from lava_eqprop.spec.schema import (
@@ -41,8 +43,18 @@ DTYPES = ("float32", "float64")
 
 SECTIONS = {"model": True, "data": True, "network": True, "dynamics": True, "learning": True}
 
+
+def _run_name(value: str) -> str | None:
+    """A name fit to be a directory of its own (runs/<name>), or what is allowed."""
+    ok = (value.strip() and value.isprintable() and not value.startswith(".")
+          and "/" not in value and "\\" not in value and len(value.encode()) <= 255)
+    return None if ok else ("a plain file name (the run directory is runs/<name>): not empty, "
+                            "printable characters, no / or \\, not starting with a dot, at most "
+                            "255 bytes")
+
+
 MODEL_KEYS = [
-    Key("name", str),
+    Key("name", str, check=_run_name),
     Key("description", str, ""),
     Key("reference", str, ""),
 ]
@@ -223,11 +235,18 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     spec.check_sections(SECTIONS)
     model = spec.section("model", MODEL_KEYS)
     data = spec.section("data", DATA_KEYS)
+    if data["dataset"] == "digits" and data["path"]:
+        raise spec.error("[data] path", f"= {data['path']!r}, but the digits data set ships with "
+                         "scikit-learn and reads no file: remove path")
     network = spec.section("network", NETWORK_KEYS, subtables=("small_world", "directed", "conv"))
     conv = conv_section(spec, network)
     if network["topology"] not in CONV_TOPOLOGIES and len(network["layers"]) < 2:
         raise spec.error("[network] layers", f"required for topology {network['topology']!r}: "
                          "a list of at least 2 positive integers (neurons per layer)")
+    learning = spec.section("learning", LEARNING_KEYS)
+    _check_memory(spec, network, conv, learning)
+    if conv is not None:
+        check_conv_network(spec, network, conv)
     directed = _directed_section(spec, network)
     sw_raw = spec.topology_subtable("small_world", network["topology"], ("small_world",))
     small = None
@@ -236,7 +255,6 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
         if len(network["layers"]) < 3:
             raise spec.error("[network] layers", "a small-world net needs at least three layers")
     dynamics = spec.section("dynamics", DYNAMICS_KEYS)
-    learning = spec.section("learning", LEARNING_KEYS)
     _check_learning_rates(spec, network, learning)
     _check_directed_learning(spec, network, learning)
     _check_convergence(spec, dynamics, learning)
@@ -245,6 +263,14 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
                          "particle (persistent) or from the previous batch (carry_state), not both")
     return ModelSpec(spec.path, spec.text, model, data, network, small, directed, conv,
                      dynamics, learning)
+
+
+def _check_memory(spec: SpecFile, network: dict, conv: dict | None, learning: dict) -> None:
+    """Refuse a net too large for this machine before anything is allocated."""
+    problem = memory_problem(network_footprint(network, conv), learning["dtype"],
+                             learning["batch_size"])
+    if problem is not None:
+        raise spec.error("[network.conv]" if conv is not None else "[network] layers", problem)
 
 
 def _directed_section(spec: SpecFile, network: dict) -> dict | None:

@@ -16,6 +16,7 @@ from typing import Any
 from lava_eqprop.errors import SpecError
 
 REQUIRED = object()
+INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def positive_int_list(min_len: int) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         ok = (len(value) >= min_len and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                                             for v in value))
-        return None if ok else f"a list of at least {min_len} positive integers"
+        return None if ok else (f"a list of at least {min_len} positive integers" if min_len
+                                else "a list of positive integers")
     return check
 
 
@@ -178,6 +180,9 @@ class SpecFile:
                 raise self.error(where, f"= {value!r} has the wrong type; expected {_type_name(key.type)}")
             if isinstance(value, float) and not math.isfinite(value):
                 raise self.error(where, f"= {value!r}; expected a finite number")
+            if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                raise self.error(where, f"= {value} is too large; expected an integer in "
+                                 f"[{INT64_MIN}, {INT64_MAX}] (64 bits)")
             if key.choices is not None and value not in key.choices:
                 raise self.error(where, f"= {value!r} is not allowed; allowed: "
                                  + ", ".join(repr(c) for c in key.choices))
