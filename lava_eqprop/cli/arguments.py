@@ -18,12 +18,19 @@ from collections.abc import Callable
 WEIGHT_BITS = (2, 24)
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (newlines included) written as escapes, so that an
+    error message quoting a user's key or file name stays one line on a terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if not ch.isprintable() and ch != " "
+                   else ch for ch in text)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr (exit status 2): the usage
     text that argparse prints first is left to ``--help``."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def integer(low: int, high: int | None = None) -> Callable[[str], int]:

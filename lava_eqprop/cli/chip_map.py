@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="chip configs (names in chip_configs/ or paths; default loihi2)")
     p.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
     limit = p.add_mutually_exclusive_group()
-    limit.add_argument("--chips", type=positive_int, help="chips available (error if more are needed)")
+    limit.add_argument("--chips", type=positive_int,
+                       help="chips available (error if more are needed)")
     limit.add_argument("--system", help="a system of the chip config's [systems] (its chips "
                                         "are the limit)")
     p.add_argument("--energy", action="store_true",

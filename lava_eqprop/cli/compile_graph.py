@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                                 "of the spec's initial network")
     p.add_argument("--out", type=Path, help="JSON file to write (default: runs/<model>/graph.json)")
     p.add_argument("--precision", choices=("float", "fixed"), default="float")
-    p.add_argument("--lava-batch", type=positive_int, default=1, help="samples per message (default 1)")
+    p.add_argument("--lava-batch", type=positive_int, default=1,
+                   help="samples per message (default 1)")
     p.add_argument("--event-threshold", type=non_negative_number, default=0.0)
     p.set_defaults(handler=run)
 

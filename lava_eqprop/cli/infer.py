@@ -27,7 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("network", type=Path, help="network.h5 or checkpoint.h5 written by train")
     p.add_argument("--model", type=Path, help="model spec to take the dynamics and data set from")
     p.add_argument("--data", help="path of the data set (file or directory)")
-    p.add_argument("--steps", type=positive_int, help="free-phase steps (default: the spec's eval_steps)")
+    p.add_argument("--steps", type=positive_int,
+                   help="free-phase steps (default: the spec's eval_steps)")
     p.add_argument("--samples", type=positive_int, help="use only the first N test samples")
     p.add_argument("--json", action="store_true", help="print the result as JSON on the last line")
     add_backend_options(p)

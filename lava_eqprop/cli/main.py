@@ -19,7 +19,7 @@ import sys
 
 from lava_eqprop import __version__
 from lava_eqprop.cli import chip_map, compile_graph, crosscheck, infer, info, stability, train
-from lava_eqprop.cli.arguments import OneLineParser
+from lava_eqprop.cli.arguments import OneLineParser, one_line
 from lava_eqprop.errors import LavaEqpropError, Terminated
 
 VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info)
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()      # here, where a closed pipe is caught, not at interpreter exit
         return status
     except LavaEqpropError as exc:
-        print(f"lava-eqprop {args.verb}: error: {exc}", file=sys.stderr)
+        print(f"lava-eqprop {args.verb}: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except MemoryError as exc:
         print(f"lava-eqprop {args.verb}: error: out of memory ({exc or 'MemoryError'}): the "

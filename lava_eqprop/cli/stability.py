@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_input_arguments(p, "analyse", samples=10)
     p.add_argument("--starts", type=positive_int, default=3,
                    help="initial states per sample: zeros, ones, then random (default 3)")
-    p.add_argument("--steps", type=positive_int, default=5000, help="relaxation steps (default 5000)")
+    p.add_argument("--steps", type=positive_int, default=5000,
+                   help="relaxation steps (default 5000)")
     p.add_argument("--tol", type=positive_number, default=1e-9,
                    help="settled: no unit moves more than this in a step (default 1e-9)")
     p.add_argument("--json", action="store_true", help="print the report as JSON on the last line")

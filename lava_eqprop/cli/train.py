@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, help="output directory (default: runs/<model name>)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.h5")
     p.add_argument("--data", help="path of the data set (file or directory); overrides the spec")
-    p.add_argument("--train-samples", type=positive_int, help="use only the first N training samples")
+    p.add_argument("--train-samples", type=positive_int,
+                   help="use only the first N training samples")
     p.add_argument("--test-samples", type=positive_int, help="use only the first N test samples")
     p.add_argument("--stats-every", type=positive_int, default=10,
                    help="measure per-layer |dW| on every K-th batch (default 10)")
