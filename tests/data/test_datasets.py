@@ -11,6 +11,7 @@ import pytest
 from lava_eqprop.data import load_dataset
 from lava_eqprop.data.datasets import cache_dir
 from lava_eqprop.errors import DataFormatError, DataNotFoundError
+from tests.spec.test_model_spec import GOOD
 
 RNG = np.random.default_rng(0)
 
@@ -172,20 +173,5 @@ def test_a_missing_spec_data_path_names_the_spec_file_and_key(tmp_path, monkeypa
     assert load_spec_dataset(spec).x_train.shape[0] == 5
 
 
-SPEC_WITH_PATH = """
-[model]
-name = "m"
-[data]
-dataset = "mnist"
-path = "no/such/dir"
-[network]
-layers = [784, 16, 10]
-[dynamics]
-free_steps = 5
-nudged_steps = 2
-[learning]
-beta = 0.5
-learning_rate = 0.1
-batch_size = 8
-epochs = 1
-"""
+SPEC_WITH_PATH = GOOD.replace('dataset = "digits"', 'dataset = "mnist"\npath = "no/such/dir"')\
+    .replace("layers = [64, 16, 10]", "layers = [784, 16, 10]")
