@@ -78,7 +78,9 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
     """Remove the temporary files that killed writers left in ``directory`` (call it only while
     no other writer can be using the directory, e.g. holding its run lock); returns them."""
     directory = Path(directory)
-    stale = [p for p in directory.iterdir() if _TEMPORARY.match(p.name)] if directory.is_dir() else []
+    if not directory.is_dir():
+        return []
+    stale = [p for p in directory.iterdir() if _TEMPORARY.match(p.name)]
     for path in stale:
         path.unlink(missing_ok=True)
     return stale

@@ -8,7 +8,8 @@ Layout, format version 1::
     /network/populations/NNN attrs: name, shape, activation, role, learn_bias; dataset bias
     /network/projections/NNN attrs: name, pre, post, kind, symmetric, plastic;
                              datasets weight and, when not all-to-all, mask
-    /training                (checkpoints only) attrs: epoch, spec_toml, rng_state, history (JSON)
+    /training                (checkpoints only) attrs: epoch, spec_toml, rng_state, history (JSON),
+                             data (JSON: the training data set, its sizes and SHA-256)
     /training/particles/NAME persistent free-phase states per training sample
     /training/test_particles/NAME  the same for the test samples (the papers' test protocol)
     /training/optimizer/KEY  optimizer buffers (momentum)
@@ -55,6 +56,7 @@ class Checkpoint:
     particles: dict[str, np.ndarray] = field(default_factory=dict)
     optimizer: dict[str, np.ndarray] = field(default_factory=dict)
     test_particles: dict[str, np.ndarray] = field(default_factory=dict)
+    data: dict[str, Any] | None = None     # the training data (training.resume.data_description)
 
     def random_generator(self) -> np.random.Generator:
         """A generator that continues from the stored ``rng_state``, of the bit generator the
@@ -126,6 +128,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike) -> None:
         t.attrs.update(epoch=checkpoint.epoch, spec_toml=checkpoint.spec_text,
                        rng_state=json.dumps(checkpoint.rng_state),
                        history=json.dumps(checkpoint.history))
+        if checkpoint.data is not None:
+            t.attrs["data"] = json.dumps(checkpoint.data)
         for group, arrays in (("particles", checkpoint.particles),
                               ("test_particles", checkpoint.test_particles),
                               ("optimizer", checkpoint.optimizer)):
@@ -329,21 +333,27 @@ class _Reader:
         return ConvGeometry(self.integer(p, "stride", 1), self.integer(p, "padding", 0),
                             self.text(p, "pool") or None, self.integer(p, "pool_size", 1))
 
-    def metadata(self, g: h5py.Group) -> dict:
-        metadata = self.json(g, "metadata")
-        if not isinstance(metadata, dict):
-            raise self.fail(attr_where(g, "metadata"),
-                            f"expected a JSON object, found {_found(metadata)}")
-        return metadata
+    def json_object(self, obj: h5py.HLObject, name: str) -> dict:
+        value = self.json(obj, name)
+        if not isinstance(value, dict):
+            raise self.fail(attr_where(obj, name), f"expected a JSON object, found {_found(value)}")
+        return value
 
     def network(self, f: h5py.File) -> Network:
         g = self.group(f, "network")
         pops = [self.population(p) for p in self.numbered_groups(g, "populations")]
         projs = [self.projection(p) for p in self.numbered_groups(g, "projections")]
         try:
-            return Network(self.text(g, "name"), pops, projs, metadata=self.metadata(g))
+            return Network(self.text(g, "name"), pops, projs,
+                           metadata=self.json_object(g, "metadata"))
         except NetworkError as exc:
             raise self.fail("/network", f"the stored network is inconsistent: {exc}") from None
+
+    def data(self, t: h5py.Group) -> dict[str, Any] | None:
+        """The description of the training data (absent in files of 0.1.0 before it was kept)."""
+        if "data" not in t.attrs:
+            return None
+        return self.json_object(t, "data")
 
     def rng_state(self, t: h5py.Group) -> dict[str, Any]:
         state = self.json(t, "rng_state")
@@ -437,4 +447,4 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
                           if "test_particles" in t else {})  # absent in files of early 0.1.0
         return Checkpoint(network, epoch, reader.text(t, "spec_toml"), reader.rng_state(t),
                           reader.history(t, epoch), reader.arrays(reader.group(t, "particles")),
-                          reader.optimizer(t, network), test_particles)
+                          reader.optimizer(t, network), test_particles, reader.data(t))

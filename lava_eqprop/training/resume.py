@@ -43,12 +43,13 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _differences(stored: Mapping[str, Any], current: Mapping[str, Any]) -> str:
-    """'KEY: A in the checkpoint, B now' for each differing key (the first few)."""
+    """'KEY: A in the checkpoint, B now' for each differing key (the first few, in the
+    checkpoint's order)."""
     def shown(table: Mapping[str, Any], key: str) -> str:
         return repr(table[key]) if key in table else "absent"
 
     lines = [f"{key}: {shown(stored, key)} in the checkpoint, {shown(current, key)} now"
-             for key in sorted(set(stored) | set(current))
+             for key in [*stored, *(k for k in current if k not in stored)]
              if shown(stored, key) != shown(current, key)]
     more = f"; and {len(lines) - MAX_LISTED} more" if len(lines) > MAX_LISTED else ""
     return "; ".join(lines[:MAX_LISTED]) + more

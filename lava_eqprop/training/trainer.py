@@ -53,7 +53,7 @@ from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
-from lava_eqprop.training.resume import check_same_spec
+from lava_eqprop.training.resume import check_same_data, check_same_spec, data_description
 from lava_eqprop.training.pruning import live_connections, prune
 from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDirectory
 
@@ -70,6 +70,7 @@ class Trainer:
         self.stats_every, self.progress, self.log = stats_every, progress, log
         self.overlap = overlap
         self.dtype = spec.dtype
+        self.data_description = data_description(dataset)
         self.run_dir = RunDirectory(out_dir)
         self._checkpoint_seen = self.run_dir.checkpoint_state()
         checkpoint = self._read_checkpoint(self.run_dir.checkpoint) if resume else None
@@ -111,6 +112,7 @@ class Trainer:
             return None
         checkpoint = load_checkpoint(path)
         check_same_spec(path, checkpoint.spec_text, self.spec.path, self.spec.text)
+        check_same_data(path, checkpoint.data, self.data_description)
         return checkpoint
 
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -133,7 +135,8 @@ class Trainer:
         """Checkpoint, then the results derived from it (each file written atomically)."""
         save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
                                    self.rng.bit_generator.state, self.history, self.particles,
-                                   self.optimizer.state_dict(), self.test_particles),
+                                   self.optimizer.state_dict(), self.test_particles,
+                                   self.data_description),
                         self.run_dir.checkpoint)
         self.save_results()
 

@@ -8,10 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
+from lava_eqprop.data import load_dataset
 from lava_eqprop.errors import OutputError, RunDirectoryError, SpecError
 from lava_eqprop.io.atomic import atomic_path, remove_stale_temporaries, temp_path_for
 from lava_eqprop.io.hdf5 import load_checkpoint, load_network
+from lava_eqprop.spec import load_spec
 from lava_eqprop.training.run_directory import RunDirectory
+from lava_eqprop.training.trainer import Trainer
 
 from tests.training.test_trainer import make_trainer
 
@@ -107,3 +110,19 @@ def test_a_copied_run_directory_resumes(tiny_spec_path, tmp_path):
     make_trainer(spec, tmp_path / "a").train(1)
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     assert len(make_trainer(spec, tmp_path / "b", resume=True).train(2)) == 2
+
+
+def test_resume_with_other_data_names_what_differs(tiny_spec_path, tmp_path):
+    spec_path = tiny_spec_path()
+    make_trainer(spec_path, tmp_path / "run").train(1)
+    spec = load_spec(spec_path)
+    digits = load_dataset("digits")
+    fewer = digits.subset(500, spec.data["test_samples"])
+    with pytest.raises(SpecError, match=r"trained on other data \(train: 1000 in the checkpoint, "
+                                        r"500 now; sha256: '[0-9a-f]+' in the checkpoint"):
+        Trainer(spec, fewer, tmp_path / "run", resume=True, progress=False, log=lambda _: None)
+    same_sizes = digits.subset(1000, spec.data["test_samples"])
+    same_sizes.x_train = same_sizes.x_train[::-1].copy()      # other images, same counts
+    with pytest.raises(SpecError, match=r"other data \(sha256: "):
+        Trainer(spec, same_sizes, tmp_path / "run", resume=True, progress=False,
+                log=lambda _: None)

@@ -73,7 +73,7 @@ def test_resume_with_other_data_is_refused(tiny_spec_path, tmp_path):
     make_trainer(spec_path, tmp_path / "run").train(1)
     spec = load_spec(spec_path)
     fewer = load_dataset("digits").subset(500, spec.data["test_samples"])
-    with pytest.raises(SpecError, match="persistent particles for 1000 training samples.*has 500"):
+    with pytest.raises(SpecError, match="other data .*train: 1000 in the checkpoint, 500 now"):
         Trainer(spec, fewer, tmp_path / "run", resume=True, progress=False, log=lambda _: None)
 
 
