@@ -30,9 +30,9 @@ from lava_eqprop.chips.energy import FORMULA, estimate
 from lava_eqprop.chips.fixed_point import weight_quantisation
 from lava_eqprop.chips.mapping import map_network
 from lava_eqprop.chips.report import format_estimates, format_mapping, mapping_summary
-from lava_eqprop.data import load_dataset
 from lava_eqprop.io.hdf5 import load_network
 from lava_eqprop.spec import load_spec
+from lava_eqprop.spec.model_spec import load_spec_dataset
 
 NETS = {"mnist_1_hidden": (MODELS / "scellier_784-500-10.toml", {"dynamics.persistent": False}),
         "mnist_1_hidden_small_world": (MODELS / "gammell_small_world.toml",
@@ -53,7 +53,7 @@ def measured(spec, network, samples: int, thresholds) -> dict:
     from lava_eqprop.lava_backend.activity import measure_activity
     from lava_eqprop.lava_backend.settings import settings_from_spec
 
-    data = load_dataset(spec.data["dataset"], spec.data["path"] or None).subset(train=samples)
+    data = load_spec_dataset(spec).subset(train=samples)
     x = data.x_train.reshape(len(data.x_train), -1).astype(float)
     targets = np.eye(data.num_classes)[data.y_train]
     out = {}

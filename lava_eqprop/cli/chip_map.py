@@ -12,7 +12,7 @@ import numpy as np
 
 from lava_eqprop.cli.arguments import non_negative_number, positive_int, weight_bits
 from lava_eqprop.errors import SpecError
-from lava_eqprop.spec.model_spec import load_spec
+from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -86,11 +86,10 @@ def _estimates(args: argparse.Namespace, spec, network, mapping) -> dict:
     """Per event threshold: activity measured in Lava, then the energy model on ``mapping``."""
     from lava_eqprop.chips.energy import FORMULA, estimate
     from lava_eqprop.chips.report import format_estimates
-    from lava_eqprop.data.datasets import load_dataset
     from lava_eqprop.lava_backend.activity import measure_activity
     from lava_eqprop.lava_backend.settings import settings_from_spec
 
-    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = load_spec_dataset(spec, args.data)
     dataset = dataset.subset(train=args.samples)
     x = dataset.x_train.reshape(len(dataset.x_train), -1).astype(float)
     targets = np.eye(dataset.num_classes)[dataset.y_train]

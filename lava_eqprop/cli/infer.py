@@ -11,10 +11,9 @@ import numpy as np
 
 from lava_eqprop.cli.arguments import positive_int
 from lava_eqprop.cli.train import add_backend_options, check_backend_options, lava_options
-from lava_eqprop.data.datasets import load_dataset
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.hdf5 import load_network, load_spec_text
-from lava_eqprop.spec.model_spec import load_spec, parse_spec
+from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset, parse_spec
 from lava_eqprop.spec.schema import SpecFile
 
 
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         if not text:
             raise SpecError(f"{args.network} stores no model spec: pass --model MODEL.toml")
         spec = parse_spec(SpecFile.parse(text, f"{args.network} (stored spec)"))
-    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = load_spec_dataset(spec, args.data)
     dataset = dataset.subset(test=args.samples)
     check_data_fits(spec, network, dataset)
     cast_parameters(network, spec.dtype)

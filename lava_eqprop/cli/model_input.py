@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 from lava_eqprop.cli.arguments import positive_int
-from lava_eqprop.data.datasets import Dataset, load_dataset
+from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.network.network import Network
-from lava_eqprop.spec.model_spec import ModelSpec
+from lava_eqprop.spec.model_spec import ModelSpec, load_spec_dataset
 
 
 def add_model_input_arguments(p: argparse.ArgumentParser, verb: str, samples: int) -> None:
@@ -29,7 +29,7 @@ def network_and_test_data(spec: ModelSpec, weights: Path | None, data: str | Non
     from lava_eqprop.training.trainer import check_data_fits
 
     network = load_network(weights) if weights else spec.build_network()
-    dataset = load_dataset(spec.data["dataset"], data or spec.data["path"] or None)
+    dataset = load_spec_dataset(spec, data)
     dataset = dataset.subset(test=samples)
     check_data_fits(spec, network, dataset)
     return network, dataset

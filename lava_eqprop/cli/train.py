@@ -8,9 +8,8 @@ from pathlib import Path
 
 from lava_eqprop.cli.arguments import (
     non_negative_number, positive_int, positive_number, weight_bits)
-from lava_eqprop.data.datasets import load_dataset
 from lava_eqprop.errors import SpecError
-from lava_eqprop.spec.model_spec import load_spec
+from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.training.trainer import Trainer
 
     spec = load_spec(args.model)
-    dataset = load_dataset(spec.data["dataset"], args.data or spec.data["path"] or None)
+    dataset = load_spec_dataset(spec, args.data)
     dataset = dataset.subset(args.train_samples or spec.data["train_samples"] or None,
                              args.test_samples or spec.data["test_samples"] or None)
     out = args.out or Path("runs") / spec.name
