@@ -44,6 +44,7 @@ DOWNLOAD_HINTS = {
     "cifar100": ("cifar-100-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, "
                  "unpacked (the folder cifar-100-python)"),
 }
+IMAGE_SIDES = {"digits": 8, "mnist": 28, "fashion_mnist": 28, "cifar10": 32, "cifar100": 32}
 DIGITS_TEST_SIZE = 360
 DIGITS_SPLIT_SEED = 0
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop.data.augment import AUGMENTATIONS
-from lava_eqprop.data.datasets import DATASETS, Dataset, load_dataset
+from lava_eqprop.data.datasets import DATASETS, IMAGE_SIDES, Dataset, load_dataset
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS, EPSettings
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES, Dynamics
@@ -248,9 +248,7 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     spec.check_sections(SECTIONS)
     model = spec.section("model", MODEL_KEYS)
     data = spec.section("data", DATA_KEYS)
-    if data["dataset"] == "digits" and data["path"]:
-        raise spec.error("[data] path", f"= {data['path']!r}, but the digits data set ships with "
-                         "scikit-learn and reads no file: remove path")
+    _check_data(spec, data)
     network = spec.section("network", NETWORK_KEYS, subtables=("small_world", "directed", "conv"))
     conv = conv_section(spec, network)
     if network["topology"] not in CONV_TOPOLOGIES and len(network["layers"]) < 2:
@@ -276,6 +274,18 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
                          "particle (persistent) or from the previous batch (carry_state), not both")
     return ModelSpec(spec.path, spec.text, model, data, network, small, directed, conv,
                      dynamics, learning)
+
+
+def _check_data(spec: SpecFile, data: dict) -> None:
+    """No path for the embedded digits; a crop padding that leaves some image in every crop."""
+    if data["dataset"] == "digits" and data["path"]:
+        raise spec.error("[data] path", f"= {data['path']!r}, but the digits data set ships with "
+                         "scikit-learn and reads no file: remove path")
+    side = IMAGE_SIDES[data["dataset"]]
+    if data["crop_padding"] >= side:
+        raise spec.error("[data] crop_padding", f"= {data['crop_padding']}; expected an integer "
+                         f"in [0, {side - 1}]: {data['dataset']} images are {side}x{side} pixels, "
+                         "and a wider padding gives crops of padding alone")
 
 
 def _check_memory(spec: SpecFile, network: dict, conv: dict | None, learning: dict) -> None:

