@@ -118,7 +118,7 @@ class Trainer:
     def _restore(self, checkpoint: Checkpoint) -> None:
         self.epoch = checkpoint.epoch
         self.history = checkpoint.history
-        self.rng.bit_generator.state = checkpoint.rng_state
+        self.rng = checkpoint.random_generator()
         self.optimizer.load_state_dict(checkpoint.optimizer)
         for stored, mine, what in ((checkpoint.particles, self.particles, "training"),
                                    (checkpoint.test_particles, self.test_particles, "test")):
