@@ -252,5 +252,7 @@ def test_crosscheck_command_takes_another_step_size_and_refuses_a_bad_one(tiny_s
     assert main(args + ["--epsilon", "0.5"]) == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["brian2_dt_over_tau"] == 0.5           # the run used ε = 0.5, not the spec's
-    assert main(args + ["--epsilon", "1.5"]) == 2
-    assert "--epsilon: 1.5 is not allowed" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(args + ["--epsilon", "1.5"])
+    assert exit_.value.code == 2
+    assert "argument --epsilon: 1.5 is not allowed" in capsys.readouterr().err
