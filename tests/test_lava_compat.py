@@ -1,4 +1,4 @@
-"""The Python 3.11 fix for lava-nc 0.10.0, applied at import time (DESIGN.md §2).
+"""The Python 3.11 fix for lava-nc 0.10.0, applied at import time (docs/backends.md).
 
 Lava graphs run in subprocesses with a timeout: a Lava child that fails can hang the runtime.
 """

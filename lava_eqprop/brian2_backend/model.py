@@ -20,7 +20,8 @@ are refused. Its drives are
 Brian2 *summed variables*: ``I_p_fwd_post = w·s_pre`` into the post group's ``I_p_fwd`` and,
 for a symmetric projection whose pre is free, ``I_p_bwd_pre = w·s_post`` into the pre group's
 ``I_p_bwd``, so a symmetric weight
-is stored once (DESIGN.md §2: summed variables target parameters, one updater per variable).
+is stored once (in Brian2 a summed variable's target must be a parameter of the group, and only
+one Synapses object may sum into it: hence one I_p per projection and direction).
 A lateral projection (pre is post) sends ``w·s_pre`` only: its W is symmetric with each pair
 stored twice, so that sum is the whole drive.
 

@@ -1,6 +1,6 @@
 """Data sets and where to find them.
 
-Search order (DESIGN.md §2), for every data set but the embedded one:
+Search order (docs/data.md), for every data set but the embedded one:
 
 1. an explicit path (``--data PATH`` or ``[data] path`` in a spec): a file or a directory;
    when given, it is the only place looked in (a path that does not hold the data is an error);
