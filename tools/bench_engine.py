@@ -34,7 +34,6 @@ from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 
 SPEC = MODELS / "bench_784-512-10.toml"
-PYTORCH_YARDSTICK = 2000  # samples/s of Laborieux et al.'s public PyTorch code here (DESIGN.md §2)
 
 
 def naive_epoch(params, x, y_onehot, order, spec, rng):
@@ -158,8 +157,9 @@ def measure(part: str, quick: bool) -> dict:
 
 
 def in_fresh_process(part: str, quick: bool) -> dict:
-    """Run :func:`measure` in a new interpreter: this VM's speed drifts within a long-lived
-    process (memory-heavy steps got 3-4x slower after a few epochs), not between processes."""
+    """Run :func:`measure` in a new interpreter: on a shared VM, speed was seen to drift within a
+    long-lived process (memory-heavy steps got 3-4x slower after a few epochs), not between
+    processes."""
     cmd = [sys.executable, __file__, "--part", part] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -203,8 +203,6 @@ def main() -> None:
         "engine_best_samples_per_s": best, "speedup_vs_naive_per_pair": ratios,
         "speedup_vs_naive_median": speedup,
         "engine_test_error": test_error, "naive_test_error": naive[0]["test_error"],
-        "speedup_vs_pytorch_yardstick": best / PYTORCH_YARDSTICK,
-        "pytorch_yardstick_samples_per_s": PYTORCH_YARDSTICK,
         "profile_us_per_batch": {k: 1e6 * v for k, v in parts.items()},
         "profile_share": {k: v / per_batch for k, v in parts.items()},
         "flops_per_sample": flops, "blas_gflops_50x784x512": gflops,
