@@ -11,10 +11,16 @@ runtime hangs too. :class:`GraphRun` therefore starts the run without blocking a
 
 On failure every child is killed and the shared-memory manager shut down (no stray processes,
 no ``/dev/shm`` segments), and a :class:`~lava_eqprop.errors.LavaRunError` names the process.
+The same teardown runs for any exception leaving the ``with`` block or the start-up, such as
+KeyboardInterrupt. The children are also tied to the host
+(:mod:`~lava_eqprop.lava_backend.lifeline`): if it dies without running any code (SIGKILL),
+they die with it and their shared memory is unlinked. A stop signal that arrives while Lava
+forks is not lost (:mod:`~lava_eqprop.lava_backend.interrupts`).
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import time
 from collections.abc import Callable
 
@@ -26,6 +32,8 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 
 from lava_eqprop.errors import LavaRunError
 from lava_eqprop.lava_backend.graph import EPGraph
+from lava_eqprop.lava_backend.interrupts import reraise_swallowed_interrupts
+from lava_eqprop.lava_backend.lifeline import children_die_with_this_thread
 
 CHANNEL_SLOTS = 2       # the graph runs in lock-step: 2 slots per channel is enough (less /dev/shm)
 PIPE_SLOTS = 64
@@ -33,22 +41,36 @@ POLL_SECONDS = 0.002
 
 
 class GraphRun:
-    """A started graph. Use as a context manager; :meth:`run` may be called several times."""
+    """A started graph. Use as a context manager; :meth:`run` may be called several times.
+
+    Lava's processes are tied to the thread that enters the ``with`` block: they are killed when
+    it exits, so enter and use a ``GraphRun`` in one thread."""
 
     def __init__(self, graph: EPGraph) -> None:
         self.graph = graph
         self._runtime = None
         self._failed = False
+        self._earlier_children: set[mp.Process] = set()
 
     def __enter__(self) -> "GraphRun":
         self.graph.readout.result_out.flag_external_pipe(buffer_size=PIPE_SLOTS)
         controller = self.graph.controller
+        self._earlier_children = set(mp.active_children())
         try:
-            controller.create_runtime(run_cfg=Loihi2SimCfg(select_tag=self.graph.settings.tag),
-                                      compile_config={"pypy_channel_size": CHANNEL_SLOTS})
-        except Exception as exc:  # noqa: BLE001 - Lava raises bare Exceptions while compiling
-            raise LavaRunError(f"could not compile the graph of {self.graph.network.name!r}: "
-                               f"{type(exc).__name__}: {exc}") from exc
+            with children_die_with_this_thread(), reraise_swallowed_interrupts():
+                controller.create_runtime(
+                    run_cfg=Loihi2SimCfg(select_tag=self.graph.settings.tag),
+                    compile_config={"pypy_channel_size": CHANNEL_SLOTS})
+        except BaseException as exc:       # KeyboardInterrupt too: tear down what was started
+            self._runtime = controller.runtime          # set once the graph is compiled
+            if self._runtime is not None:
+                self._kill()
+                self._runtime = None
+            if isinstance(exc, Exception):  # Lava raises bare Exceptions while compiling, starting
+                raise LavaRunError(f"could not compile or start the graph of "
+                                   f"{self.graph.network.name!r}: {type(exc).__name__}: {exc}"
+                                   ) from exc
+            raise
         self._runtime = controller.runtime
         return self
 
@@ -144,14 +166,25 @@ class GraphRun:
         raise LavaRunError(f"graph of {self.graph.network.name!r}: {message}")
 
     def _kill(self) -> None:
-        """Kill every child, shut the shared memory down; never blocks on a stuck runtime."""
+        """Kill every child, shut the shared memory down; never blocks on a stuck runtime.
+
+        Also tears down a runtime whose start was cut short. Children that Lava started but does
+        not list yet (the shared-memory server while it starts, say) are found among this
+        process's children and killed too: at exit, multiprocessing would wait for them forever."""
         runtime = self._runtime
         infrastructure = runtime._messaging_infrastructure
-        for actor in infrastructure.actors:
-            if actor.is_alive():
-                actor.kill()
-        for actor in infrastructure.actors:
-            actor.join()
-        infrastructure.smm.shutdown()
-        runtime._watchdog_manager.stop()
+        if infrastructure is not None:
+            for actor in infrastructure.actors:
+                if actor.is_alive():
+                    actor.kill()
+            for actor in infrastructure.actors:
+                actor.join()
+            smm = infrastructure.smm
+            if smm is not None and hasattr(smm._manager, "shutdown"):    # its start completed
+                smm.shutdown()
+        if runtime._watchdog_manager is not None:
+            runtime._watchdog_manager.stop()
+        for child in set(mp.active_children()) - self._earlier_children:
+            child.kill()
+            child.join()
         runtime._is_running = runtime._is_started = False
