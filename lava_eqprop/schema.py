@@ -1,36 +1,163 @@
-"""A small declarative schema for TOML configuration: typed keys, defaults, allowed values.
+"""Typed configuration read from TOML: sections are frozen dataclasses whose fields are the keys.
 
-Every error names the file, the ``[section] key``, the value found and what is allowed, so that
-a typo in ``models/*.toml`` or ``chip_configs/*.toml`` is caught on load, not deep in a run.
+A section is declared once, as a dataclass whose fields are made with :func:`key`: the field's
+annotation is the key's type, and :func:`key` gives its default (or none: required), the allowed
+values or a check, and one line of documentation. :meth:`Section.parse` reads a TOML table into
+the dataclass: defaults filled, types, finiteness, 64-bit range, choices and checks enforced,
+lists stored as tuples. Every error names the file, the ``[section] key``, the value found and
+what is allowed, so that a typo in ``models/*.toml`` or ``chip_configs/*.toml`` is caught on
+load, not deep in a run. The documentation of every key (:func:`key_docs`) is what the spec
+reference in the docs is generated from.
+
+Model specs (:mod:`lava_eqprop.spec`) and chip configs (:mod:`lava_eqprop.chips.config`) both
+build on this module; it imports nothing of the package but its errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tomllib
-from collections.abc import Callable, Mapping
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from lava_eqprop.errors import SpecError
 
-REQUIRED = object()
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
+Check = Callable[[Any], "str | None"]
+S = TypeVar("S", bound="Section")
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+def key(default: Any = REQUIRED, *, doc: str, choices: tuple | None = None,
+        check: Check | None = None) -> Any:
+    """A field of a :class:`Section`: a key of its TOML table. ``default`` (REQUIRED: the key
+    must be given; lists as tuples), ``choices`` (the allowed values), ``check`` (returns None
+    when the value is fine, or a phrase saying what is allowed) and ``doc`` (one line)."""
+    return dataclasses.field(default=default,
+                             metadata={"doc": doc, "choices": choices, "check": check})
 
 
 @dataclass(frozen=True)
 class Key:
-    """One key of a section: its type, default (or REQUIRED), allowed values or a check.
-
-    ``check`` returns None when the value is fine, or a phrase saying what is allowed.
-    """
+    """One key of a section, as :func:`Section.keys` describes it."""
 
     name: str
-    type: type | tuple[type, ...]
-    default: Any = REQUIRED
-    choices: tuple | None = None
-    check: Callable[[Any], str | None] | None = None
+    type: tuple[type, ...]          # the TOML types accepted
+    default: Any
+    choices: tuple | None
+    check: Check | None
+    doc: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _toml_types(annotation: Any) -> tuple[type, ...]:
+    """The TOML value types a field's annotation accepts (a tuple annotation takes a list)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(t for a in typing.get_args(annotation) for t in _toml_types(a))
+    origin = typing.get_origin(annotation) or annotation
+    if origin is tuple:
+        return (list,)
+    if origin is float:
+        return (int, float)
+    return (origin,)
+
+
+def _frozen(value: Any) -> Any:
+    """TOML lists as tuples (nested too), so a section stays immutable and hashable."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+
+
+class Section:
+    """Base of the typed, frozen configuration sections (subclasses are frozen dataclasses
+    whose fields are made with :func:`key`; other fields are filled by the code that parses)."""
+
+    @classmethod
+    def keys(cls) -> list[Key]:
+        """The section's keys, in declaration order."""
+        hints = typing.get_type_hints(cls)
+        return [Key(f.name, _toml_types(hints[f.name]), f.default, f.metadata["choices"],
+                    f.metadata["check"], f.metadata["doc"])
+                for f in dataclasses.fields(cls) if "doc" in f.metadata]
+
+    @classmethod
+    def parse(cls: type[S], source: "SpecFile", name: str, raw: Any, /,
+              subtables: tuple[str, ...] = (), **fields: Any) -> S:
+        """The section ``[name]`` read from the TOML table ``raw`` of ``source`` (every key
+        checked, defaults filled); ``fields`` gives the fields that are not keys."""
+        if not isinstance(raw, Mapping):
+            raise source.error(f"[{name}]", f"expected a table, got {raw!r}")
+        keys = cls.keys()
+        known = {k.name for k in keys}
+        for given in raw:
+            if given not in known and given not in subtables:
+                raise source.error(f"[{name}] {given}", "unknown key; allowed keys: "
+                                   + ", ".join(sorted(known | set(subtables))))
+        values = {k.name: _checked(source, f"[{name}] {k.name}", k, raw) for k in keys}
+        return cls(**values, **fields)
+
+    def __post_init__(self) -> None:
+        missing = [f.name for f in dataclasses.fields(self) if getattr(self, f.name) is REQUIRED]
+        if missing:
+            raise TypeError(f"{type(self).__name__}: required keys not given: {missing}")
+
+    def to_toml(self) -> dict[str, Any]:
+        """The section's keys as a TOML table (tuples as lists)."""
+        def thawed(value: Any) -> Any:
+            return [thawed(v) for v in value] if isinstance(value, tuple) else value
+        return {k.name: thawed(getattr(self, k.name)) for k in self.keys()}
+
+
+def _checked(source: "SpecFile", where: str, k: Key, raw: Mapping[str, Any]) -> Any:
+    """The value of key ``k`` in ``raw`` (or its default), checked."""
+    if k.name not in raw:
+        if k.required:
+            raise source.error(where, f"required ({_type_name(k.type)})")
+        return k.default
+    value = raw[k.name]
+    if not _type_ok(value, k.type):
+        raise source.error(where, f"= {value!r} has the wrong type; expected {_type_name(k.type)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise source.error(where, f"= {value!r}; expected a finite number")
+    if isinstance(value, int) and not isinstance(value, bool) \
+            and not INT64_MIN <= value <= INT64_MAX:
+        raise source.error(where, f"= {value} is too large; expected an integer in "
+                           f"[{INT64_MIN}, {INT64_MAX}] (64 bits)")
+    if k.choices is not None and value not in k.choices:
+        raise source.error(where, f"= {value!r} is not allowed; allowed: "
+                           + ", ".join(repr(c) for c in k.choices))
+    if k.check is not None:
+        problem = k.check(value)
+        if problem is not None:
+            raise source.error(where, f"= {value!r}; expected {problem}")
+    if float in k.type and int in k.type and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return _frozen(value)
+
+
+def key_docs(section: type[Section]) -> Iterator[tuple[str, str, str, str]]:
+    """(key, type, default, doc) of every key of ``section``, for the spec reference."""
+    for k in section.keys():
+        default = "required" if k.required else repr(_thawed_default(k.default))
+        yield k.name, _type_name(k.type), default, k.doc
+
+
+def _thawed_default(value: Any) -> Any:
+    return [_thawed_default(v) for v in value] if isinstance(value, tuple) else value
 
 
 def positive(value: Any) -> str | None:
@@ -89,20 +216,18 @@ def read_toml_text(path: Path) -> str:
                         "a TOML file must be UTF-8") from None
 
 
-def _type_name(t: type | tuple[type, ...]) -> str:
-    types = t if isinstance(t, tuple) else (t,)
+def _type_name(accepted: tuple[type, ...]) -> str:
     names = {int: "integer", float: "number", str: "string", bool: "true/false", list: "list",
              dict: "table"}
-    return " or ".join(names.get(x, x.__name__) for x in types)
+    if float in accepted:
+        accepted = tuple(a for a in accepted if a is not int)
+    return " or ".join(names.get(x, x.__name__) for x in accepted)
 
 
-def _type_ok(value: Any, t: type | tuple[type, ...]) -> bool:
-    types = t if isinstance(t, tuple) else (t,)
+def _type_ok(value: Any, accepted: tuple[type, ...]) -> bool:
     if isinstance(value, bool):
-        return bool in types
-    if float in types and isinstance(value, int):
-        return True
-    return isinstance(value, types)
+        return bool in accepted
+    return isinstance(value, accepted)
 
 
 class SpecFile:
@@ -156,39 +281,8 @@ class SpecFile:
             raise self.error(where, f"required when topology = {topology!r}")
         return raw
 
-    def section(self, name: str, keys: list[Key], data: Mapping[str, Any] | None = None,
-                subtables: tuple[str, ...] = ()) -> dict[str, Any]:
-        """Read ``[name]`` (or ``data``) against ``keys``: defaults filled, everything checked."""
+    def section(self, cls: type[S], name: str, /, data: Mapping[str, Any] | None = None,
+                subtables: tuple[str, ...] = (), **fields: Any) -> S:
+        """Read ``[name]`` (or the table ``data``) into the section class ``cls``."""
         raw = self.data.get(name, {}) if data is None else data
-        if not isinstance(raw, Mapping):
-            raise self.error(f"[{name}]", f"expected a table, got {raw!r}")
-        known = {k.name: k for k in keys}
-        for key in raw:
-            if key not in known and key not in subtables:
-                raise self.error(f"[{name}] {key}", "unknown key; allowed keys: "
-                                 + ", ".join(sorted(list(known) + list(subtables))))
-        out = {}
-        for key in keys:
-            where = f"[{name}] {key.name}"
-            if key.name not in raw:
-                if key.default is REQUIRED:
-                    raise self.error(where, f"required ({_type_name(key.type)})")
-                out[key.name] = key.default
-                continue
-            value = raw[key.name]
-            if not _type_ok(value, key.type):
-                raise self.error(where, f"= {value!r} has the wrong type; expected {_type_name(key.type)}")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise self.error(where, f"= {value!r}; expected a finite number")
-            if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
-                raise self.error(where, f"= {value} is too large; expected an integer in "
-                                 f"[{INT64_MIN}, {INT64_MAX}] (64 bits)")
-            if key.choices is not None and value not in key.choices:
-                raise self.error(where, f"= {value!r} is not allowed; allowed: "
-                                 + ", ".join(repr(c) for c in key.choices))
-            if key.check is not None:
-                problem = key.check(value)
-                if problem is not None:
-                    raise self.error(where, f"= {value!r}; expected {problem}")
-            out[key.name] = float(value) if (key.type is float and isinstance(value, int)) else value
-        return out
+        return cls.parse(self, name, raw, subtables, **fields)

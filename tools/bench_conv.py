@@ -212,7 +212,7 @@ def main() -> None:
     sweeps, batch = (2, 16) if args.quick else (20, 128)
     rng = np.random.default_rng(0)
     spec, net = float32_network(MODELS / "conv_mnist.toml")
-    schedule = spec.dynamics["schedule"]
+    schedule = spec.dynamics.schedule
     x = rng.random((batch, 784), dtype=np.float32)
     log(f"MNIST conv net, batch {batch}, {sweeps} sweeps")
     relaxer = conv_relaxer(net, schedule)
@@ -245,9 +245,9 @@ def main() -> None:
     resnet_ms = []
     for _ in range(1 if args.quick else 2):
         xr = rng.random((resnet_batch, 3 * 32 * 32), dtype=np.float32)
-        resnet_ms.append(ms_per_sweep(conv_relaxer(resnet, spec.dynamics["schedule"]), xr,
+        resnet_ms.append(ms_per_sweep(conv_relaxer(resnet, spec.dynamics.schedule), xr,
                                       resnet_sweeps)[0])
-    sweeps_per_sample = spec.dynamics["free_steps"] + 2 * spec.dynamics["nudged_steps"]
+    sweeps_per_sample = spec.dynamics.free_steps + 2 * spec.dynamics.nudged_steps
     resnet_epoch_s = min(resnet_ms) * 1e-3 * sweeps_per_sample * CIFAR_TRAIN
     resnet_flops = sweep_flops(resnet)
     log(f"Hopfield-ResNet13: {min(resnet_ms):.1f} ms per sweep per sample, "

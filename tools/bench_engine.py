@@ -39,9 +39,9 @@ SPEC = MODELS / "bench_784-512-10.toml"
 def naive_epoch(params, x, y_onehot, order, spec, rng):
     """One epoch of EP written out plainly; returns the trained (W1, W2, b1, b2)."""
     w1, w2, b1, b2 = (p.copy() for p in params)
-    lr1, lr2 = spec.learning["layer_learning_rates"]
-    t1, t2 = spec.dynamics["free_steps"], spec.dynamics["nudged_steps"]
-    bs, beta0 = spec.learning["batch_size"], spec.learning["beta"]
+    lr1, lr2 = spec.learning.layer_learning_rates
+    t1, t2 = spec.dynamics.free_steps, spec.dynamics.nudged_steps
+    bs, beta0 = spec.learning.batch_size, spec.learning.beta
     for lo in range(0, len(order), bs):
         idx = order[lo:lo + bs]
         xb, tb = x[idx], y_onehot[idx]
@@ -96,7 +96,7 @@ def profile_engine(spec, data, out_dir, batches=200):
     layer's update with the relaxation: lava_eqprop/training/overlap.py)."""
     trainer = Trainer(spec, data, out_dir, progress=False, log=lambda _: None)
     relaxer, settings = trainer.relaxer, trainer.settings
-    bs = spec.learning["batch_size"]
+    bs = spec.learning.batch_size
     parts = dict.fromkeys(["clamp (input product)", "free phase", "nudged phase",
                            "EP contrast (update product)", "SGD step"], 0.0)
     from lava_eqprop.engine.estimators import contrast
@@ -141,11 +141,11 @@ def measure(part: str, quick: bool) -> dict:
     try:
         if part == "profile":
             return {"parts": profile_engine(spec, data, f"{work}/profile"),
-                    "gflops": blas_gflops(spec.learning["batch_size"], 784, 512, np.float32)}
+                    "gflops": blas_gflops(spec.learning.batch_size, 784, 512, np.float32)}
         engine, initial, trainer = engine_epoch(spec, data, f"{work}/engine")
         if part == "engine":
             return {"samples_per_s": engine["samples_per_second"], "test_error": engine["test_error"]}
-        rng = np.random.default_rng(spec.learning["seed"])
+        rng = np.random.default_rng(spec.learning.seed)
         order = rng.permutation(len(trainer.x_train))
         start = time.perf_counter()
         params = naive_epoch(initial, trainer.x_train, trainer.t_train, order, spec, rng)
@@ -191,7 +191,7 @@ def main() -> None:
     naive_sps = [n["samples_per_s"] for n in naive]
     ratios = [e / n for e, n in zip(engine_sps, naive_sps)]
     spec = load_spec(SPEC)
-    flops = flops_per_sample(784, 512, 10, spec.dynamics["free_steps"], spec.dynamics["nudged_steps"])
+    flops = flops_per_sample(784, 512, 10, spec.dynamics.free_steps, spec.dynamics.nudged_steps)
     per_batch = sum(parts.values())
     floor_sps = gflops * 1e9 / flops
     best, speedup = max(engine_sps), float(np.median(ratios))

@@ -83,7 +83,7 @@ def main() -> None:
     if args.quick:
         args.thresholds, args.epochs, args.speed_samples = [0.0, 0.05], 1, [8, 64]
         data = data.subset(160, 100)
-    batch = spec.learning["batch_size"]
+    batch = spec.learning.batch_size
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rates = speed(spec, data, work / "speed", {1: args.speed_samples[0], batch: args.speed_samples[1]})

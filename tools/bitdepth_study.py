@@ -72,7 +72,7 @@ def main() -> None:
     for name, source in NETS.items():
         spec = load_spec(derive_spec(source, args.out / name / "spec.toml", overrides))
         data = spec_subset(digits, spec)
-        log(f"{name}: {spec.name}, {len(data.x_train)} samples, {spec.learning['epochs']} epochs")
+        log(f"{name}: {spec.name}, {len(data.x_train)} samples, {spec.learning.epochs} epochs")
         engine = train(Trainer, spec, data, args.out / name / "engine", args.resume)
         reference[name] = engine["test_error_last"]
         records[name] = {"engine": engine}

@@ -115,7 +115,7 @@ def study_net(name: str, args: argparse.Namespace, data) -> dict:
                       resume=args.resume and (out / "checkpoint.h5").exists())
     history = trainer.train()
     network = trainer.network
-    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]))
+    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning.loss))
     x = data.x_test.reshape(len(data.x_test), -1).astype(float)
     curve = sparsity_curve(network, relaxer, x, data.y_test, spec.eval_steps)
     report = analyse(network, relaxer, x[:args.stability_samples], starts=3,

@@ -36,7 +36,7 @@ def train(source: Path, out: Path, overrides: dict, device: str | None, resume: 
     spec = load_spec(derive_spec(source, out / "spec.toml", overrides))
     data = spec_subset(load_dataset("mnist"), spec)
     log(f"{spec.name}: {len(data.x_train)} train / {len(data.x_test)} test samples, "
-        f"{spec.learning['epochs']} epochs on {device or 'the NumPy engine'} -> {out}")
+        f"{spec.learning.epochs} epochs on {device or 'the NumPy engine'} -> {out}")
     start = time.perf_counter()
     trainer = Trainer(spec, data, out, progress=False, log=log, device=device,
                       resume=resume and (out / "checkpoint.h5").exists())

@@ -46,7 +46,7 @@ def log(message: str) -> None:
 def spec_subset(dataset, spec):
     """The part of ``dataset`` a spec trains on: its [data] train_samples and test_samples
     (0: all)."""
-    return dataset.subset(spec.data["train_samples"] or None, spec.data["test_samples"] or None)
+    return dataset.subset(spec.data.train_samples or None, spec.data.test_samples or None)
 
 
 def deepest_over_layer(history: list[dict], key: str) -> list[float]:
@@ -60,41 +60,18 @@ def deepest_over_layer(history: list[dict], key: str) -> list[float]:
 
 
 def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
-    """Write a copy of a model spec with some keys changed, and validate it.
+    """Write a copy of a model spec with some keys changed, validated.
 
-    ``overrides`` maps "section.key" (e.g. "dynamics.free_steps") to a new value; the value is
-    written in TOML syntax into that section, replacing the key's line or adding it (and the
-    section, at the end, if the spec has none).
+    ``overrides`` maps "section.key" (e.g. "dynamics.free_steps", "network.conv.channels") to a
+    new value (:meth:`~lava_eqprop.spec.ModelSpec.with_overrides`).
     """
     from lava_eqprop.spec import load_spec
 
-    lines = Path(source).read_text().splitlines()
+    grouped: dict[str, dict[str, Any]] = {}
     for dotted, value in overrides.items():
         section, key = dotted.rsplit(".", 1)
-        header = f"[{section}]"
-        start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
-        if start is None:           # a new section, at the end
-            lines += ["", header]
-            start = len(lines) - 1
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
-        text = f"{key} = {_toml_value(value)}"
-        for i in range(start + 1, end):
-            if lines[i].split("=")[0].strip() == key:
-                lines[i] = text
-                break
-        else:
-            lines.insert(start + 1, text)
+        grouped.setdefault(section, {})[key] = value
+    spec = load_spec(source).with_overrides(grouped, f"derived as {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text("\n".join(lines) + "\n")
-    load_spec(target)
+    target.write_text(spec.text)
     return target
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)

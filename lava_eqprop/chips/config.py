@@ -22,10 +22,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lava_eqprop.errors import SpecError
-from lava_eqprop.spec.schema import Key, SpecFile, non_negative, positive
+from lava_eqprop.schema import Section, SpecFile, key, non_negative, positive
 
 CHIP_DIR = Path(__file__).resolve().parents[2] / "chip_configs"
 ROUNDINGS = ("nearest", "stochastic")
+WEIGHT_BITS = (2, 24)
 
 
 def _bits(low: int, high: int):
@@ -34,74 +35,53 @@ def _bits(low: int, high: int):
     return check
 
 
-CHIP_KEYS = [Key("name", str), Key("description", str, "")]
-ARITHMETIC_KEYS = [
-    Key("weight_bits", int, check=_bits(2, 24)),
-    Key("weight_headroom", float, 2.0, check=lambda v: None if v >= 1 else "a number >= 1"),
-    Key("activation_bits", int, check=_bits(2, 24)),
-    Key("state_bits", int, check=_bits(8, 32)),
-    Key("state_frac_bits", int, check=_bits(1, 30)),
-    Key("accumulator_bits", int, check=_bits(8, 32)),
-    Key("nudge_frac_bits", int, 8, check=_bits(0, 16)),
-    Key("rounding", str, "stochastic", choices=ROUNDINGS),
-    Key("seed", int, 0, check=lambda v: None if v >= 0 else "an integer >= 0"),
-]
-CORE_KEYS = [
-    Key("cores_per_chip", int, check=positive),
-    Key("neurons_per_core", int, check=positive),
-    Key("synaptic_memory_kib", (int, float), check=positive),
-    Key("input_axons_per_core", int, check=positive),
-    Key("output_axons_per_core", int, check=positive),
-    Key("mesh_columns", int, check=positive),      # tiles per row of the on-chip mesh
-    Key("cores_per_tile", int, 1, check=positive),
-]
-LEARNING_KEYS = [Key("trace_bits", int, check=_bits(1, 32)),
-                 Key("accumulator_bits", int, check=_bits(1, 32)),
-                 Key("max_epoch_steps", int, check=positive)]
-ENERGY_KEYS = [Key(name, (int, float), check=non_negative) for name in (
-    "synaptic_op_pj", "synaptic_op_ns", "synaptic_update_pj", "synaptic_update_ns",
-    "neuron_update_active_pj", "neuron_update_inactive_pj",
-    "neuron_update_active_ns", "neuron_update_inactive_ns",
-    "spike_in_tile_pj", "spike_in_tile_ns", "spike_hop_x_pj", "spike_hop_y_pj",
-    "spike_hop_x_ns", "spike_hop_y_ns", "chip_crossing_pj", "chip_crossing_ns",
-    "barrier_sync_min_ns", "barrier_sync_max_ns", "multi_chip_barrier_ns")]
+@dataclass(frozen=True)
+class ChipSection(Section):
+    """``[chip]``: what the config describes."""
+
+    name: str = key(doc="the chip's name")
+    description: str = key("", doc="one line on the chip and the sources of the numbers")
 
 
 @dataclass(frozen=True)
-class ChipArithmetic:
-    """Bit widths and rounding of a chip's neurons and synapses (see chip_configs/loihi2.toml)."""
+class ChipArithmetic(Section):
+    """``[arithmetic]``: bit widths and rounding of a chip's neurons and synapses (see
+    chip_configs/loihi2.toml); ``name`` is the chip's."""
 
     name: str
-    weight_bits: int
-    weight_headroom: float
-    activation_bits: int
-    state_bits: int
-    state_frac_bits: int
-    accumulator_bits: int
-    nudge_frac_bits: int
-    rounding: str
-    seed: int
+    weight_bits: int = key(check=_bits(*WEIGHT_BITS), doc="signed weight mantissa width")
+    weight_headroom: float = key(2.0, check=lambda v: None if v >= 1 else "a number >= 1",
+                                 doc="the weight exponent leaves the largest weight this "
+                                     "factor below the mantissa's range")
+    activation_bits: int = key(check=_bits(2, 24), doc="width of a neuron's graded output")
+    state_bits: int = key(check=_bits(8, 32), doc="width of a neuron's state")
+    state_frac_bits: int = key(check=_bits(1, 30), doc="fraction bits of the state")
+    accumulator_bits: int = key(check=_bits(8, 32), doc="width of the synaptic input sum")
+    nudge_frac_bits: int = key(8, check=_bits(0, 16), doc="fraction bits of the nudge factor β")
+    rounding: str = key("stochastic", choices=ROUNDINGS, doc="rounding of the learning updates")
+    seed: int = key(0, check=non_negative, doc="seed of the stochastic rounding")
 
     def with_weight_bits(self, bits: int) -> "ChipArithmetic":
         """The same chip with another weight width (the bit-depth study)."""
-        if not 2 <= bits <= 24:
-            raise ValueError(f"weight_bits must be in [2, 24], got {bits}")
+        low, high = WEIGHT_BITS
+        if not low <= bits <= high:
+            raise ValueError(f"weight_bits must be in [{low}, {high}], got {bits}")
         return replace(self, weight_bits=bits)
 
 
 @dataclass(frozen=True)
-class CoreLimits:
-    """What one core holds (Davies et al. 2018, p. 89 for Loihi 1). Cores sit ``cores_per_tile``
-    to a tile, tiles on a mesh ``mesh_columns`` tiles wide; a spike between tiles costs one hop
-    per tile step (Manhattan distance)."""
+class CoreLimits(Section):
+    """``[cores]``: what one core holds (Davies et al. 2018, p. 89 for Loihi 1). Cores sit
+    ``cores_per_tile`` to a tile, tiles on a mesh ``mesh_columns`` tiles wide; a spike between
+    tiles costs one hop per tile step (Manhattan distance)."""
 
-    cores_per_chip: int
-    neurons_per_core: int
-    synaptic_memory_kib: float
-    input_axons_per_core: int
-    output_axons_per_core: int
-    mesh_columns: int
-    cores_per_tile: int
+    cores_per_chip: int = key(check=positive, doc="neuro cores per chip")
+    neurons_per_core: int = key(check=positive, doc="neurons (compartments) per core")
+    synaptic_memory_kib: float = key(check=positive, doc="synaptic memory per core, KiB")
+    input_axons_per_core: int = key(check=positive, doc="input axons per core")
+    output_axons_per_core: int = key(check=positive, doc="output axons per core")
+    mesh_columns: int = key(check=positive, doc="tiles per row of the on-chip mesh")
+    cores_per_tile: int = key(1, check=positive, doc="cores per tile")
 
     @property
     def synaptic_memory_bits(self) -> int:
@@ -109,40 +89,45 @@ class CoreLimits:
 
 
 @dataclass(frozen=True)
-class LearningWidths:
-    """The learning engine's widths (Davies et al. 2018, Table 1 and §Learning)."""
+class LearningWidths(Section):
+    """``[learning]``: the learning engine's widths (Davies et al. 2018, Table 1 and
+    §Learning)."""
 
-    trace_bits: int
-    accumulator_bits: int
-    max_epoch_steps: int
+    trace_bits: int = key(check=_bits(1, 32), doc="width of a synaptic trace")
+    accumulator_bits: int = key(check=_bits(1, 32), doc="width of the weight-update accumulator")
+    max_epoch_steps: int = key(check=positive, doc="longest learning epoch, time steps")
+
+
+def _cost(doc: str) -> float:
+    return key(check=non_negative, doc=doc)
 
 
 @dataclass(frozen=True)
-class EnergyCosts:
-    """Energy (pJ) and time (ns) per operation (Davies et al. 2018, Table 2 for Loihi 1).
-    A tile hop costs ``*_x_*`` east-west and ``*_y_*`` north-south; the barrier between time
-    steps takes ``barrier_sync_min_ns`` on one tile up to ``barrier_sync_max_ns`` on a whole
-    chip, ``multi_chip_barrier_ns`` across chips."""
+class EnergyCosts(Section):
+    """``[energy]``: energy (pJ) and time (ns) per operation (Davies et al. 2018, Table 2 for
+    Loihi 1). A tile hop costs ``*_x_*`` east-west and ``*_y_*`` north-south; the barrier
+    between time steps takes ``barrier_sync_min_ns`` on one tile up to ``barrier_sync_max_ns``
+    on a whole chip, ``multi_chip_barrier_ns`` across chips."""
 
-    synaptic_op_pj: float
-    synaptic_op_ns: float
-    synaptic_update_pj: float
-    synaptic_update_ns: float
-    neuron_update_active_pj: float
-    neuron_update_inactive_pj: float
-    neuron_update_active_ns: float
-    neuron_update_inactive_ns: float
-    spike_in_tile_pj: float
-    spike_in_tile_ns: float
-    spike_hop_x_pj: float
-    spike_hop_y_pj: float
-    spike_hop_x_ns: float
-    spike_hop_y_ns: float
-    chip_crossing_pj: float
-    chip_crossing_ns: float
-    barrier_sync_min_ns: float
-    barrier_sync_max_ns: float
-    multi_chip_barrier_ns: float
+    synaptic_op_pj: float = _cost("energy of one synaptic operation")
+    synaptic_op_ns: float = _cost("time of one synaptic operation")
+    synaptic_update_pj: float = _cost("energy of one synaptic weight update")
+    synaptic_update_ns: float = _cost("time of one synaptic weight update")
+    neuron_update_active_pj: float = _cost("energy of updating an active neuron")
+    neuron_update_inactive_pj: float = _cost("energy of updating an inactive neuron")
+    neuron_update_active_ns: float = _cost("time of updating an active neuron")
+    neuron_update_inactive_ns: float = _cost("time of updating an inactive neuron")
+    spike_in_tile_pj: float = _cost("energy of a spike within a tile")
+    spike_in_tile_ns: float = _cost("time of a spike within a tile")
+    spike_hop_x_pj: float = _cost("energy of an east-west hop")
+    spike_hop_y_pj: float = _cost("energy of a north-south hop")
+    spike_hop_x_ns: float = _cost("time of an east-west hop")
+    spike_hop_y_ns: float = _cost("time of a north-south hop")
+    chip_crossing_pj: float = _cost("energy of crossing to another chip")
+    chip_crossing_ns: float = _cost("time of crossing to another chip")
+    barrier_sync_min_ns: float = _cost("barrier between time steps on one tile")
+    barrier_sync_max_ns: float = _cost("barrier between time steps on a whole chip")
+    multi_chip_barrier_ns: float = _cost("barrier between time steps across chips")
 
 
 @dataclass(frozen=True)
@@ -183,23 +168,20 @@ def load_chip_config(name_or_path: str | Path) -> ChipConfig:
     spec = SpecFile.load(path)
     spec.check_sections({"chip": True, "arithmetic": False, "cores": False, "learning": False,
                          "energy": False, "systems": False})
-    chip = spec.section("chip", CHIP_KEYS)
+    chip = spec.section(ChipSection, "chip")
     arithmetic = None
     if "arithmetic" in spec.data:
-        arith = spec.section("arithmetic", ARITHMETIC_KEYS)
-        if arith["state_frac_bits"] >= arith["state_bits"] - 2:
+        arithmetic = spec.section(ChipArithmetic, "arithmetic", name=chip.name)
+        if arithmetic.state_frac_bits >= arithmetic.state_bits - 2:
             raise spec.error("[arithmetic] state_frac_bits",
-                             f"= {arith['state_frac_bits']} leaves no integer bits in a "
-                             f"{arith['state_bits']}-bit state")
-        arithmetic = ChipArithmetic(name=chip["name"], **arith)
-    cores = CoreLimits(**spec.section("cores", CORE_KEYS)) if "cores" in spec.data else None
+                             f"= {arithmetic.state_frac_bits} leaves no integer bits in a "
+                             f"{arithmetic.state_bits}-bit state")
+    cores = spec.section(CoreLimits, "cores") if "cores" in spec.data else None
     if cores is not None and cores.cores_per_chip % cores.cores_per_tile:
         raise spec.error("[cores] cores_per_tile", f"= {cores.cores_per_tile} does not divide "
                          f"cores_per_chip = {cores.cores_per_chip}")
-    learning = (LearningWidths(**spec.section("learning", LEARNING_KEYS))
-                if "learning" in spec.data else None)
-    energy = (EnergyCosts(**{k: float(v) for k, v in spec.section("energy", ENERGY_KEYS).items()})
-              if "energy" in spec.data else None)
+    learning = spec.section(LearningWidths, "learning") if "learning" in spec.data else None
+    energy = spec.section(EnergyCosts, "energy") if "energy" in spec.data else None
     systems = {}
     raw_systems = spec.data.get("systems", {})
     if not isinstance(raw_systems, dict):
@@ -208,7 +190,7 @@ def load_chip_config(name_or_path: str | Path) -> ChipConfig:
         if isinstance(chips, bool) or not isinstance(chips, int) or chips < 1:
             raise spec.error(f"[systems] {system}", f"= {chips!r}; expected a number of chips >= 1")
         systems[system] = chips
-    return ChipConfig(name=chip["name"], description=chip["description"], path=path,
+    return ChipConfig(name=chip.name, description=chip.description, path=path,
                       arithmetic=arithmetic, cores=cores, learning=learning, energy=energy,
                       systems=systems)
 

@@ -14,8 +14,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-# the weight widths a chip config may declare ([arithmetic] weight_bits of chip_configs/*.toml)
-WEIGHT_BITS = (2, 24)
+from lava_eqprop.chips.config import WEIGHT_BITS
 
 
 def one_line(text: str) -> str:

@@ -57,17 +57,17 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.model)
     if args.epsilon is not None:
-        spec.dynamics["epsilon"] = args.epsilon
+        spec = spec.with_overrides({"dynamics": {"epsilon": args.epsilon}}, "with --epsilon")
     network, dataset = network_and_test_data(spec, args.weights, args.data, args.samples)
     cast_parameters(network, np.float64)
     x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)
     targets = np.eye(dataset.num_classes)[dataset.y_test]
     dynamics = spec.dynamics_settings()
-    probe = ProbeSettings(beta=args.beta or spec.learning["beta"],
-                          free_steps=args.free_steps or spec.dynamics["free_steps"],
-                          nudged_steps=args.nudged_steps or spec.dynamics["nudged_steps"],
+    probe = ProbeSettings(beta=args.beta or spec.learning.beta,
+                          free_steps=args.free_steps or spec.dynamics.free_steps,
+                          nudged_steps=args.nudged_steps or spec.dynamics.nudged_steps,
                           tol=args.tol)
-    setup = CrosscheckSetup(network, dynamics, get_loss(spec.learning["loss"]), probe,
+    setup = CrosscheckSetup(network, dynamics, get_loss(spec.learning.loss), probe,
                             backends=tuple(args.backends),
                             brian2_dt=args.brian2_dt * dynamics.epsilon,
                             brian2_target=args.brian2_target,

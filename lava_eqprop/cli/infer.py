@@ -14,7 +14,7 @@ from lava_eqprop.cli.train import add_backend_options, check_backend_options, la
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.hdf5 import load_network, load_spec_text
 from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset, parse_spec
-from lava_eqprop.spec.schema import SpecFile
+from lava_eqprop.schema import SpecFile
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         err = float(np.mean(labels != dataset.y_test))
     else:
         relaxer = make_relaxer(network, spec.dynamics_settings(),
-                               get_loss(spec.learning["loss"]), spec.dtype, args.device)
+                               get_loss(spec.learning.loss), spec.dtype, args.device)
         err = error_rate(relaxer, x, dataset.y_test, steps)
     seconds = time.perf_counter() - start
     result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.model)
     network, data = network_and_test_data(spec, args.weights, args.data, args.samples)
     x = data.x_test.reshape(len(data.x_test), -1).astype(float)
-    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning["loss"]))
+    relaxer = Relaxer(network, spec.dynamics_settings(), get_loss(spec.learning.loss))
     report = analyse(network, relaxer, x, starts=args.starts, steps=args.steps, tol=args.tol)
     print(format_report(report, spec.dynamics_settings()))
     if args.json:

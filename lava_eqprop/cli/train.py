@@ -74,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.model)
     dataset = load_spec_dataset(spec, args.data)
-    dataset = dataset.subset(args.train_samples or spec.data["train_samples"] or None,
-                             args.test_samples or spec.data["test_samples"] or None)
+    dataset = dataset.subset(args.train_samples or spec.data.train_samples or None,
+                             args.test_samples or spec.data.test_samples or None)
     out = args.out or Path("runs") / spec.name
     print(f"training {spec.name} ({args.backend}) on {dataset.name} ({len(dataset.x_train)} train, "
           f"{len(dataset.x_test)} test; from {dataset.source}) -> {out}")

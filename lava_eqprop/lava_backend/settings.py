@@ -71,33 +71,33 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     (or is a path); ``weight_bits`` overrides its weight width.
     """
     unsupported = [
-        ("[dynamics] schedule", spec.dynamics["schedule"] != "synchronous",
+        ("[dynamics] schedule", spec.dynamics.schedule != "synchronous",
          "the Lava graph updates every population in every step (synchronous)"),
-        ("[dynamics] leak", spec.dynamics["leak"] != 1.0 or spec.dynamics["outgoing_decay"],
+        ("[dynamics] leak", spec.dynamics.leak != 1.0 or spec.dynamics.outgoing_decay,
          "the Lava neurons decay with rate 1 (leak = 1, outgoing_decay = false)"),
     ]
     if training:
         unsupported += [
-            ("[data] augment", bool(spec.data["augment"]),
+            ("[data] augment", bool(spec.data.augment),
              "the graph streams the stored training images unchanged (augment = [])"),
-            ("[dynamics] persistent", spec.dynamics["persistent"],
+            ("[dynamics] persistent", spec.dynamics.persistent,
              "populations start every sample from zero in Lava (no persistent particles)"),
-            ("[dynamics] free_tol", bool(spec.dynamics["free_tol"]),
+            ("[dynamics] free_tol", bool(spec.dynamics.free_tol),
              "phases in Lava have a fixed number of steps (free_tol = 0)"),
-            ("[dynamics] carry_state", spec.dynamics["carry_state"],
+            ("[dynamics] carry_state", spec.dynamics.carry_state,
              "populations start every sample from zero in Lava (carry_state = false)"),
-            ("[learning] momentum", bool(spec.learning["momentum"]),
+            ("[learning] momentum", bool(spec.learning.momentum),
              "plastic synapses apply plain local updates (momentum = 0)"),
-            ("[learning] weight_decay", bool(spec.learning["weight_decay"]
-                                              or spec.learning["clip_norm"]),
+            ("[learning] weight_decay", bool(spec.learning.weight_decay
+                                              or spec.learning.clip_norm),
              "plastic synapses apply plain local updates (weight_decay = 0, clip_norm = 0)"),
-            ("[learning] lr_schedule", spec.learning["lr_schedule"] != "constant",
+            ("[learning] lr_schedule", spec.learning.lr_schedule != "constant",
              "the synapses' learning rates are fixed when compiled (lr_schedule = 'constant')"),
-            ("[learning] estimator", spec.learning["estimator"] not in ("one_sided", "symmetric"),
+            ("[learning] estimator", spec.learning.estimator not in ("one_sided", "symmetric"),
              "plastic synapses learn the one-sided or symmetric EP contrast"),
-            ("[learning] l1", bool(spec.learning["l1"]),
+            ("[learning] l1", bool(spec.learning.l1),
              "plastic synapses apply plain local updates (l1 = 0)"),
-            ("[learning] prune_threshold", bool(spec.learning["prune_threshold"]),
+            ("[learning] prune_threshold", bool(spec.learning.prune_threshold),
              "connections are fixed once compiled (prune_threshold = 0)"),
         ]
     for key, bad, why in unsupported:
@@ -105,9 +105,9 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
             raise SpecError(f"{spec.path}: {key}: not supported by the Lava backend: {why}")
     weight_rates, bias_rates = spec.learning_rates(network)
     settings = LavaSettings(
-        batch=batch if batch is not None else spec.learning["batch_size"], precision=precision,
-        event_threshold=event_threshold, epsilon=spec.dynamics["epsilon"],
-        nudge=spec.dynamics["nudge"], loss_scale=get_loss(spec.learning["loss"]).scale,
+        batch=batch if batch is not None else spec.learning.batch_size, precision=precision,
+        event_threshold=event_threshold, epsilon=spec.dynamics.epsilon,
+        nudge=spec.dynamics.nudge, loss_scale=get_loss(spec.learning.loss).scale,
         weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)
     if precision == "fixed":
         arithmetic = load_chip(chip)

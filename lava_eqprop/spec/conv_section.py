@@ -28,6 +28,7 @@ Conv layers are named c1, c2, … (blocks: b1a, b1b, b2a, …), the last populat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,10 +36,10 @@ import numpy as np
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.conv_nets import (RESNET_SKIPS, ConvLayer, Gains, Skip, conv_network,
                                            hopfield_resnet_layers, layer_shapes)
-from lava_eqprop.spec.schema import (Key, SpecFile, positive, positive_float_list,
-                                     positive_int_list)
+from lava_eqprop.schema import (Section, SpecFile, key, positive, positive_float_list,
+                                positive_int_list)
+from lava_eqprop.spec.sections import CONV_TOPOLOGIES, NetworkSection
 
-CONV_TOPOLOGIES = ("conv", "hopfield_resnet")
 POOL_NAMES = ("none", "max", "avg")
 
 
@@ -62,37 +63,57 @@ def _gains(value: Any) -> str | None:
     return None if ok else "three positive numbers: conv, skip and head gains"
 
 
-CONV_KEYS = [
-    Key("input_shape", list, check=lambda v: None if len(v) == 3 and positive_int_list(3)(v)
-        is None else "[channels, height, width]"),
-    Key("classes", int, check=positive),
-    Key("channels", list, check=positive_int_list(1)),
-    Key("kernels", list, [], check=positive_int_list(0)),
-    Key("strides", list, [], check=positive_int_list(0)),
-    Key("paddings", list, [], check=_non_negative_ints),
-    Key("pools", list, [], check=_pools),
-    Key("pool_size", int, 2, check=positive),
-    Key("skips", list, [], check=_skips),
-    Key("skip", str, "conv", choices=RESNET_SKIPS),
-    Key("gains", list, [1.0, 1.0, 1.0], check=_gains),
-]
+def _input_shape(value: Any) -> str | None:
+    return None if len(value) == 3 and positive_int_list(3)(value) is None \
+        else "[channels, height, width]"
+
+
+@dataclass(frozen=True)
+class ConvSection(Section):
+    """``[network.conv]`` (topologies conv and hopfield_resnet)."""
+
+    input_shape: tuple[int, int, int] = key(check=_input_shape,
+                                            doc="[channels, height, width] of the data")
+    classes: int = key(check=positive, doc="output neurons (the dense head's width)")
+    channels: tuple[int, ...] = key(check=positive_int_list(1),
+                                    doc="channels of each conv layer (hopfield_resnet: of each "
+                                        "block)")
+    kernels: tuple[int, ...] = key((), check=positive_int_list(0),
+                                   doc="conv: kernel side of each layer (default 3)")
+    strides: tuple[int, ...] = key((), check=positive_int_list(0),
+                                   doc="conv: stride of each layer (default 1)")
+    paddings: tuple[int, ...] = key((), check=_non_negative_ints,
+                                    doc="conv: zero padding of each layer (default 0)")
+    pools: tuple[str, ...] = key((), check=_pools,
+                                 doc='conv: pooling after each layer, "none", "max" or "avg"')
+    pool_size: int = key(2, check=positive, doc="conv: side of the pooling window")
+    skips: tuple[tuple[str, str, str], ...] = key((), check=_skips,
+                                                  doc='conv: [pre, post, "conv" | "identity"] '
+                                                      'residual projections')
+    skip: str = key("conv", choices=RESNET_SKIPS,
+                    doc='hopfield_resnet: the blocks\' skips, "conv" or "none" (the plain net)')
+    gains: tuple[float, float, float] = key((1.0, 1.0, 1.0), check=_gains,
+                                            doc="init gains of the chain's convs, the skips and "
+                                                "the head")
+
+
 CHAIN_ONLY = ("kernels", "strides", "paddings", "pools", "skips")
 
 
-def conv_section(spec: SpecFile, network: dict) -> dict | None:
+def conv_section(spec: SpecFile, network: NetworkSection) -> ConvSection | None:
     """The checked ``[network.conv]`` of a conv topology (None for the others), each layer's
     geometry included; :func:`check_conv_network` checks the rest by building the net."""
-    topology = network["topology"]
+    topology = network.topology
     raw = spec.topology_subtable("conv", topology, CONV_TOPOLOGIES)
     if raw is None:
         return None
-    if network["layers"]:
+    if network.layers:
         raise spec.error("[network] layers", f"a {topology} net is described by [network.conv] "
                          "(input_shape, channels, classes), not by layers")
-    if network["weight_init"] not in ("glorot_uniform", "fan_in_uniform"):
+    if network.weight_init not in ("glorot_uniform", "fan_in_uniform"):
         raise spec.error("[network] weight_init", f"a {topology} net draws weights from "
                          "U(±gain/√fan_in) with the gains of [network.conv]")
-    conv = spec.section("network.conv", CONV_KEYS, data=raw)
+    conv = spec.section(ConvSection, "network.conv", data=raw)
     if topology == "hopfield_resnet":
         given = [k for k in CHAIN_ONLY if k in raw]
         if given:
@@ -102,43 +123,44 @@ def conv_section(spec: SpecFile, network: dict) -> dict | None:
         if "skip" in raw:
             raise spec.error("[network.conv] skip", "only for topology = 'hopfield_resnet'; give "
                              "a conv net's skips as skips = [[pre, post, kind], ...]")
-        n = len(conv["channels"])
-        for key in ("kernels", "strides", "paddings", "pools"):
-            if conv[key] and len(conv[key]) != n:
-                raise spec.error(f"[network.conv] {key}", f"has {len(conv[key])} entries but "
+        n = len(conv.channels)
+        for name in ("kernels", "strides", "paddings", "pools"):
+            given_list = getattr(conv, name)
+            if given_list and len(given_list) != n:
+                raise spec.error(f"[network.conv] {name}", f"has {len(given_list)} entries but "
                                  f"channels has {n}")
     try:
-        layer_shapes(conv["input_shape"], conv_layers(topology, conv)[0], spec.path)
+        layer_shapes(conv.input_shape, conv_layers(topology, conv)[0], spec.path)
     except NetworkError as exc:
         raise spec.error("[network.conv]", str(exc)) from None
     return conv
 
 
-def check_conv_network(spec: SpecFile, network: dict, conv: dict) -> None:
+def check_conv_network(spec: SpecFile, network: NetworkSection, conv: ConvSection) -> None:
     """Build the net of a checked ``[network.conv]`` once, so that a skip or a shape that does
     not fit is reported on load (call it once the net is known to fit in memory)."""
     try:
-        layers, skips, gains = conv_layers(network["topology"], conv)
-        conv_network(conv["input_shape"], layers, conv["classes"], rng=np.random.default_rng(0),
+        layers, skips, gains = conv_layers(network.topology, conv)
+        conv_network(conv.input_shape, layers, conv.classes, rng=np.random.default_rng(0),
                      skips=skips, gains=gains, name=spec.path or "spec")
     except NetworkError as exc:
         raise spec.error("[network.conv]", str(exc)) from None
 
 
-def conv_layers(topology: str, conv: dict) -> tuple[list[ConvLayer], list[Skip], Gains]:
+def conv_layers(topology: str, conv: ConvSection) -> tuple[list[ConvLayer], list[Skip], Gains]:
     """The conv layers, skips and init gains that a checked ``[network.conv]`` describes."""
-    gains = Gains(*(float(g) for g in conv["gains"]))
+    gains = Gains(*(float(g) for g in conv.gains))
     if topology == "hopfield_resnet":
-        layers, skips = hopfield_resnet_layers(conv["channels"], conv["skip"])
+        layers, skips = hopfield_resnet_layers(conv.channels, conv.skip)
         return layers, skips, gains
-    n = len(conv["channels"])
+    n = len(conv.channels)
 
-    def column(key: str, default: Any) -> list:
-        return conv[key] or [default] * n
+    def column(values: tuple, default: Any) -> tuple:
+        return values or (default,) * n
 
     layers = [ConvLayer(f"c{k + 1}", ch, kernel, stride, padding,
-                        None if pool == "none" else pool, conv["pool_size"])
+                        None if pool == "none" else pool, conv.pool_size)
               for k, (ch, kernel, stride, padding, pool) in enumerate(zip(
-                  conv["channels"], column("kernels", 3), column("strides", 1),
-                  column("paddings", 0), column("pools", "none")))]
-    return layers, [Skip(*s) for s in conv["skips"]], gains
+                  conv.channels, column(conv.kernels, 3), column(conv.strides, 1),
+                  column(conv.paddings, 0), column(conv.pools, "none")))]
+    return layers, [Skip(*s) for s in conv.skips], gains

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lava_eqprop.network.conv_nets import layer_shapes
-from lava_eqprop.spec.conv_section import conv_layers
+from lava_eqprop.spec.conv_section import ConvSection, conv_layers
+from lava_eqprop.spec.sections import NetworkSection
 
 GIB = 2 ** 30
 
@@ -36,19 +38,20 @@ class Footprint:
         return (self.parameters + batch * self.neurons) * itemsize + self.mask_entries
 
 
-def layered_footprint(sizes: list[int]) -> Footprint:
+def layered_footprint(sizes: Sequence[int]) -> Footprint:
     """A layered net: one dense weight per neighbouring pair of layers, one bias per neuron."""
     weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
     return Footprint(weights + sum(sizes), 0, sum(sizes))
 
 
-def global_matrix_footprint(sizes: list[int]) -> Footprint:
+def global_matrix_footprint(sizes: Sequence[int]) -> Footprint:
     """A small-world or directed net: an N×N weight matrix and mask over all N neurons."""
     n = sum(sizes)
     return Footprint(n * n + n, n * n, n)
 
 
-def conv_footprint(input_shape: list[int], layers: list, skips: list, classes: int) -> Footprint:
+def conv_footprint(input_shape: Sequence[int], layers: Sequence, skips: Sequence,
+                   classes: int) -> Footprint:
     """A conv net: each layer's kernel and channel biases, the 1×1 skip kernels, the dense head
     and the input population's bias (one per pixel)."""
     shapes = layer_shapes(input_shape, layers)
@@ -61,14 +64,14 @@ def conv_footprint(input_shape: list[int], layers: list, skips: list, classes: i
     return Footprint(kernels + skip_kernels + head + math.prod(input_shape), 0, neurons)
 
 
-def network_footprint(network: dict, conv: dict | None) -> Footprint:
+def network_footprint(network: NetworkSection, conv: ConvSection | None) -> Footprint:
     """The footprint of the net a checked ``[network]`` (and ``[network.conv]``) describes."""
     if conv is not None:
-        layers, skips, _ = conv_layers(network["topology"], conv)
-        return conv_footprint(conv["input_shape"], layers, skips, conv["classes"])
-    if network["topology"] == "layered":
-        return layered_footprint(network["layers"])
-    return global_matrix_footprint(network["layers"])
+        layers, skips, _ = conv_layers(network.topology, conv)
+        return conv_footprint(conv.input_shape, layers, skips, conv.classes)
+    if network.topology == "layered":
+        return layered_footprint(network.layers)
+    return global_matrix_footprint(network.layers)
 
 
 def physical_memory() -> int | None:

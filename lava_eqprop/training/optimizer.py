@@ -9,7 +9,6 @@ import numpy as np
 
 from lava_eqprop.network.network import Network
 
-LR_SCHEDULES = ("constant", "cosine")
 
 
 def cosine_factor(epoch: int, epochs: int, floor: float) -> float:

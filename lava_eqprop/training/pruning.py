@@ -22,6 +22,7 @@ import numpy as np
 
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Projection
+from lava_eqprop.spec.sections import LearningSection
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,14 @@ class Pruning:
         if not self.threshold > 0 or not self.temperature > 0:
             raise ValueError(f"pruning needs threshold > 0 and temperature > 0, got "
                              f"{self.threshold}, {self.temperature}")
+
+
+def pruning_from(learning: LearningSection) -> Pruning | None:
+    """The spec's per-epoch pruning, or None when ``prune_threshold`` is 0 (off)."""
+    if not learning.prune_threshold:
+        return None
+    return Pruning(learning.prune_threshold, learning.prune_temperature,
+                   learning.prune_permanent)
 
 
 def existing(projection: Projection) -> np.ndarray:

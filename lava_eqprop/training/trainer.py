@@ -54,7 +54,7 @@ from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
 from lava_eqprop.training.resume import check_same_data, check_same_spec, data_description
-from lava_eqprop.training.pruning import live_connections, prune
+from lava_eqprop.training.pruning import live_connections, prune, pruning_from
 from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDirectory
 
 
@@ -80,15 +80,15 @@ class Trainer:
         check_data_fits(spec, self.network, dataset)
         cast_parameters(self.network, self.dtype)
         self.relaxer = make_relaxer(self.network, spec.dynamics_settings(),
-                                    get_loss(spec.learning["loss"]), self.dtype, device)
+                                    get_loss(spec.learning.loss), self.dtype, device)
         self.settings = spec.ep_settings()
         learning = spec.learning
         self.optimizer = SGD(self.network, *spec.learning_rates(self.network),
-                             momentum=learning["momentum"], l1=learning["l1"],
-                             nesterov=learning["nesterov"], weight_decay=learning["weight_decay"],
-                             clip_norm=learning["clip_norm"])
-        self.pruning = spec.pruning()
-        self.rng = np.random.default_rng(spec.learning["seed"])
+                             momentum=learning.momentum, l1=learning.l1,
+                             nesterov=learning.nesterov, weight_decay=learning.weight_decay,
+                             clip_norm=learning.clip_norm)
+        self.pruning = pruning_from(spec.learning)
+        self.rng = np.random.default_rng(spec.learning.seed)
         self.x_train, self.x_test = prepared_inputs(spec, dataset, self.dtype)
         self.t_train = np.eye(dataset.num_classes, dtype=self.dtype)[dataset.y_train]
         self._directions = {p.name: np.empty_like(p.weight)
@@ -97,7 +97,7 @@ class Trainer:
         self.history: list[dict[str, Any]] = []
         self.particles: dict[str, np.ndarray] = {}
         self.test_particles: dict[str, np.ndarray] = {}
-        if spec.dynamics["persistent"]:
+        if spec.dynamics.persistent:
             self.particles = {p.name: np.zeros((len(self.x_train), p.size), dtype=self.dtype)
                               for p in self.network.free}
             self.test_particles = {p.name: np.zeros((len(self.x_test), p.size), dtype=self.dtype)
@@ -153,7 +153,7 @@ class Trainer:
     # ---- training ------------------------------------------------------------------------
     def train(self, epochs: int | None = None) -> list[dict[str, Any]]:
         """Train until ``epochs`` epochs are done (the spec's number by default)."""
-        epochs = self.spec.learning["epochs"] if epochs is None else epochs
+        epochs = self.spec.learning.epochs if epochs is None else epochs
         with self.run_dir.lock(self._checkpoint_seen):
             if self.epoch >= epochs:
                 # a run killed between its checkpoint and its results left them one epoch old
@@ -171,7 +171,7 @@ class Trainer:
 
     def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:
         """One pass over the training set; returns the epoch's record for summary.json."""
-        n, bs = len(self.x_train), self.spec.learning["batch_size"]
+        n, bs = len(self.x_train), self.spec.learning.batch_size
         order = self.rng.permutation(n)
         batches = range(0, n, bs)
         input_name, out = self.network.inputs[0].name, self.relaxer.output.name
@@ -263,28 +263,28 @@ class Trainer:
         if not self.overlap:
             return None
         phases = 2 if self.settings.estimator == "symmetric" else 1
-        names = overlappable(self.network, self.relaxer, batch=self.spec.learning["batch_size"],
+        names = overlappable(self.network, self.relaxer, batch=self.spec.learning.batch_size,
                              steps=self.settings.free_steps + phases * self.settings.nudged_steps,
                              folded_rates=folded is not None,
-                             l1=self.optimizer.l1, augment=bool(self.spec.data["augment"]),
+                             l1=self.optimizer.l1, augment=bool(self.spec.data.augment),
                              estimator=self.settings.estimator)
         return InputOverlap(self.relaxer, names, folded[0], record) if names else None
 
     def batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         """The training inputs of a batch, augmented if ``[data] augment`` says so."""
         data = self.spec.data
-        if not data["augment"]:
+        if not data.augment:
             return self.x_train[idx]
         images = self.x_train[idx].reshape(len(idx), *self.dataset.image_shape)
-        images = augment(images, data["augment"], data["crop_padding"], self.rng)
+        images = augment(images, data.augment, data.crop_padding, self.rng)
         return images.reshape(len(idx), -1)
 
     def rate_factor(self, epoch: int, epochs: int) -> float:
         """The learning-rate schedule's factor for 0-based ``epoch`` of ``epochs``."""
         learning = self.spec.learning
-        if learning["lr_schedule"] == "cosine":
-            top = learning["learning_rate"] or max(learning["layer_learning_rates"])
-            return cosine_factor(epoch, epochs, learning["lr_min"] / top)
+        if learning.lr_schedule == "cosine":
+            top = learning.learning_rate or max(learning.layer_learning_rates)
+            return cosine_factor(epoch, epochs, learning.lr_min / top)
         return 1.0
 
     def initial_state(self, clamped: Clamped, idx: np.ndarray,
@@ -294,7 +294,7 @@ class Trainer:
         takes its first rows, or zeros beyond them), or zeros (None)."""
         if self.particles:
             return self.relaxer.state_from(clamped, {k: v[idx] for k, v in self.particles.items()})
-        if carried is None or not self.spec.dynamics["carry_state"]:
+        if carried is None or not self.spec.dynamics.carry_state:
             return None
         rows = min(len(idx), carried.batch)
         values = {}
@@ -383,7 +383,7 @@ def prepared_inputs(spec: ModelSpec, dataset: Dataset, dtype: type
     """Training and test inputs, flat (N, size) in ``dtype``; with ``[data] normalise``,
     standardised per channel with the training set's statistics."""
     x_train, x_test = dataset.x_train, dataset.x_test
-    if spec.data["normalise"]:
+    if spec.data.normalise:
         if x_train.ndim != 4:
             raise SpecError(f"{spec.path}: [data] normalise: needs images (N, C, H, W), data set "
                             f"{dataset.name!r} has shape {x_train.shape[1:]}")

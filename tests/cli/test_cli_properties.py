@@ -18,15 +18,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lava_eqprop.cli.main import main
-from lava_eqprop.spec import model_spec
+from lava_eqprop.spec import sections
 
 from tests.conftest import TINY_DIGITS
 
 BASE = tomllib.loads(TINY_DIGITS.format(persistent="false", estimator="one_sided", momentum=0.0))
 KNOWN_KEYS = {
-    "model": model_spec.MODEL_KEYS, "data": model_spec.DATA_KEYS,
-    "network": model_spec.NETWORK_KEYS, "dynamics": model_spec.DYNAMICS_KEYS,
-    "learning": model_spec.LEARNING_KEYS}
+    "model": sections.ModelSection.keys(), "data": sections.DataSection.keys(),
+    "network": sections.NetworkSection.keys(), "dynamics": sections.DynamicsSection.keys(),
+    "learning": sections.LearningSection.keys()}
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                              suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                     HealthCheck.too_slow])

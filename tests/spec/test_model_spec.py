@@ -38,7 +38,7 @@ def test_the_shipped_models_are_all_there():
 def test_shipped_model_loads_and_builds(path):
     spec = load_spec(path)
     net = spec.build_network()
-    inputs = spec.conv["input_shape"] if spec.conv else spec.network["layers"][:1]
+    inputs = spec.conv.input_shape if spec.conv else spec.network.layers[:1]
     assert net.inputs[0].size == np.prod(inputs)
     weight_lr, bias_lr = spec.learning_rates(net)
     assert set(weight_lr) == {p.name for p in net.projections if p.plastic}
@@ -95,7 +95,7 @@ def assert_refused(path, fragments):
 
 def test_good_spec_and_missing_file(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
-    assert spec.eval_steps == 5 and spec.learning["loss"] == "half_squared_error"
+    assert spec.eval_steps == 5 and spec.learning.loss == "half_squared_error"
     with pytest.raises(SpecError, match="no such file"):
         load_spec(tmp_path / "nope.toml")
 

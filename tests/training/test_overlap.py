@@ -18,7 +18,7 @@ LOSS = get_loss("half_squared_error")
 
 def train(spec_path, out, overlap_on, epochs=2):
     spec = load_spec(spec_path)
-    data = load_dataset("digits").subset(spec.data["train_samples"], spec.data["test_samples"])
+    data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
     trainer = Trainer(spec, data, out, progress=False, log=lambda _: None, overlap=overlap_on)
     used = trainer.input_overlap(trainer.optimizer.foldable_rates())
     history = trainer.train(epochs)

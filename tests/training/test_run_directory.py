@@ -117,11 +117,11 @@ def test_resume_with_other_data_names_what_differs(tiny_spec_path, tmp_path):
     make_trainer(spec_path, tmp_path / "run").train(1)
     spec = load_spec(spec_path)
     digits = load_dataset("digits")
-    fewer = digits.subset(500, spec.data["test_samples"])
+    fewer = digits.subset(500, spec.data.test_samples)
     with pytest.raises(SpecError, match=r"trained on other data \(train: 1000 in the checkpoint, "
                                         r"500 now; sha256: '[0-9a-f]+' in the checkpoint"):
         Trainer(spec, fewer, tmp_path / "run", resume=True, progress=False, log=lambda _: None)
-    same_sizes = digits.subset(1000, spec.data["test_samples"])
+    same_sizes = digits.subset(1000, spec.data.test_samples)
     same_sizes.x_train = same_sizes.x_train[::-1].copy()      # other images, same counts
     with pytest.raises(SpecError, match=r"other data \(sha256: "):
         Trainer(spec, same_sizes, tmp_path / "run", resume=True, progress=False,

@@ -13,7 +13,7 @@ from lava_eqprop.training.trainer import Trainer
 
 def make_trainer(spec_path, out, resume=False):
     spec = load_spec(spec_path)
-    data = load_dataset("digits").subset(spec.data["train_samples"], spec.data["test_samples"])
+    data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
     return Trainer(spec, data, out, resume=resume, progress=False, log=lambda _: None)
 
 
@@ -72,7 +72,7 @@ def test_resume_with_other_data_is_refused(tiny_spec_path, tmp_path):
     spec_path = tiny_spec_path(persistent="true")
     make_trainer(spec_path, tmp_path / "run").train(1)
     spec = load_spec(spec_path)
-    fewer = load_dataset("digits").subset(500, spec.data["test_samples"])
+    fewer = load_dataset("digits").subset(500, spec.data.test_samples)
     with pytest.raises(SpecError, match="other data .*train: 1000 in the checkpoint, 500 now"):
         Trainer(spec, fewer, tmp_path / "run", resume=True, progress=False, log=lambda _: None)
 
