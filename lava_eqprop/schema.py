@@ -16,6 +16,7 @@ build on this module; it imports nothing of the package but its errors.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import tomllib
 import types
@@ -150,14 +151,24 @@ def _checked(source: "SpecFile", where: str, k: Key, raw: Mapping[str, Any]) -> 
 
 
 def key_docs(section: type[Section]) -> Iterator[tuple[str, str, str, str]]:
-    """(key, type, default, doc) of every key of ``section``, for the spec reference."""
+    """(key, type, default in TOML syntax or "required", doc with the allowed values) of every
+    key of ``section``, for the configuration reference."""
     for k in section.keys():
-        default = "required" if k.required else repr(_thawed_default(k.default))
-        yield k.name, _type_name(k.type), default, k.doc
+        default = "required" if k.required else _toml_literal(k.default)
+        allowed = (" One of " + ", ".join(_toml_literal(c) for c in k.choices) + "."
+                   if k.choices else "")
+        yield k.name, _type_name(k.type), default, k.doc + "." * (not k.doc.endswith(".")) + allowed
 
 
-def _thawed_default(value: Any) -> Any:
-    return [_thawed_default(v) for v in value] if isinstance(value, tuple) else value
+def _toml_literal(value: Any) -> str:
+    """``value`` as TOML writes it (tuples as arrays)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    return repr(value)
 
 
 def positive(value: Any) -> str | None:
