@@ -171,7 +171,7 @@ def ms_per_sweep(relaxer, x, sweeps) -> tuple[float, dict[str, np.ndarray]]:
     relaxer.run(state, clamped, sweeps)
     _synchronise(relaxer)
     ms = (time.perf_counter() - start) * 1e3 / (sweeps * len(x))
-    return ms, {name: relaxer.host(state[name]) for name in relaxer.free_names}
+    return ms, {name: relaxer.arrays.to_numpy(state[name]) for name in relaxer.free_names}
 
 
 def _synchronise(relaxer) -> None:

@@ -26,7 +26,7 @@ Updates are averaged over the batch: the returned directions are −dL/dθ of th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -71,6 +71,13 @@ class EPResult:
     nudged_steps: int
     betas: list[float] = field(default_factory=list)
     contrasted: tuple[State, State, float] | None = None   # (a, b, scale) of the contrast
+
+    def to_numpy(self) -> EPResult:
+        """This result with its free state and bias directions as NumPy arrays (a torch
+        relaxer's are on its device; the weight directions are NumPy arrays already)."""
+        to_numpy = self.free_state.arrays.to_numpy
+        return replace(self, free_state=self.free_state.to_numpy(),
+                       bias_updates={name: to_numpy(v) for name, v in self.bias_updates.items()})
 
 
 def contrast(relaxer: Relaxer, a: State, b: State, scale: float,

@@ -31,6 +31,10 @@ the outgoing decay the dynamics descend no energy of this form (:meth:`Relaxer.e
 
 The drive from clamped (input) populations is constant during a phase: :meth:`Relaxer.clamp`
 computes it once per batch, which is most of the arithmetic of a step in an MLP.
+
+The loop is written once, against an array namespace (:mod:`lava_eqprop.engine.arrays`) and the
+interactions of a backend: NumPy's here, torch's in :mod:`lava_eqprop.torch_backend`. Each
+population's update is :func:`~lava_eqprop.engine.step.population_step`.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lava_eqprop.engine.arrays import NUMPY, NumpyArrays
 from lava_eqprop.engine.interactions import interaction_for
 from lava_eqprop.engine.loss import SquaredError
+from lava_eqprop.engine.step import Nudge, population_step
 from lava_eqprop.errors import NetworkError
-from lava_eqprop.network.network import Network, Population
+from lava_eqprop.network.network import Network, Population, Projection
 
 SCHEDULES = ("synchronous", "odd_even", "colouring")
 NUDGES = ("joint", "split")
@@ -147,8 +153,9 @@ def clamp_batch(network: Network, clamped_terms: dict[str, list], inputs: dict[s
 
 
 class State:
-    """Population states of one batch, flat ``(batch, population size)`` arrays, with
-    private scratch buffers (interactions reshape to image shapes where they need them).
+    """Population states of one batch, flat ``(batch, population size)`` arrays of an array
+    namespace, with private scratch buffers (interactions reshape to image shapes where they
+    need them).
 
     The relaxer writes new values of the free populations into the scratch buffers and swaps
     them in, so no two States share a free population's memory: :meth:`copy` copies the free
@@ -156,19 +163,24 @@ class State:
     projection from a clamped input then needs one product instead of two).
     """
 
-    def __init__(self, values: dict[str, np.ndarray], free: list[str]) -> None:
-        self.values = values
-        self.free = free
-        self.scratch = {name: np.empty_like(values[name]) for name in free}
+    def __init__(self, values: dict[str, np.ndarray], free: list[str],
+                 arrays: NumpyArrays = NUMPY) -> None:
+        self.values, self.free, self.arrays = values, free, arrays
+        self.scratch = {name: arrays.empty_like(values[name]) for name in free}
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         values = dict(self.values)
         for name in self.free:
-            values[name] = self.values[name].copy()
-        return State(values, self.free)
+            values[name] = self.arrays.copy(self.values[name])
+        return State(values, self.free, self.arrays)
+
+    def to_numpy(self) -> State:
+        """This state with NumPy arrays (a torch state's are on its device)."""
+        return State({name: self.arrays.to_numpy(v) for name, v in self.values.items()},
+                     self.free)
 
     @property
     def batch(self) -> int:
@@ -188,49 +200,50 @@ class Clamped:
 
 
 @dataclass
-class _PopulationStep:
+class _PopulationPlan:
     """What one population's update needs in a step, prepared once per batch size."""
 
     name: str
     terms: list                   # (source population, interaction, direction) of free sources
-    lower: np.ndarray | None      # clip bounds as full (batch, size) arrays: NumPy's
-    upper: np.ndarray | None      # maximum/minimum are ~3x slower with a scalar operand
+    clip: Callable | None         # the activation's box, in place
     partial: np.ndarray           # buffer for the second and later drive terms
     nudged: bool
 
 
 class Relaxer:
-    """Runs free and nudged phases of one network with NumPy (the reference engine)."""
+    """Runs free and nudged phases of one network: with NumPy (the reference engine), or with
+    the ``arrays`` namespace and the ``interaction`` terms of another backend (the torch one).
+    """
 
     def __init__(self, network: Network, dynamics: Dynamics, loss: SquaredError,
-                 dtype: type = np.float64) -> None:
+                 dtype: type = np.float64, arrays: NumpyArrays | None = None,
+                 interaction: Callable[[Projection, Network], object] = interaction_for) -> None:
         if len(network.outputs) != 1:
             raise NetworkError(f"network {network.name!r}: the engine needs exactly one output "
                                f"population, found {[p.name for p in network.outputs]}")
-        self.network, self.dynamics, self.loss, self.dtype = network, dynamics, loss, dtype
+        self.network, self.dynamics, self.loss = network, dynamics, loss
+        self.arrays = arrays if arrays is not None else NumpyArrays(dtype)
         self.output = network.outputs[0]
         self.groups = schedule_groups(network, dynamics.schedule)
         self.free_names = [p.name for p in network.free]
-        self.interactions = {proj.name: interaction_for(proj, network)
+        self.interactions = {proj.name: interaction(proj, network)
                              for proj in network.projections}
         self._free_terms, self._clamped_terms = drive_terms(network, self.interactions)
-        self._plans: dict[int, list[list[_PopulationStep]]] = {}
+        self._plans: dict[int, list[list[_PopulationPlan]]] = {}
 
-    def _plan(self, batch: int) -> list[list[_PopulationStep]]:
+    def _plan(self, batch: int) -> list[list[_PopulationPlan]]:
         plan = self._plans.get(batch)
         if plan is None:
-            plan = [[self._population_step(pop, batch) for pop in group] for group in self.groups]
+            plan = [[self._population_plan(pop, batch) for pop in group] for group in self.groups]
             self._plans[batch] = plan
         return plan
 
-    def _population_step(self, pop: Population, batch: int) -> _PopulationStep:
+    def _population_plan(self, pop: Population, batch: int) -> _PopulationPlan:
         shape = (batch, pop.size)
-        lo, hi = pop.act.lo, pop.act.hi
-        return _PopulationStep(
+        return _PopulationPlan(
             pop.name, self._free_terms[pop.name],
-            np.full(shape, lo, dtype=self.dtype) if np.isfinite(lo) else None,
-            np.full(shape, hi, dtype=self.dtype) if np.isfinite(hi) else None,
-            np.empty(shape, dtype=self.dtype), pop is self.output)
+            self.arrays.clipper(pop.act.lo, pop.act.hi, shape),
+            self.arrays.zeros(shape), pop is self.output)
 
     # ---- states ------------------------------------------------------------------------
     def clamp(self, inputs: dict[str, np.ndarray],
@@ -240,37 +253,21 @@ class Relaxer:
 
         The result holds the biases and input weights of the moment: clamp again after an
         update that changes them (the trainer clamps every batch)."""
-        return clamp_batch(self.network, self._clamped_terms, inputs, self._c_array, known)
-
-    def _c_array(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """A new C-ordered array of x in the engine's dtype. C order matters: NumPy copies a
-        broadcast bias in column order by default, and adding that to the C-ordered drive in
-        every step costs 5x a contiguous add."""
-        return np.array(x, dtype=self.dtype, order="C").reshape(shape)
+        return clamp_batch(self.network, self._clamped_terms, inputs, self.arrays.array, known)
 
     def zero_state(self, clamped: Clamped) -> State:
         """All free populations at zero (the lower corner of the hard-sigmoid box)."""
         values = dict(clamped.inputs)
         for pop in self.network.free:
-            values[pop.name] = np.zeros((clamped.batch, pop.size), dtype=self.dtype)
-        return State(values, self.free_names)
+            values[pop.name] = self.arrays.zeros((clamped.batch, pop.size))
+        return State(values, self.free_names, self.arrays)
 
     def state_from(self, clamped: Clamped, free_values: dict[str, np.ndarray]) -> State:
         """A state with the given free-population values (copied), e.g. persistent particles."""
         values = dict(clamped.inputs)
         for pop in self.network.free:
-            values[pop.name] = np.array(free_values[pop.name], dtype=self.dtype).reshape(
-                clamped.batch, pop.size)
-        return State(values, self.free_names)
-
-    def host(self, values: np.ndarray) -> np.ndarray:
-        """A state array as a NumPy array (the engine's states already are; see the torch
-        backend's relaxer, whose states live on its device)."""
-        return values
-
-    def host_result(self, result):
-        """An :class:`~lava_eqprop.engine.estimators.EPResult` with NumPy arrays (as is)."""
-        return result
+            values[pop.name] = self.arrays.array(free_values[pop.name], (clamped.batch, pop.size))
+        return State(values, self.free_names, self.arrays)
 
     # ---- dynamics ----------------------------------------------------------------------
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,
@@ -285,10 +282,12 @@ class Relaxer:
         """
         if beta != 0.0 and target is None:
             raise ValueError("a nudged phase (beta != 0) needs a target")
-        eps, split = self.dynamics.epsilon, self.dynamics.nudge == "split"
+        eps, arrays = self.dynamics.epsilon, self.arrays
         values, scratch, constant = state.values, state.scratch, clamped.constant
-        retain = None if self.dynamics.unit_decay else {
-            name: (1.0 - eps * a).astype(self.dtype) for name, a in self.decay_rates().items()}
+        nudge = None if beta == 0.0 else Nudge(self.loss, arrays.asarray(target), beta,
+                                               self.dynamics.nudge == "split")
+        retain = dict.fromkeys(self.free_names) if self.dynamics.unit_decay else {
+            name: arrays.array(1.0 - eps * a, a.shape) for name, a in self.decay_rates().items()}
         plan = [[(step, [inter.bind(direction) for _, inter, direction in step.terms])
                  for step in group] for group in self._plan(state.batch)]
         for t in range(1, steps + 1):
@@ -302,23 +301,9 @@ class Relaxer:
                             drive += term(values, step.partial)
                         drive += constant[name]
                     else:
-                        np.copyto(drive, constant[name])
-                    nudge = beta != 0.0 and step.nudged
-                    if nudge and not split:
-                        self.loss.add_nudge(drive, values[name], target, beta)
-                    if retain is not None:          # s(1 − εa) + ε·drive
-                        drive *= eps
-                        drive += values[name] * retain[name]
-                    elif eps != 1.0:
-                        drive -= values[name]
-                        drive *= eps
-                        drive += values[name]
-                    if nudge and split:
-                        self.loss.add_nudge(drive, drive.copy(), target, eps * beta)
-                    if step.lower is not None:
-                        np.maximum(drive, step.lower, out=drive)
-                    if step.upper is not None:
-                        np.minimum(drive, step.upper, out=drive)
+                        arrays.copyto(drive, constant[name])
+                    population_step(drive, values[name], eps, retain=retain[name],
+                                    nudge=nudge if step.nudged else None, clip=step.clip)
                 for step, _ in group:
                     values[step.name], scratch[step.name] = scratch[step.name], values[step.name]
             if observer is not None:
@@ -344,7 +329,7 @@ class Relaxer:
 
     def moved(self, state: State) -> float:
         """Largest change of any free unit in the last step (scratch holds the previous values)."""
-        return max(float(np.max(np.abs(state.values[name] - state.scratch[name])))
+        return max(self.arrays.max_abs_difference(state.values[name], state.scratch[name])
                    for name in self.free_names)
 
     # ---- energy ------------------------------------------------------------------------

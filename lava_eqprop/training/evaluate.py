@@ -28,8 +28,8 @@ def predict(relaxer: Relaxer, x: np.ndarray, steps: int, batch_size: int = 1000,
         relaxer.run(state, clamped, steps, tol=tol)
         if particles is not None:
             for name, arr in particles.items():
-                arr[rows] = relaxer.host(state[name])
-        labels[rows] = np.argmax(relaxer.host(state[out]), axis=1)
+                arr[rows] = relaxer.arrays.to_numpy(state[name])
+        labels[rows] = np.argmax(relaxer.arrays.to_numpy(state[out]), axis=1)
     return labels
 
 

@@ -242,10 +242,9 @@ class Trainer:
         projections', which ``overlap`` applies) and, when ``record`` is given (a statistics
         batch), the |ΔW| statistics."""
         initial = self.initial_state(clamped, idx, carried)
-        result = self.relaxer.host_result(
-            ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
-                      initial, out=self._directions, factors=folded,
-                      deferred=overlap.names if overlap else frozenset()))
+        result = ep_update(self.relaxer, clamped, self.t_train[idx], self.settings, self.rng,
+                           initial, out=self._directions, factors=folded,
+                           deferred=overlap.names if overlap else frozenset()).to_numpy()
         for name, arr in self.particles.items():
             arr[idx] = result.free_state[name]
         applied = self.optimizer.step(result.weight_updates, result.bias_updates,

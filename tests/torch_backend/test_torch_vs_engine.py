@@ -50,9 +50,9 @@ def test_free_and_nudged_states_agree(schedule):
         clamped = relaxer.clamp({"input": x})
         state = relaxer.zero_state(clamped)
         relaxer.run(state, clamped, 40)
-        free = {name: relaxer.host(state[name]).copy() for name in relaxer.free_names}
+        free = {name: relaxer.arrays.to_numpy(state[name]).copy() for name in relaxer.free_names}
         relaxer.run(state, clamped, 10, beta=0.5, target=y)
-        states.append((free, {name: relaxer.host(state[name]) for name in relaxer.free_names}))
+        states.append((free, {name: relaxer.arrays.to_numpy(state[name]) for name in relaxer.free_names}))
     for pop in net.free:
         assert np.abs(states[0][0][pop.name]).max() > 0.05     # the net is not dead
         for phase in (0, 1):
@@ -70,7 +70,7 @@ def test_ep_updates_agree(estimator, nudge):
     for relaxer in both(net, Dynamics(0.5, "odd_even", nudge)):
         result = ep_update(relaxer, relaxer.clamp({"input": x}), y, settings,
                            np.random.default_rng(0))
-        results.append(relaxer.host_result(result))
+        results.append(result.to_numpy())
     ref, tor = results
     for name, dw in ref.weight_updates.items():
         scale = np.abs(dw).max()

@@ -14,6 +14,8 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_eqprop.chips.fixed_point import (
     activation_frac_bits, power_of_two_shift, quantise, saturate, shift_round)
+from lava_eqprop.engine.loss import SquaredError
+from lava_eqprop.engine.step import Nudge, population_step
 from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
 from lava_eqprop.lava_backend.protocol import (
     BETA, FREE, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
@@ -108,7 +110,8 @@ class _RatePopulationModel(PyLoihiProcessModel):
 @requires(CPU)
 @tag("floating_pt")
 class PyRatePopulationModelFloat(_RatePopulationModel):
-    """The engine's update in float64 (:mod:`lava_eqprop.engine.relaxation`, synchronous)."""
+    """The engine's update in float64 (:func:`lava_eqprop.engine.step.population_step`,
+    the synchronous schedule of :mod:`lava_eqprop.engine.relaxation`)."""
 
     ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -124,21 +127,18 @@ class PyRatePopulationModelFloat(_RatePopulationModel):
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = self.proc_params
-        self._eps, self._lo, self._hi = p["epsilon"], p["lo"], p["hi"]
+        self._eps, lo, hi = p["epsilon"], p["lo"], p["hi"]
+        self._loss = SquaredError("loss_scale", self._scale)
+        self._clip = lambda new: np.clip(new, lo, hi, out=new)
         self._state_unit = 1.0
 
     def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a_in.recv(), self.tgt_in.recv()
 
     def _step(self, s: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
-        """One projected Euler step of ds/dt = −∂F/∂s (engine/relaxation.py, same operation order)."""
-        drive = drive + self.bias
-        if beta and not self._split:
-            drive = drive + (beta * self._scale) * (target - s)
-        new = s + self._eps * (drive - s) if self._eps != 1.0 else drive
-        if beta and self._split:
-            new = new + (self._eps * beta * self._scale) * (target - new)
-        return np.clip(new, self._lo, self._hi)
+        """One projected Euler step of ds/dt = −∂F/∂s, the engine's own step function."""
+        nudge = Nudge(self._loss, target, beta, self._split) if beta else None
+        return population_step(drive + self.bias, s, self._eps, nudge=nudge, clip=self._clip)
 
     def _activity(self) -> np.ndarray:
         return self.s
