@@ -4,7 +4,7 @@ Two regimes, two tolerances:
 
 * same scheme (dt = ε·τ): one Euler step of Brian2 is one engine step, so equilibria, and the
   EP update computed from Brian2's own equilibria, agree to float64 rounding. Stated tolerance
-  1e-12 (absolute, on states in [0, 1] and updates of order 0.1; DESIGN.md §3);
+  1e-12 (absolute, on states in [0, 1] and updates of order 0.1; docs/backends.md);
 * continuous time (dt = τ/20 while the engine takes ε = 1 steps): different trajectories, the
   same fixed point s = clip(b + Σ drives) once both have settled. The weights are scaled so
   that the coupling of the free units has spectral norm 0.5: the equilibrium is unique (the
