@@ -8,7 +8,7 @@ setup:
 	@bash tools/setup_env.sh
 
 demo: setup
-	$(VENV)/bin/lava-eqprop train models/digits.toml --out runs/digits
+	$(VENV)/bin/lava-eqprop train models/digits.toml --out runs/digits --resume
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_eqprop.capabilities import check_spec
 from lava_eqprop.cli.arguments import positive_int
 from lava_eqprop.cli.train import add_backend_options, check_backend_options, lava_options
 from lava_eqprop.errors import SpecError
 from lava_eqprop.io.hdf5 import load_network, load_spec_text
-from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset, parse_spec
 from lava_eqprop.schema import SpecFile
+from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset, parse_spec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         extra = {"events_per_sample": counters["events"], "synops_per_sample": counters["synops"]}
         err = float(np.mean(labels != dataset.y_test))
     else:
+        check_spec("torch" if args.device else "engine", spec, training=False)
         relaxer = make_relaxer(network, spec.dynamics_settings(),
                                get_loss(spec.learning.loss), spec.dtype, args.device)
         err = error_rate(relaxer, x, dataset.y_test, steps)

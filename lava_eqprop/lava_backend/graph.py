@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lava_eqprop.errors import NetworkError
+from lava_eqprop.capabilities import check_network
 from lava_eqprop.chips.fixed_point import activation_frac_bits
+from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.procs.controller.process import PhaseController
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
@@ -60,6 +61,7 @@ class EPGraph:
 
 def check_supported(network: Network, settings: LavaSettings) -> None:
     """Refuse, before anything is compiled, what the Lava backend does not implement."""
+    settings.validate()
     where = f"network {network.name!r}"
     if len(network.inputs) != 1 or len(network.outputs) != 1:
         raise NetworkError(f"{where}: the Lava backend needs exactly one input and one output "
@@ -72,13 +74,7 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
                                              pop.act.hi, settings.epsilon)
             except ValueError as exc:
                 raise NetworkError(str(exc)) from None
-    for proj in network.projections:
-        if (proj.kind == "conv" and proj.geometry.pool == "avg"
-                and settings.precision == "fixed"):
-            raise NetworkError(f"{where}, projection {proj.name!r}: average pooling has no "
-                               "fixed-point model (its 1/size² is not an integer operation); "
-                               "use --precision float or max pooling")
-    settings.validate()
+    check_network(f"lava-{settings.precision}", network)
 
 
 def synapse_weight(projection: Projection, network: Network) -> tuple[np.ndarray, dict | None]:

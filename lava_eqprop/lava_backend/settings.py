@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lava_eqprop.capabilities import check_spec
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
 from lava_eqprop.chips.fixed_point import placed_exponents
 from lava_eqprop.engine.loss import get_loss
-from lava_eqprop.errors import SpecError
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 
@@ -64,45 +64,14 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
                        precision: str = "float", event_threshold: float = 0.0,
                        watchdog_seconds: float = 60.0, training: bool = True,
                        chip: str = "loihi2", weight_bits: int | None = None) -> LavaSettings:
-    """Lava settings for a model spec; refuse, naming the key, what the backend cannot run.
+    """Lava settings for a model spec; refuse, naming the key, what the backend cannot run
+    (:mod:`lava_eqprop.capabilities`).
 
     ``batch`` defaults to the spec's ``[learning] batch_size``. ``training=False`` (inference)
     skips the refusals that concern training only. ``chip`` names a file of ``chip_configs/``
     (or is a path); ``weight_bits`` overrides its weight width.
     """
-    unsupported = [
-        ("[dynamics] schedule", spec.dynamics.schedule != "synchronous",
-         "the Lava graph updates every population in every step (synchronous)"),
-        ("[dynamics] leak", spec.dynamics.leak != 1.0 or spec.dynamics.outgoing_decay,
-         "the Lava neurons decay with rate 1 (leak = 1, outgoing_decay = false)"),
-    ]
-    if training:
-        unsupported += [
-            ("[data] augment", bool(spec.data.augment),
-             "the graph streams the stored training images unchanged (augment = [])"),
-            ("[dynamics] persistent", spec.dynamics.persistent,
-             "populations start every sample from zero in Lava (no persistent particles)"),
-            ("[dynamics] free_tol", bool(spec.dynamics.free_tol),
-             "phases in Lava have a fixed number of steps (free_tol = 0)"),
-            ("[dynamics] carry_state", spec.dynamics.carry_state,
-             "populations start every sample from zero in Lava (carry_state = false)"),
-            ("[learning] momentum", bool(spec.learning.momentum),
-             "plastic synapses apply plain local updates (momentum = 0)"),
-            ("[learning] weight_decay", bool(spec.learning.weight_decay
-                                              or spec.learning.clip_norm),
-             "plastic synapses apply plain local updates (weight_decay = 0, clip_norm = 0)"),
-            ("[learning] lr_schedule", spec.learning.lr_schedule != "constant",
-             "the synapses' learning rates are fixed when compiled (lr_schedule = 'constant')"),
-            ("[learning] estimator", spec.learning.estimator not in ("one_sided", "symmetric"),
-             "plastic synapses learn the one-sided or symmetric EP contrast"),
-            ("[learning] l1", bool(spec.learning.l1),
-             "plastic synapses apply plain local updates (l1 = 0)"),
-            ("[learning] prune_threshold", bool(spec.learning.prune_threshold),
-             "connections are fixed once compiled (prune_threshold = 0)"),
-        ]
-    for key, bad, why in unsupported:
-        if bad:
-            raise SpecError(f"{spec.path}: {key}: not supported by the Lava backend: {why}")
+    check_spec(f"lava-{precision}", spec, training=training)
     weight_rates, bias_rates = spec.learning_rates(network)
     settings = LavaSettings(
         batch=batch if batch is not None else spec.learning.batch_size, precision=precision,

@@ -78,7 +78,9 @@ class ModelSpec:
                 target[part] = dict(target.get(part, {}))
                 target = target[part]
             target.update(values)
-        return parse_spec(SpecFile.parse(tomli_w.dumps(merged), f"{self.path} ({origin})"))
+        suffix = f" ({origin})"
+        path = self.path if self.path.endswith(suffix) else self.path + suffix
+        return parse_spec(SpecFile.parse(tomli_w.dumps(merged), path))
 
     def build_network(self) -> Network:
         """Generate the initial network (same spec and seed → same network)."""

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop import __version__
+from lava_eqprop.capabilities import check_spec
 from lava_eqprop.data.augment import augment, channel_statistics, normalise
 from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.engine.estimators import EPResult, ep_update
@@ -53,10 +54,9 @@ from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
-from lava_eqprop.training.resume import check_same_data, check_same_spec, data_description
 from lava_eqprop.training.pruning import live_connections, prune, pruning_from
+from lava_eqprop.training.resume import check_same_data, check_same_spec, data_description
 from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDirectory
-
 
 
 class Trainer:
@@ -70,6 +70,7 @@ class Trainer:
         self.stats_every, self.progress, self.log = stats_every, progress, log
         self.overlap = overlap
         self.dtype = spec.dtype
+        check_spec("torch" if device else "engine", spec)
         self.data_description = data_description(dataset)
         self.run_dir = RunDirectory(out_dir)
         self._checkpoint_seen = self.run_dir.checkpoint_state()

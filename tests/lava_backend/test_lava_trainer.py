@@ -95,7 +95,7 @@ def test_what_the_graph_cannot_do_is_refused_by_name(tiny_spec_path, tmp_path, e
 
     path = tiny_spec_path()
     path.write_text(path.read_text().replace(*edit))
-    with pytest.raises(SpecError, match=key + ": not supported by the Lava backend"):
+    with pytest.raises(SpecError, match=key + ": on is not supported by the lava-float backend"):
         LavaTrainer(load_spec(path), load_dataset("digits").subset(50, 10), tmp_path / "x",
                     progress=False)
 
