@@ -11,7 +11,7 @@ the NumPy engine in float64 with the same settings and seed, the reference. The 
 of two, so the fixed-point shifts apply the engine's rates exactly (except on the last, partial
 batch of an epoch, whose rate/n_valid is rounded to a power of two).
 
-Target (issue: Lava backend): 8-bit weights reach a test accuracy within 1 percentage point of
+Target: 8-bit weights reach a test accuracy within 1 percentage point of
 the engine's, for every net. The figure compared is the test error averaged over the last
 LAST_EPOCHS epochs: on 360 test samples it moves by several points from one epoch to the next
 (in the engine too), more than the 1-point target; the last epoch's figures are reported too.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Chip study (issue: chip configurations): the MNIST nets mapped onto Loihi 1 and Loihi 2, a
+"""Chip study: the MNIST nets mapped onto Loihi 1 and Loihi 2, a
 net too large for one chip, and the energy and latency per training and inference sample with
 the event threshold off and on, from activity measured in Lava.
 

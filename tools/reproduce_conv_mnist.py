@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The small convolutional Hopfield net on MNIST with centered EP, against the dense 784-500-10.
 
-Target (issue: conv Hopfield nets): test error at or below 1.5% for models/conv_mnist.toml (1 ->
+Target: test error at or below 1.5% for models/conv_mnist.toml (1 ->
 32 -> 64 channels, 5x5 kernels, 2x2 max pooling inside the energy, centered EP with +/- beta,
-Laborieux et al. 2021's conv EP net), after the epochs this machine affords. The same figures
+Laborieux et al. 2021's conv EP net), after the epochs a CPU run affords. The same figures
 (test error per epoch, training samples per second) are measured for the dense 784-500-10 net
 of Scellier & Bengio 2017 (models/scellier_784-500-10.toml, its own settings and 25 epochs).
 Both runs are written to --out (checkpoints, summary.json, plots) and resume with --resume; the

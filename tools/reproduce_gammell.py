@@ -2,7 +2,7 @@
 """Reproduce Gammell et al. (2021) on MNIST: small-world layer-skipping rewiring against the
 layered net, both 784-500-500-500-10 and both trained with the same single global rate.
 
-Targets (issue: core), over a run of at least 10 epochs:
+Targets, over a run of at least 10 epochs:
 * the small-world net's training error is below the layered net's at every epoch;
 * the small-world net's shallow layers' mean |ΔW| are within 10x of its deepest layer's,
   where the layered net's are not (Gammell et al.'s vanishing-gradient figure).

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reproduce Scellier & Bengio (2017) on MNIST: the 784-500-10 net with the authors' settings.
 
-Target (issue: core): test error at or below 2.5% after the paper's 25 epochs. Two test errors
+Target: test error at or below 2.5% after the paper's 25 epochs. Two test errors
 are reported: from a free phase started at zero (plain inference), and with persistent test
 particles advanced 20 iterations per epoch, the protocol of the authors' code; the target is
 checked on the latter, the paper's protocol, and both are printed. Trains

@@ -2,7 +2,7 @@
 
 One Lava step is one synchronous engine iteration (the synapse sends the drive computed from
 last step's states, like Dense; the LOAD step absorbs that one-step delay), so the two must
-agree to rounding. Stated tolerance: 1e-6 relative (the issue's bound); float64 on both sides
+agree to rounding. Stated tolerance: 1e-6 relative (the required bound); float64 on both sides
 gives ~1e-15 in practice, so a real mismatch (a step off, a wrong sign) fails by far.
 """
 
