@@ -57,15 +57,11 @@ class NumpyArrays:
         minimum are ~3x slower with a scalar operand."""
         lower = np.full(shape, lo, dtype=self.dtype) if np.isfinite(lo) else None
         upper = np.full(shape, hi, dtype=self.dtype) if np.isfinite(hi) else None
-        if lower is None and upper is None:
-            return None
-
-        def clip(a: np.ndarray) -> None:
-            if lower is not None:
-                np.maximum(a, lower, out=a)
-            if upper is not None:
-                np.minimum(a, upper, out=a)
-        return clip
+        if upper is None:
+            return None if lower is None else lambda a: np.maximum(a, lower, out=a)
+        if lower is None:
+            return lambda a: np.minimum(a, upper, out=a)
+        return lambda a: np.minimum(np.maximum(a, lower, out=a), upper, out=a)
 
     def max_abs_difference(self, a: np.ndarray, b: np.ndarray) -> float:
         return float(np.max(np.abs(a - b)))

@@ -288,29 +288,37 @@ class Relaxer:
                                                self.dynamics.nudge == "split")
         retain = dict.fromkeys(self.free_names) if self.dynamics.unit_decay else {
             name: arrays.array(1.0 - eps * a, a.shape) for name, a in self.decay_rates().items()}
-        plan = [[(step, [inter.bind(direction) for _, inter, direction in step.terms])
-                 for step in group] for group in self._plan(state.batch)]
+        plan = [([step.name for step in group],
+                 [self._bound(step, nudge, retain[step.name]) for step in group])
+                for group in self._plan(state.batch)]
         for t in range(1, steps + 1):
-            for group in plan:
-                for step, drives in group:
-                    name = step.name
+            for names, group in plan:
+                for name, first, rest, partial, pop_retain, pop_nudge, clip in group:
                     drive = scratch[name]
-                    if drives:
-                        drives[0](values, drive)
-                        for term in drives[1:]:
-                            drive += term(values, step.partial)
+                    if first is not None:
+                        first(values, drive)
+                        for term in rest:
+                            drive += term(values, partial)
                         drive += constant[name]
                     else:
                         arrays.copyto(drive, constant[name])
-                    population_step(drive, values[name], eps, retain=retain[name],
-                                    nudge=nudge if step.nudged else None, clip=step.clip)
-                for step, _ in group:
-                    values[step.name], scratch[step.name] = scratch[step.name], values[step.name]
+                    population_step(drive, values[name], eps, pop_retain, pop_nudge, clip)
+                for name in names:
+                    values[name], scratch[name] = scratch[name], values[name]
             if observer is not None:
                 observer(state)
             if tol is not None and t % check_every == 0 and self.moved(state) <= tol:
                 return t
         return steps
+
+    @staticmethod
+    def _bound(step: _PopulationPlan, nudge: Nudge | None, retain) -> tuple:
+        """A population's update in one phase: its name, first drive term and further ones
+        (bound to the weights of the moment), the partial-drive buffer, and the retain, nudge
+        and clip of its :func:`population_step`."""
+        drives = [inter.bind(direction) for _, inter, direction in step.terms]
+        return (step.name, drives[0] if drives else None, drives[1:], step.partial,
+                retain, nudge if step.nudged else None, step.clip)
 
     def decay_rates(self) -> dict[str, np.ndarray]:
         """a_j = λ + [outgoing] Σ_k W_jk per free population (see the module docstring).
