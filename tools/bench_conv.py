@@ -36,7 +36,7 @@ from toolkit import MODELS, emit, log, machine
 
 from lava_eqprop.engine import Dynamics, get_loss
 from lava_eqprop.spec import load_spec
-from lava_eqprop.training.trainer import make_relaxer
+from lava_eqprop.training.relaxers import make_relaxer
 
 CIFAR_TRAIN = 50_000
 

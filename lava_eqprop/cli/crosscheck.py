@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.phases import ProbeSettings
     from lava_eqprop.io.atomic import write_text_atomic
-    from lava_eqprop.training.trainer import cast_parameters
+    from lava_eqprop.training.relaxers import cast_parameters
 
     spec = load_spec(args.model)
     if args.epsilon is not None:

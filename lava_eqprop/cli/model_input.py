@@ -26,7 +26,7 @@ def network_and_test_data(spec: ModelSpec, weights: Path | None, data: str | Non
     """The network of ``weights`` (or the spec's initial one) and the first ``samples`` test
     samples of the spec's data set (from ``data`` if given), checked to fit each other."""
     from lava_eqprop.io.hdf5 import load_network
-    from lava_eqprop.training.trainer import check_data_fits
+    from lava_eqprop.training.data_preparation import check_data_fits
 
     network = load_network(weights) if weights else spec.build_network()
     dataset = load_spec_dataset(spec, data)

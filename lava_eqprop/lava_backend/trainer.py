@@ -1,7 +1,8 @@
 """Training in Lava: each epoch is one run of a compiled graph that learns by itself.
 
-:class:`LavaTrainer` is the engine's :class:`~lava_eqprop.training.trainer.Trainer` (same
-checkpoints, resume, summary.json and plots) with the epoch done by a Lava graph: the host
+:class:`LavaTrainer` runs in the epoch loop every trainer shares
+(:class:`~lava_eqprop.training.run.TrainingRun`: same checkpoints, resume, summary.json and
+plots), with the epoch done by a Lava graph: the host
 compiles the network with the epoch's schedule (same permutation and β signs as the engine
 would draw), runs it under the watchdog, counts the readout's predictions as they arrive, and
 reads the learnt weights back once at the end. The test error comes from an inference graph.
@@ -25,24 +26,31 @@ from lava_eqprop.lava_backend.runner import GraphRun
 from lava_eqprop.lava_backend.schedule import training_schedule
 from lava_eqprop.lava_backend.settings import settings_from_spec
 from lava_eqprop.spec.model_spec import ModelSpec
-from lava_eqprop.training.trainer import Trainer, _progress
+from lava_eqprop.training.reporting import progress_bar
+from lava_eqprop.training.run import TrainingRun
 
 
-class LavaTrainer(Trainer):
+class LavaTrainer(TrainingRun):
     """Trains a model spec in Lava (see the module docstring). ``lava_options`` go to
     :func:`~lava_eqprop.lava_backend.settings.settings_from_spec` (batch, precision,
-    event_threshold, watchdog_seconds)."""
+    event_threshold, watchdog_seconds, chip, weight_bits); other arguments:
+    :class:`~lava_eqprop.training.run.TrainingRun`."""
 
     def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
                  lava_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        super().__init__(spec, dataset, out_dir, **kwargs)
-        self.lava = settings_from_spec(spec, self.network, **(lava_options or {}))
+        self.lava_options = lava_options or {}
+        precision = self.lava_options.get("precision", "float")
+        super().__init__(spec, dataset, out_dir, backend=f"lava-{precision}", **kwargs)
+
+    def setup(self) -> None:
+        self.settings = self.spec.ep_settings()
+        self.lava = settings_from_spec(self.spec, self.network, **self.lava_options)
 
     def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:
         n = len(self.x_train)
         schedule = training_schedule(n, self.lava.batch, self.settings, self.rng)
         graph = build_graph(self.network, self.lava, schedule, self.x_train, self.t_train)
-        bar = _progress(schedule.batches, f"epoch {epoch}/{epochs} (lava)", self.progress)
+        bar = progress_bar(schedule.batches, f"epoch {epoch}/{epochs} (lava)", self.progress)
         on_result, predictions, samples = collect_predictions(
             schedule, on_batch=(lambda b: bar.update(1)) if bar is not None else None)
         start = time.perf_counter()
