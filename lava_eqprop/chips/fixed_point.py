@@ -87,26 +87,37 @@ def quantise_weight(weight: np.ndarray, exponent: int, weight_bits: int) -> tupl
     return saturate(quantise(weight, -exponent), weight_bits)
 
 
-def placed_exponents(network: Network, chip: ChipArithmetic) -> dict[str, int]:
-    """The weight exponent of every projection, fixed when the network is first placed on a chip
-    of these widths and kept in ``network.metadata`` (so checkpoints carry it and a resumed or
-    later run quantises on the same grid); chosen from the current weights with the chip's
-    headroom when the metadata has none for this weight width and headroom."""
+def weight_exponents(network: Network, chip: ChipArithmetic) -> dict[str, int]:
+    """The weight exponent of every projection on a chip of these widths: the one recorded in
+    ``network.metadata`` when the network was placed (:func:`place_weights`) with this weight
+    width and headroom, else the one :func:`choose_weight_exponent` picks from the current
+    weights. Reads only."""
     placed = network.metadata.get(PLACEMENT_KEY)
-    key = {"weight_bits": chip.weight_bits, "weight_headroom": chip.weight_headroom}
-    if not placed or {k: placed.get(k) for k in key} != key:
-        placed = key | {"exponents": {
-            proj.name: choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
-            for proj in network.projections}}
-        network.metadata[PLACEMENT_KEY] = placed
-    return {name: int(e) for name, e in placed["exponents"].items()}
+    if placed and {k: placed.get(k) for k in _placement(chip)} == _placement(chip):
+        return {name: int(e) for name, e in placed["exponents"].items()}
+    return {proj.name: choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
+            for proj in network.projections}
+
+
+def place_weights(network: Network, chip: ChipArithmetic) -> dict[str, int]:
+    """Fix the weight grid as a chip does when the network is first placed on it: the
+    exponents of :func:`weight_exponents`, recorded in ``network.metadata`` so that checkpoints
+    carry them and a resumed or later run quantises on the same grid (weights that grow
+    afterwards saturate rather than move the grid). Returns the exponents."""
+    exponents = weight_exponents(network, chip)
+    network.metadata[PLACEMENT_KEY] = _placement(chip) | {"exponents": exponents}
+    return exponents
+
+
+def _placement(chip: ChipArithmetic) -> dict[str, float]:
+    return {"weight_bits": chip.weight_bits, "weight_headroom": chip.weight_headroom}
 
 
 def weight_quantisation(network: Network, chip: ChipArithmetic) -> dict[str, dict[str, float]]:
     """Per projection, what placing the weights on ``chip`` costs: the exponent e, the largest
     and the RMS |W − m·2^e| over the synapses that exist, the RMS error relative to the RMS
     weight, and how many weights saturated (the same conversion as the Lava models)."""
-    exponents = placed_exponents(network, chip)
+    exponents = weight_exponents(network, chip)
     report = {}
     for proj in network.projections:
         exists = (proj.mask.astype(bool) if proj.mask is not None

@@ -6,13 +6,15 @@ Layout, format version 1::
                              spec_toml (network files: the model spec it was trained from)
     /network                 attrs: name, metadata (JSON)
     /network/populations/NNN attrs: name, shape, activation, role, learn_bias; dataset bias
-    /network/projections/NNN attrs: name, pre, post, kind, symmetric, plastic;
-                             datasets weight and, when not all-to-all, mask
+    /network/projections/NNN attrs: name, pre, post, kind, symmetric, plastic; conv
+                             projections also stride, padding, pool ("" for none, "max",
+                             "avg") and pool_size; datasets weight and, when not
+                             all-to-all, mask
     /training                (checkpoints only) attrs: epoch, spec_toml, rng_state, history (JSON),
                              data (JSON: the training data set, its sizes and SHA-256)
     /training/particles/NAME persistent free-phase states per training sample
     /training/test_particles/NAME  the same for the test samples (the papers' test protocol)
-    /training/optimizer/KEY  optimizer buffers (momentum)
+    /training/optimizer/KEY  optimizer buffers (momentum): w:PROJECTION, b:POPULATION
 
 Every dataset carries HDF5's Fletcher-32 checksum, so a corrupted file is refused on read rather
 than loaded with wrong numbers. A file of another format version is refused with a message

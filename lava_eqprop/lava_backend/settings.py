@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from lava_eqprop.capabilities import check_spec
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
-from lava_eqprop.chips.fixed_point import placed_exponents
+from lava_eqprop.chips.fixed_point import place_weights
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
@@ -81,6 +81,6 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     if precision == "fixed":
         arithmetic = load_chip(chip)
         settings.chip = arithmetic.with_weight_bits(weight_bits) if weight_bits else arithmetic
-        settings.weight_exponents = placed_exponents(network, settings.chip)
+        settings.weight_exponents = place_weights(network, settings.chip)
     settings.validate()
     return settings

@@ -74,7 +74,7 @@ def test_contraction_is_the_jacobians_spectral_radius():
 
 def setup_for(net, backends, brian2_dt=None):
     from lava_eqprop.chips.config import load_chip
-    from lava_eqprop.chips.fixed_point import placed_exponents
+    from lava_eqprop.chips.fixed_point import place_weights
     from lava_eqprop.lava_backend.settings import LavaSettings
 
     chip = load_chip("loihi2")
@@ -84,7 +84,7 @@ def setup_for(net, backends, brian2_dt=None):
         brian2_batch=3,
         lava_float=LavaSettings(epsilon=0.5, weight_rates=rates, watchdog_seconds=30),
         lava_fixed=LavaSettings(precision="fixed", epsilon=0.5, weight_rates=rates, chip=chip,
-                                weight_exponents=placed_exponents(net, chip), watchdog_seconds=30))
+                                weight_exponents=place_weights(net, chip), watchdog_seconds=30))
 
 
 def flip_largest_weight(monkeypatch, backend: str, projection: str) -> None:
