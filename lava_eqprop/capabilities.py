@@ -129,6 +129,12 @@ def supported(backend: str, feature: str) -> tuple:
     return found.values if allowed is ALL else allowed
 
 
+def refusal(backend: str, feature: str, value: Any, where: str) -> str:
+    """The message refusing ``value`` of ``feature`` on ``backend`` at ``where``: what it runs
+    instead, and why."""
+    return _refusal(backend, next(f for f in FEATURES if f.name == feature), value, where)
+
+
 def _refusal(backend: str, feature: Feature, value: Any, where: str) -> str:
     runs = ", ".join(_shown(v) for v in supported(backend, feature.name))
     why = _why(backend, feature)

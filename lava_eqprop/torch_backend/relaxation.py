@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lava_eqprop.capabilities import refusal
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.relaxation import Clamped, Dynamics, Relaxer, State
 from lava_eqprop.errors import NetworkError
@@ -30,9 +31,7 @@ class TorchRelaxer(Relaxer):
                  dtype: type = np.float64, device: str = "cpu") -> None:
         arrays = TorchArrays(device, dtype)
         if not dynamics.unit_decay:
-            raise NetworkError(f"network {network.name!r}: the torch backend runs the unit-leak "
-                               "dynamics of energy nets; leak != 1 and the outgoing-weight decay "
-                               "run in the NumPy engine (no --device)")
+            raise NetworkError(refusal("torch", "decay", "general", f"network {network.name!r}"))
         self.torch, self.device = arrays.torch, arrays.device
 
         def interaction(proj: Projection, net: Network):
@@ -52,6 +51,5 @@ class TorchRelaxer(Relaxer):
             check_every: int = 5, observer: Callable | None = None) -> int:
         """:meth:`Relaxer.run`, without observers."""
         if observer is not None:
-            raise NetworkError("trajectory learning rules (estimator 'deep') run in the NumPy "
-                               "engine only (no --device)")
+            raise NetworkError(refusal("torch", "estimator", "deep", "a trajectory observer"))
         return super().run(state, clamped, steps, beta, target, tol, check_every)
