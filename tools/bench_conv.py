@@ -32,9 +32,9 @@ import time
 
 import numpy as np
 
-from toolkit import MODELS, emit, log, machine
-
 from lava_eqprop.engine import Dynamics, get_loss
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.relaxers import make_relaxer
 

@@ -27,9 +27,9 @@ import time
 
 import numpy as np
 
-from toolkit import MODELS, emit, log, machine
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 

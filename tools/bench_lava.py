@@ -22,9 +22,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from toolkit import MODELS, emit, log, machine
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS
 from lava_eqprop.lava_backend.trainer import LavaTrainer
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer

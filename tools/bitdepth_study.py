@@ -27,9 +27,9 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec, spec_subset
 from lava_eqprop.lava_backend.trainer import LavaTrainer
 from lava_eqprop.plots import plot_bitdepth
 from lava_eqprop.spec import load_spec

@@ -23,13 +23,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
 
 from lava_eqprop.chips.config import load_chip_config
 from lava_eqprop.chips.energy import FORMULA, estimate
 from lava_eqprop.chips.fixed_point import weight_quantisation
 from lava_eqprop.chips.mapping import map_network
 from lava_eqprop.chips.report import format_estimates, format_mapping, mapping_summary
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec
 from lava_eqprop.io.hdf5 import load_network
 from lava_eqprop.spec import load_spec
 from lava_eqprop.spec.model_spec import load_spec_dataset

@@ -19,9 +19,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec
 from lava_eqprop.plots import plot_depth_study
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer

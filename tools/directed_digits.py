@@ -36,19 +36,18 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine
 
 from lava_eqprop.cli.stability import format_report
 from lava_eqprop.data import load_dataset
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Relaxer
 from lava_eqprop.engine.stability import analyse
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.magnitude_pruning import REMOVED, sparsity_curve
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec
 from lava_eqprop.network.directed import complete_adjacency
-from lava_eqprop.network.network import Network
 from lava_eqprop.plots import plot_directed_study
 from lava_eqprop.spec import load_spec
-from lava_eqprop.training.evaluate import error_rate
-from lava_eqprop.training.pruning import existing, live_connections
 from lava_eqprop.training.trainer import Trainer
 
 COMPLETE, LAYERED = MODELS / "farinha_digits_complete.toml", MODELS / "digits.toml"
@@ -71,34 +70,6 @@ def nets_for(dataset: str, n_in: int) -> dict[str, tuple[Path, dict]]:
                                            "model.name": f"layered-{n_in}-{hidden}-10"}),
         "layered_64": (LAYERED, data | {"network.layers": [n_in, 64, 10]}),
     }
-
-
-REMOVED = (0.0, 0.25, 0.5, 0.75, 0.9, 0.95)
-
-
-def magnitude_pruned(network: Network, fraction: float) -> dict[str, np.ndarray]:
-    """Zero the smallest-|W| ``fraction`` of the net's existing connections (one threshold over
-    all projections), in place; returns the weights as they were, to restore them."""
-    saved = {p.name: p.weight.copy() for p in network.projections}
-    magnitudes = np.concatenate([np.abs(p.weight[existing(p)]) for p in network.projections])
-    if fraction > 0:
-        cut = np.quantile(magnitudes, fraction)
-        for p in network.projections:
-            p.weight[np.abs(p.weight) <= cut] = 0.0
-    return saved
-
-
-def sparsity_curve(network: Network, relaxer: Relaxer, x: np.ndarray, y: np.ndarray,
-                   steps: int) -> list[dict]:
-    """Test error after removing each fraction of ``REMOVED`` of the smallest weights."""
-    rows = []
-    for fraction in REMOVED:
-        saved = magnitude_pruned(network, fraction)
-        rows.append({"removed": fraction, "live": live_connections(network),
-                     "test_error": error_rate(relaxer, x, y, steps)})
-        for p in network.projections:
-            p.weight[...] = saved[p.name]
-    return rows
 
 
 def study_net(name: str, args: argparse.Namespace, data) -> dict:

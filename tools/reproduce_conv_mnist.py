@@ -20,9 +20,9 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import MODELS, ROOT, derive_spec, emit, log, machine, spec_subset
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec, spec_subset
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer
 

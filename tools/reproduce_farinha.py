@@ -12,12 +12,13 @@ The authors' settings: complete directed net, weights N(0, 0.05²), Euler dt = 0
 T1 = T2 = 1000, β = 10, dt_W = 100, full batch, 200 epochs. A seed succeeds when, after
 training, a free phase from zero puts every output on the right side of 0.5.
 
-The 20 seeds of a task and variant train at once, as one net of 20 disconnected copies (a
-block-diagonal mask): every rule here is local to a neuron and its connections, so the copies
-do not interact, and the engine steps them together. After training, each copy is analysed on
-its own (:func:`lava_eqprop.engine.stability.analyse`, the analysis of ``lava-eqprop
-stability``: equilibria from zeros, ones and a random state for every input of the task) and
-the verdicts are counted.
+The 20 seeds of a task and variant train at once, as one net of 20 disconnected copies
+(:mod:`lava_eqprop.experiments.replicas`: a block-diagonal mask): every rule here is local to
+a neuron and its connections, so the copies do not interact, and the engine steps them
+together. After training, each copy is analysed on its own
+(:mod:`lava_eqprop.experiments.stability_counts`, the analysis of ``lava-eqprop stability``:
+equilibria from zeros, ones and a random state for every input of the task) and the verdicts
+are counted.
 
     python tools/reproduce_farinha.py            # 5 tasks x 6 variants x 20 seeds
     python tools/reproduce_farinha.py --quick    # XOR and NOT, 3 seeds, short phases (the tests)
@@ -27,19 +28,18 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
 
 import numpy as np
-from toolkit import emit, log, machine
 
 from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
-from lava_eqprop.engine.stability import analyse
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.replicas import copy_back, replicas
+from lava_eqprop.experiments.stability_counts import stability_verdicts
 from lava_eqprop.network.directed import complete_adjacency, directed_network
-from lava_eqprop.network.network import Network
 from lava_eqprop.training.optimizer import SGD
-from lava_eqprop.training.pruning import Pruning, existing, live_connections, prune
+from lava_eqprop.training.pruning import Pruning, live_connections, prune
 
 TASKS = {
     "XOR": (np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([[0], [1], [1], [0]])),
@@ -61,54 +61,6 @@ VARIANTS = {  # dynamics, estimator, learning rate, pruning, L1
     "asymmetric_ep": (LEAKY, "asymmetric", 1.0, None, 0.0),
 }
 HIDDEN, BETA = 5, 10.0
-
-
-def replicas(nets: list[Network]) -> Network:
-    """One net holding ``nets`` (same shapes) as disconnected copies: population k of the result
-    is every copy's population k side by side, each projection block-diagonal."""
-    first = nets[0]
-    pops = []
-    for k, pop in enumerate(first.populations):
-        stacked = type(pop)(pop.name, (pop.size * len(nets),), pop.activation, pop.role,
-                            np.concatenate([n.populations[k].bias for n in nets]), pop.learn_bias)
-        pops.append(stacked)
-    projs = []
-    for k, proj in enumerate(first.projections):
-        blocks = [n.projections[k] for n in nets]
-        weight = _block_diagonal([b.weight for b in blocks])
-        mask = _block_diagonal([existing(b).astype(float) for b in blocks]).astype(bool)
-        projs.append(type(proj)(proj.name, proj.pre, proj.post, weight, mask=mask,
-                                symmetric=False))
-    return Network(f"{first.name} x{len(nets)}", pops, projs)
-
-
-def _block_diagonal(blocks: list[np.ndarray]) -> np.ndarray:
-    rows, cols = blocks[0].shape
-    out = np.zeros((rows * len(blocks), cols * len(blocks)))
-    for i, block in enumerate(blocks):
-        out[i * rows:(i + 1) * rows, i * cols:(i + 1) * cols] = block
-    return out
-
-
-def copy_back(replica: Network, nets: list[Network]) -> None:
-    """Give each of ``nets`` the weights and biases of its copy in ``replica``."""
-    for k, proj in enumerate(replica.projections):
-        for c, net in enumerate(nets):
-            rows, cols = net.projections[k].weight.shape
-            net.projections[k].weight = proj.weight[c * rows:(c + 1) * rows,
-                                                     c * cols:(c + 1) * cols].copy()
-    for k, pop in enumerate(replica.populations):
-        for c, net in enumerate(nets):
-            n = net.populations[k].size
-            net.populations[k].bias = pop.bias[c * n:(c + 1) * n].copy()
-
-
-def stability_verdicts(nets: list[Network], dynamics: Dynamics, x: np.ndarray,
-                       steps: int) -> dict[str, int]:
-    """How many of ``nets`` get each stability verdict on the task's inputs."""
-    loss = get_loss("half_squared_error")
-    return dict(Counter(analyse(net, Relaxer(net, dynamics, loss), x, starts=3,
-                                steps=steps).verdict for net in nets))
 
 
 def run_variant(task: str, variant: str, seeds: int, epochs: int, steps: int) -> dict:

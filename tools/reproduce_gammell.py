@@ -26,10 +26,10 @@ import argparse
 import time
 from pathlib import Path
 
-from toolkit import (MODELS, RATIO_LIMIT, ROOT, deepest_over_layer, derive_spec, emit, log, machine,
-                     spec_subset)
-
 from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec, spec_subset
+from lava_eqprop.experiments.statistics import RATIO_LIMIT, deepest_over_layer
 from lava_eqprop.plots import plot_errors, plot_updates
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.trainer import Trainer

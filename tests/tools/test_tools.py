@@ -145,54 +145,6 @@ def test_reproduce_farinha_quick():
                 assert r["connections_mean"] == r["connections_start"]
 
 
-def test_farinha_copies_train_like_separate_nets():
-    """The study trains its seeds as disconnected copies of one net: each copy's weights after
-    training equal those of the same seed trained alone (float64, to 1e-12)."""
-    sys.path.insert(0, str(TOOLS))
-    import numpy as np
-    import reproduce_farinha as study
-
-    from lava_eqprop.engine.estimators import EPSettings, ep_update
-    from lava_eqprop.engine.loss import get_loss
-    from lava_eqprop.engine.relaxation import Relaxer
-    from lava_eqprop.network.directed import complete_adjacency, directed_network
-    from lava_eqprop.training.optimizer import SGD
-
-    x, y = study.TASKS["XOR"]
-    sizes = (2, study.HIDDEN, 1)
-
-    def train(net, copies):
-        relaxer = Relaxer(net, study.DEEP, get_loss("half_squared_error"))
-        sgd = SGD(net, {p.name: 100.0 for p in net.projections}, {p.name: 100.0 for p in net.free})
-        for _ in range(3):
-            clamped = relaxer.clamp({"input": np.tile(x, copies).astype(float)})
-            result = ep_update(relaxer, clamped, np.tile(y, copies).astype(float),
-                               EPSettings(beta=10.0, free_steps=60, nudged_steps=60,
-                                          estimator="deep"), np.random.default_rng(0))
-            sgd.step(result.weight_updates, result.bias_updates)
-
-    def fresh(seed):
-        return directed_network(sizes, complete_adjacency(sizes), rng=np.random.default_rng(seed))
-
-    alone = [fresh(s) for s in (0, 1)]
-    for net in alone:
-        train(net, 1)
-    together = study.replicas([fresh(0), fresh(1)])
-    train(together, 2)
-    for k, proj in enumerate(together.projections):
-        expected = study._block_diagonal([n.projections[k].weight for n in alone])
-        assert np.max(np.abs(expected)) > 0.05
-        np.testing.assert_allclose(proj.weight, expected, atol=1e-12)
-    # and copy_back hands each copy's trained parameters back to a separate net
-    separate = [fresh(7), fresh(8)]
-    study.copy_back(together, separate)
-    for net, reference in zip(separate, alone):
-        for mine, theirs in zip(net.projections + net.populations,
-                                reference.projections + reference.populations):
-            key = "weight" if hasattr(mine, "weight") else "bias"
-            np.testing.assert_allclose(getattr(mine, key), getattr(theirs, key), atol=1e-12)
-
-
 @pytest.mark.slow
 def test_bench_conv_quick():
     figures = run_tool("bench_conv.py")
