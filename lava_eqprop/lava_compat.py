@@ -27,8 +27,8 @@ from types import ModuleType
 
 PATCHED_MODULE = "lava.magma.compiler.var_model"
 
-_BAD_DEFAULT = re.compile(r"^(?P<field>[ \t]+\w+:[ \t]*ByteEncoder)[ \t]*=[ \t]*ByteEncoder\(\)[ \t]*$",
-                          re.MULTILINE)
+_BAD_DEFAULT = re.compile(
+    r"^(?P<field>[ \t]+\w+:[ \t]*ByteEncoder)[ \t]*=[ \t]*ByteEncoder\(\)[ \t]*$", re.MULTILINE)
 _GOOD_DEFAULT = r"\g<field> = __import__('dataclasses').field(default_factory=ByteEncoder)"
 
 
@@ -82,6 +82,6 @@ def import_lava() -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name is not None and exc.name.split(".")[0] == "lava":
             raise LavaNotInstalledError(
-                "lava-nc is not installed. Run `make setup` (or tools/setup_env.sh), which installs "
-                "lava-nc==0.10.0 with --no-deps --ignore-requires-python.") from exc
+                "lava-nc is not installed. Run `make setup` (or tools/setup_env.sh), which "
+                "installs lava-nc==0.10.0 with --no-deps --ignore-requires-python.") from exc
         raise

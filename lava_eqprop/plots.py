@@ -99,7 +99,8 @@ def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference
         colour = f"C{k}"
         ax.plot(bits, [100 * e for e in errors], "o-", color=colour, label=f"{label}, fixed point")
         if label in reference:
-            ax.axhline(100 * reference[label], ls="--", color=colour, label=f"{label}, float engine")
+            ax.axhline(100 * reference[label], ls="--", color=colour,
+                       label=f"{label}, float engine")
     ax.set_xlabel("weight bits (mantissa, sign included)")
     ax.set_ylabel("test error (%)")
     ax.set_xticks(bits)

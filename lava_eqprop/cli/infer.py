@@ -37,8 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lava_eqprop.engine.loss import get_loss
-    from lava_eqprop.training.evaluate import error_rate
     from lava_eqprop.training.data_preparation import check_data_fits, prepared_inputs
+    from lava_eqprop.training.evaluate import error_rate
     from lava_eqprop.training.relaxers import cast_parameters, make_relaxer
 
     check_backend_options(args)

@@ -7,7 +7,11 @@ import argparse
 from pathlib import Path
 
 from lava_eqprop.cli.arguments import (
-    non_negative_number, positive_int, positive_number, weight_bits)
+    non_negative_number,
+    positive_int,
+    positive_number,
+    weight_bits,
+)
 from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
 

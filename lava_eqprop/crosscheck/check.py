@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from lava_eqprop.chips.fixed_point import power_of_two_shift
 from lava_eqprop.crosscheck import tolerances as tol
+from lava_eqprop.crosscheck.rounding_bound import FixedPointBound, payload_inputs
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
-from lava_eqprop.chips.fixed_point import power_of_two_shift
-from lava_eqprop.crosscheck.rounding_bound import FixedPointBound, payload_inputs
 from lava_eqprop.network.network import Network
 
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")
@@ -109,7 +109,8 @@ def _distance(name: str, setup: CrosscheckSetup, results: dict[str, EPPhases],
     if name == "brian2" and setup.brian2_dt not in (None, setup.dynamics.epsilon):
         engine, brian = results["engine"], results["brian2"]
         free, nudged = (tol.settling_distance(engine.residual[p], q[p])
-                        + tol.settling_distance(brian.residual[p], q[p]) for p in ("free", "nudged"))
+                        + tol.settling_distance(brian.residual[p], q[p])
+                        for p in ("free", "nudged"))
     else:
         free = nudged = 0.0 if name == "engine" else tol.FLOAT_FLOOR
     weight = tol.product_bound(setup.network, setup.probe.beta,
@@ -182,7 +183,8 @@ def _pair_report(a: str, b: str, results: dict[str, EPPhases], distances: dict[s
     report = {"a": a, "b": b,
               "free": _compare(ra.free, rb.free, da.free, db.free),
               "nudged": _compare(ra.nudged, rb.nudged, da.nudged, db.nudged),
-              "dw": _compare(ra.weight_updates, {k: rb.weight_updates[k] for k in ra.weight_updates},
+              "dw": _compare(ra.weight_updates,
+                             {k: rb.weight_updates[k] for k in ra.weight_updates},
                              da.weight, db.weight)}
     report["ok"] = all(report[k]["ok"] for k in ("free", "nudged", "dw"))
     return report

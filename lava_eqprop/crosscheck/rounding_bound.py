@@ -96,7 +96,8 @@ class FixedPointBound:
                 if target not in self.slices:
                     continue
                 src = network.population(source)
-                if activation_frac_bits(src.act.hi, chip.activation_bits) > f + exponents[proj.name]:
+                source_bits = activation_frac_bits(src.act.hi, chip.activation_bits)
+                if source_bits > f + exponents[proj.name]:
                     self.drive_rounding[self.slices[target]] += self.half
                 if not src.clamped:
                     self.coupling[self.slices[target], self.slices[source]] += w

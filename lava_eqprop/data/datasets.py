@@ -74,7 +74,8 @@ class Dataset:
     def subset(self, train: int | None = None, test: int | None = None) -> "Dataset":
         """The first ``train`` training and ``test`` test samples (for quick runs)."""
         return Dataset(self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test],
-                       self.y_test[:test], self.num_classes, self.source, self.x_valid, self.y_valid)
+                       self.y_test[:test], self.num_classes, self.source, self.x_valid,
+                       self.y_valid)
 
 
 def cache_dir() -> Path:
@@ -198,16 +199,17 @@ def _find_cifar(name: str, folder: str, train_files: list[str], test_file: str, 
         return None
     parts = [readers.read_cifar_batch(place / f, label_key) for f in train_files]
     x_test, y_test = readers.read_cifar_batch(place / test_file, label_key)
-    return Dataset(name, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
-                   x_test, y_test, classes, f"CIFAR python batches in {place}")
+    return Dataset(name, np.concatenate([p[0] for p in parts]),
+                   np.concatenate([p[1] for p in parts]), x_test, y_test, classes,
+                   f"CIFAR python batches in {place}")
 
 
 _FINDERS = {
     "mnist": _find_mnist,
     "fashion_mnist": _find_fashion,
     "cifar10": lambda place: _find_cifar("cifar10", "cifar-10-batches-py",
-                                         [f"data_batch_{i}" for i in range(1, 6)], "test_batch", "labels",
-                                         10, place),
+                                         [f"data_batch_{i}" for i in range(1, 6)],
+                                         "test_batch", "labels", 10, place),
     "cifar100": lambda place: _find_cifar("cifar100", "cifar-100-python", ["train"], "test",
                                           "fine_labels", 100, place),
 }

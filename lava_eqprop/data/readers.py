@@ -42,9 +42,9 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
                 raise DataFormatError(f"{path}: too short for an IDX file (no magic number)")
             (magic,) = struct.unpack(">I", header)
             if magic != expected_magic:
+                kind = "images" if expected_magic == IDX_IMAGES_MAGIC else "labels"
                 raise DataFormatError(f"{path}: IDX magic number is {magic:#010x}, expected "
-                                      f"{expected_magic:#010x} "
-                                      f"({'images' if expected_magic == IDX_IMAGES_MAGIC else 'labels'})")
+                                      f"{expected_magic:#010x} ({kind})")
             ndim = magic & 0xFF
             dims = struct.unpack(f">{ndim}I", f.read(4 * ndim))
             data = f.read()
@@ -54,8 +54,8 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
         raise DataFormatError(f"{path}: cannot read as IDX: {exc}") from exc
     expected = int(np.prod(dims))
     if len(data) != expected:
-        raise DataFormatError(f"{path}: IDX header says {dims} = {expected} bytes of data, the file "
-                              f"holds {len(data)}")
+        raise DataFormatError(f"{path}: IDX header says {dims} = {expected} bytes of data, "
+                              f"the file holds {len(data)}")
     return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
@@ -64,7 +64,8 @@ def read_idx_pair(images: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
     x = read_idx(images, IDX_IMAGES_MAGIC)
     y = read_idx(labels, IDX_LABELS_MAGIC)
     if x.ndim != 3:
-        raise DataFormatError(f"{images}: expected a 3-d IDX image array (N, rows, cols), got {x.shape}")
+        raise DataFormatError(f"{images}: expected a 3-d IDX image array (N, rows, cols), "
+                              f"got {x.shape}")
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise DataFormatError(f"{labels}: {y.shape[0]} labels for {x.shape[0]} images in {images}")
     return (x.reshape(x.shape[0], -1).astype(np.float32) / 255.0), y.astype(np.int64)
@@ -76,15 +77,18 @@ def read_mnist_pickle(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         with _open(path) as f:
             splits = pickle.load(f, encoding="latin1")
     except Exception as exc:  # pickle raises many kinds of errors on a bad file
-        raise DataFormatError(f"{path}: cannot unpickle an MNIST (train, valid, test) tuple: {exc}") from exc
+        raise DataFormatError(f"{path}: cannot unpickle an MNIST (train, valid, test) tuple: "
+                              f"{exc}") from exc
     if not (isinstance(splits, (tuple, list)) and len(splits) == 3):
-        raise DataFormatError(f"{path}: expected a (train, valid, test) tuple, got {type(splits).__name__}")
+        raise DataFormatError(f"{path}: expected a (train, valid, test) tuple, got "
+                              f"{type(splits).__name__}")
     out = {}
     for name, split in zip(("train", "valid", "test"), splits):
         try:
             x, y = np.asarray(split[0], dtype=np.float32), np.asarray(split[1], dtype=np.int64)
         except (TypeError, ValueError, IndexError) as exc:
-            raise DataFormatError(f"{path}: the {name} split is not an (images, labels) pair") from exc
+            raise DataFormatError(f"{path}: the {name} split is not an (images, labels) "
+                                  "pair") from exc
         if x.ndim != 2 or x.shape[1] != 784 or y.shape != (x.shape[0],):
             raise DataFormatError(f"{path}: the {name} split has images {x.shape} and labels "
                                   f"{y.shape}; expected (N, 784) and (N,)")

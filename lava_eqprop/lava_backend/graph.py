@@ -28,7 +28,9 @@ from lava_eqprop.lava_backend.procs.controller.process import PhaseController
 from lava_eqprop.lava_backend.procs.data_source.process import DataSource
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
 from lava_eqprop.lava_backend.procs.rate_population.process import (
-    RatePopulation, check_fixed_point_population)
+    RatePopulation,
+    check_fixed_point_population,
+)
 from lava_eqprop.lava_backend.procs.readout.process import Readout
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
@@ -139,7 +141,8 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
             batch=batch, weight=weight, mask=proj.mask, drives_pre=drives_pre(proj, network),
             lateral=proj.lateral,
             learning_rate=settings.weight_rates.get(proj.name, 0.0) if proj.plastic else 0.0,
-            pre_dense=dense_events and proj.pre in pops, post_dense=dense_events and proj.post in pops,
+            pre_dense=dense_events and proj.pre in pops,
+            post_dense=dense_events and proj.post in pops,
             arithmetic=arithmetic, pre_frac_bits=frac[proj.pre], post_frac_bits=frac[proj.post],
             weight_exponent=settings.weight_exponents.get(proj.name), conv=conv, name=proj.name)
     readout = Readout(batch=batch, size=output.size)
@@ -192,5 +195,6 @@ def describe(graph: EPGraph) -> str:
                           for name, shape in {**proc["in_ports"], **proc["out_ports"]}.items())
         lines.append(f"  {proc['type']:15s} {proc['name']:22s} {ports}")
     lines.append("connections:")
-    lines += [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}" for c in summary["connections"]]
+    lines += [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}"
+              for c in summary["connections"]]
     return "\n".join(lines)

@@ -36,7 +36,6 @@ PlasticSynapse` applies).
 from __future__ import annotations
 
 import numpy as np
-
 from lava.magma.core.learning.constants import GradedSpikeCfg
 from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
 from lava.magma.core.run_conditions import RunSteps
@@ -94,7 +93,8 @@ def learning_dense_update(weight: np.ndarray, free: tuple[np.ndarray, np.ndarray
         raise ValueError(f"precision {precision!r} is not 'float' or 'fixed'")
     fixed = precision == "fixed"
     if fixed:
-        for name, rho in zip(("free pre", "free post", "nudged pre", "nudged post"), (*free, *nudged)):
+        names = ("free pre", "free post", "nudged pre", "nudged post")
+        for name, rho in zip(names, (*free, *nudged)):
             rho = np.asarray(rho)
             if not np.array_equal(rho, np.round(rho)) or rho.min() < 0 or rho.max() > 126:
                 raise ValueError(f"fixed-point LearningDense: {name} activations must be integers "
@@ -102,8 +102,9 @@ def learning_dense_update(weight: np.ndarray, free: tuple[np.ndarray, np.ndarray
                                  f"[{rho.min()}, {rho.max()}]")
     payload, y1, y2 = phase_rasters(free, nudged, steps)
     kind = int if fixed else float
-    synapse = LearningDense(weights=np.array(weight, dtype=float), learning_rule=ep_learning_rule(steps),
-                            num_message_bits=8, graded_spike_cfg=GradedSpikeCfg.OVERWRITE)
+    synapse = LearningDense(weights=np.array(weight, dtype=float),
+                            learning_rule=ep_learning_rule(steps), num_message_bits=8,
+                            graded_spike_cfg=GradedSpikeCfg.OVERWRITE)
     sources = [RingBuffer(data=raster.astype(kind)) for raster in (payload, y1, y2)]
     for source, port in zip(sources, (synapse.s_in, synapse.s_in_y1, synapse.s_in_y2)):
         source.s_out.connect(port)

@@ -18,8 +18,8 @@ import dataclasses
 
 import numpy as np
 
-from lava_eqprop.engine.phases import EPPhases, ProbeSettings, energy_of
 from lava_eqprop.chips.fixed_point import power_of_two_shift
+from lava_eqprop.engine.phases import EPPhases, ProbeSettings, energy_of
 from lava_eqprop.lava_backend.graph import build_graph
 from lava_eqprop.lava_backend.runner import GraphRun
 from lava_eqprop.lava_backend.schedule import Schedule

@@ -51,6 +51,8 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
         total_abs, total_rms, count = run.get(synapse.dw_stats)
         mean_dw[name] = float(total_abs / count) if count else 0.0
         rms_dw[name] = float(total_rms / count) if count else 0.0
+    saturations = sum(float(run.get(p.saturations)[0])
+                      for p in [*graph.populations.values(), *graph.synapses.values()])
     return {
         "events": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, events)},
         "events_by_population": {
@@ -59,6 +61,5 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
         "synops": {phase: float(v) / samples for phase, v in zip(PHASE_NAMES, synops)},
         "mean_abs_dw": mean_dw,
         "rms_dw": rms_dw,
-        "saturations": sum(float(run.get(p.saturations)[0])
-                           for p in [*graph.populations.values(), *graph.synapses.values()]) / samples,
+        "saturations": saturations / samples,
     }

@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-
 from lava.magma.compiler.builders.py_builder import PyProcessBuilder
 from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg

@@ -10,7 +10,6 @@ import numpy as np
 from lava_eqprop.network.network import Network
 
 
-
 def cosine_factor(epoch: int, epochs: int, floor: float) -> float:
     """Cosine annealing (Loshchilov & Hutter 2017, PyTorch's CosineAnnealingLR stepped per
     epoch): the rate of epoch ``epoch`` (0-based) is lr_min + (lr − lr_min)(1 + cos(π·epoch/

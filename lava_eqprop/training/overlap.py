@@ -32,7 +32,6 @@ from lava_eqprop.engine.estimators import EPResult
 from lava_eqprop.engine.relaxation import Clamped, Relaxer
 from lava_eqprop.network.network import Network
 
-
 MIN_PRODUCT = 1 << 22   # batch·pre·post multiply-adds below which a thread hand-off costs more
 
 

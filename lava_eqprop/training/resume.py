@@ -9,11 +9,11 @@ message lists what differs, key by key.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import tomllib
 
 from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.errors import SpecError

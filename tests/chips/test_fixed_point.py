@@ -5,7 +5,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lava_eqprop.chips.fixed_point import (
-    activation_frac_bits, choose_weight_exponent, limits, power_of_two_shift, saturate, shift_round)
+    activation_frac_bits,
+    choose_weight_exponent,
+    limits,
+    power_of_two_shift,
+    saturate,
+    shift_round,
+)
 
 ints = st.lists(st.integers(-2**40, 2**40), min_size=1, max_size=50).map(np.array)
 

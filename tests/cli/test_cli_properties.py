@@ -11,15 +11,14 @@ runs a tiny epoch on the embedded digits when everything is accepted. An excepti
 import contextlib
 import io
 import math
-import tomllib
 
 import tomli_w
+import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lava_eqprop.cli.main import main
 from lava_eqprop.spec import sections
-
 from tests.conftest import TINY_DIGITS
 
 BASE = tomllib.loads(TINY_DIGITS.format(persistent="false", estimator="one_sided", momentum=0.0))

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from lava_eqprop.io.hdf5 import load_checkpoint
-
 from tests.conftest import TINY_DIGITS
 
 CLI = [sys.executable, "-m", "lava_eqprop"]

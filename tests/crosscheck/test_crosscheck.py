@@ -17,9 +17,9 @@ from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.phases import ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
-from lava_eqprop.network.generators import layered
 from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
 from lava_eqprop.network.directed import complete_adjacency, directed_network
+from lava_eqprop.network.generators import layered
 from tests.nets import conv_net
 
 LOSS = get_loss("half_squared_error")

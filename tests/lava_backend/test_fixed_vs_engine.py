@@ -26,11 +26,14 @@ import dataclasses
 import numpy as np
 import pytest
 
+from lava_eqprop.chips.fixed_point import (
+    activation_frac_bits,
+    choose_weight_exponent,
+    power_of_two_shift,
+)
 from lava_eqprop.engine.estimators import contrast
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
-from lava_eqprop.chips.fixed_point import (
-    activation_frac_bits, choose_weight_exponent, power_of_two_shift)
 from lava_eqprop.network.generators import layered, small_world
 
 pytestmark = pytest.mark.lava

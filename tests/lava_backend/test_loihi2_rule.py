@@ -14,7 +14,11 @@ import numpy as np
 import pytest
 
 from lava_eqprop.lava_backend.loihi2_rule import (
-    FIXED_PRODUCT_SHIFT, SCALE_EXPONENT, TRACE_TAU, learning_dense_update)
+    FIXED_PRODUCT_SHIFT,
+    SCALE_EXPONENT,
+    TRACE_TAU,
+    learning_dense_update,
+)
 
 pytestmark = pytest.mark.lava
 STEPS = 4

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from lava_eqprop.chips.config import load_chip
-from lava_eqprop.io.hdf5 import load_network, save_network
 from lava_eqprop.chips.fixed_point import choose_weight_exponent
+from lava_eqprop.io.hdf5 import load_network, save_network
 from lava_eqprop.lava_backend.settings import settings_from_spec
 from lava_eqprop.spec.model_spec import load_spec
 

@@ -15,7 +15,6 @@ from lava_eqprop.io.hdf5 import load_checkpoint, load_network
 from lava_eqprop.spec import load_spec
 from lava_eqprop.training.run_directory import RunDirectory
 from lava_eqprop.training.trainer import Trainer
-
 from tests.training.test_trainer import make_trainer
 
 

@@ -1,7 +1,6 @@
 """Models of PhaseController: the schedule is exact arithmetic, so both tags share it."""
 
 import numpy as np
-
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyOutPort
@@ -10,7 +9,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_eqprop.lava_backend.procs.controller.process import PhaseController
-from lava_eqprop.lava_backend.protocol import BATCH, LOAD, PHASE, PhasePlan, CTRL_SIZE
+from lava_eqprop.lava_backend.protocol import BATCH, CTRL_SIZE, LOAD, PHASE, PhasePlan
 
 
 class _ControllerModel(PyLoihiProcessModel):

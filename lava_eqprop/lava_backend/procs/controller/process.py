@@ -1,7 +1,6 @@
 """PhaseController: the clock of an EP graph (see :mod:`lava_eqprop.lava_backend.protocol`)."""
 
 import numpy as np
-
 from lava.magma.core.process.ports.ports import OutPort
 from lava.magma.core.process.variable import Var
 

@@ -1,7 +1,6 @@
 """Models of DataSource: float inputs, or (fixed_pt) inputs as integer payloads."""
 
 import numpy as np
-
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
@@ -23,7 +22,8 @@ class _DataSourceModel(PyLoihiProcessModel):
     def __init__(self, proc_params) -> None:
         super().__init__(proc_params)
         p = self.proc_params
-        self._x, self._t, self._order, self._dense = p["x"], p["targets"], p["order"], p["dense_events"]
+        self._x, self._t = p["x"], p["targets"]
+        self._order, self._dense = p["order"], p["dense_events"]
         if p["input_frac_bits"] is not None:
             payload = quantise(self._x, p["input_frac_bits"])
             self._x, _ = saturate(payload, p["activation_bits"], signed=False)
@@ -36,7 +36,8 @@ class _DataSourceModel(PyLoihiProcessModel):
         ctrl = self.ctrl_in.recv()
         delta = self._quiet
         if int(ctrl[PHASE]) == LOAD:
-            rows = self._order[int(ctrl[BATCH])] if ctrl[BATCH] >= 0 else np.full(len(self._sent), -1)
+            rows = (self._order[int(ctrl[BATCH])] if ctrl[BATCH] >= 0
+                    else np.full(len(self._sent), -1))
             valid = rows >= 0
             x = np.zeros_like(self._sent)
             x[valid] = self._x[rows[valid]]
@@ -44,7 +45,8 @@ class _DataSourceModel(PyLoihiProcessModel):
             self._target[valid] = self._t[rows[valid]]
             delta = x - self._sent
             self._sent = x
-            self.events[LOAD] += delta[valid].size if self._dense else np.count_nonzero(delta[valid])
+            changed = delta[valid]
+            self.events[LOAD] += changed.size if self._dense else np.count_nonzero(changed)
         self.x_out.send(delta)
         self.t_out.send(self._target)
 

@@ -1,7 +1,6 @@
 """DataSource: clamps the input population and holds the targets, one batch per LOAD."""
 
 import numpy as np
-
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
@@ -25,8 +24,8 @@ class DataSource(EPProcess):
         x, targets, order = np.asarray(x, float), np.asarray(targets, float), np.asarray(order, int)
         where = f"data source {name!r}"
         if x.ndim != 2 or targets.ndim != 2 or len(x) != len(targets):
-            raise ValueError(f"{where}: x must be (samples, inputs) and targets (samples, outputs), "
-                             f"got {x.shape} and {targets.shape}")
+            raise ValueError(f"{where}: x must be (samples, inputs) and targets (samples, "
+                             f"outputs), got {x.shape} and {targets.shape}")
         if order.ndim != 2 or order.size == 0 or order.max() >= len(x) or order.min() < -1:
             raise ValueError(f"{where}: order must be (batches, batch) of sample indices or -1, "
                              f"with indices < {len(x)}")

@@ -4,7 +4,6 @@
 import zlib
 
 import numpy as np
-
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
@@ -15,9 +14,9 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 from lava_eqprop.chips.fixed_point import power_of_two_shift, saturate, shift_round
 from lava_eqprop.engine.conv_interaction import ConvInteraction
 from lava_eqprop.engine.conv_ops import pool
-from lava_eqprop.network.network import ConvGeometry, Projection
 from lava_eqprop.lava_backend.procs.plastic_synapse.process import PlasticSynapse
 from lava_eqprop.lava_backend.protocol import LEARN, N_VALID, PHASE, SLOT_A, SLOT_B, SNAP
+from lava_eqprop.network.network import ConvGeometry, Projection
 
 
 def conv_interaction(name: str, weight: np.ndarray, conv: dict) -> ConvInteraction:
@@ -198,10 +197,12 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
         super().__init__(proc_params)
         p = self.proc_params
         a = p["arithmetic"]
-        self._e, self._fa_pre, self._fa_post = p["weight_exponent"], p["pre_frac_bits"], p["post_frac_bits"]
+        self._e = p["weight_exponent"]
+        self._fa_pre, self._fa_post = p["pre_frac_bits"], p["post_frac_bits"]
         self._shift_fwd = self._fa_pre - self._e - a["state_frac_bits"]
         self._shift_bwd = self._fa_post - self._e - a["state_frac_bits"]
-        self._acc_bits, self._w_bits, self._rounding = a["accumulator_bits"], a["weight_bits"], a["rounding"]
+        self._acc_bits, self._w_bits = a["accumulator_bits"], a["weight_bits"]
+        self._rounding = a["rounding"]
         self._rng = np.random.default_rng([a["seed"], zlib.crc32(p["name"].encode())])
 
     def _start(self) -> None:

@@ -1,7 +1,6 @@
 """PlasticSynapse: one projection's weight, its drives and its local EP update."""
 
 import numpy as np
-
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 
@@ -49,8 +48,9 @@ class PlasticSynapse(EPProcess):
     def __init__(self, *, batch: int, weight: np.ndarray, mask: np.ndarray | None = None,
                  drives_pre: bool = True, lateral: bool = False, learning_rate: float = 0.0,
                  pre_dense: bool = True, post_dense: bool = True, arithmetic: dict | None = None,
-                 pre_frac_bits: int = 0, post_frac_bits: int = 0, weight_exponent: int | None = None,
-                 conv: dict | None = None, name: str = "synapse") -> None:
+                 pre_frac_bits: int = 0, post_frac_bits: int = 0,
+                 weight_exponent: int | None = None, conv: dict | None = None,
+                 name: str = "synapse") -> None:
         weight = np.asarray(weight, dtype=float)
         where = f"synapse {name!r}"
         if conv is None and weight.ndim != 2:

@@ -4,7 +4,6 @@
 import zlib
 
 import numpy as np
-
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
@@ -13,12 +12,29 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lava_eqprop.chips.fixed_point import (
-    activation_frac_bits, power_of_two_shift, quantise, saturate, shift_round)
+    activation_frac_bits,
+    power_of_two_shift,
+    quantise,
+    saturate,
+    shift_round,
+)
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.step import Nudge, population_step
 from lava_eqprop.lava_backend.procs.rate_population.process import RatePopulation
 from lava_eqprop.lava_backend.protocol import (
-    BETA, FREE, FREE_END, LEARN, LOAD, N_VALID, NUDGE, PHASE, RESTORE, SLOT_A, SLOT_B, SNAP)
+    BETA,
+    FREE,
+    FREE_END,
+    LEARN,
+    LOAD,
+    N_VALID,
+    NUDGE,
+    PHASE,
+    RESTORE,
+    SLOT_A,
+    SLOT_B,
+    SNAP,
+)
 
 
 class _RatePopulationModel(PyLoihiProcessModel):
@@ -135,7 +151,8 @@ class PyRatePopulationModelFloat(_RatePopulationModel):
     def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a_in.recv(), self.tgt_in.recv()
 
-    def _step(self, s: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
+    def _step(self, s: np.ndarray, drive: np.ndarray, target: np.ndarray,
+              beta: float) -> np.ndarray:
         """One projected Euler step of ds/dt = −∂F/∂s, the engine's own step function."""
         nudge = Nudge(self._loss, target, beta, self._split) if beta else None
         return population_step(drive + self.bias, s, self._eps, nudge=nudge, clip=self._clip)
@@ -177,7 +194,8 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
         super().__init__(proc_params)
         p = self.proc_params
         a = p["arithmetic"]
-        self._f, self._acc_bits, self._cf = a["state_frac_bits"], a["accumulator_bits"], a["nudge_frac_bits"]
+        self._f, self._cf = a["state_frac_bits"], a["nudge_frac_bits"]
+        self._acc_bits = a["accumulator_bits"]
         self._state_unit = 2.0 ** -self._f
         self._fa = activation_frac_bits(p["hi"], a["activation_bits"])
         self._k = -round(np.log2(p["epsilon"]))
@@ -189,7 +207,8 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
     def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a_in.recv().astype(np.int64), quantise(self.tgt_in.recv(), self._f)
 
-    def _step(self, v: np.ndarray, drive: np.ndarray, target: np.ndarray, beta: float) -> np.ndarray:
+    def _step(self, v: np.ndarray, drive: np.ndarray, target: np.ndarray,
+              beta: float) -> np.ndarray:
         d, clipped = saturate(drive + self.bias, self._acc_bits)
         self.saturations[0] += clipped
         c = int(round(beta * self._scale * 2 ** self._cf))

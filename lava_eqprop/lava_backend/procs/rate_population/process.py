@@ -1,7 +1,6 @@
 """RatePopulation: a population of rate neurons relaxing by the engine's update rule."""
 
 import numpy as np
-
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.variable import Var
 

@@ -1,7 +1,6 @@
 """Models of Readout (argmax is the same in either precision: one model, two tags)."""
 
 import numpy as np
-
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.ports import PyInPort, PyOutPort
