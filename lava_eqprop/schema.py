@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import tomllib
 import types
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
+
+import tomllib
 
 from lava_eqprop.errors import SpecError
 
@@ -86,6 +87,10 @@ def _frozen(value: Any) -> Any:
 class Section:
     """Base of the typed, frozen configuration sections (subclasses are frozen dataclasses
     whose fields are made with :func:`key`; other fields are filled by the code that parses)."""
+
+    # set by @dataclass on every subclass; declared here so that the methods below may read
+    # the fields of ``cls`` and ``self`` with :func:`dataclasses.fields`
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     @classmethod
     def keys(cls) -> list[Key]:

@@ -20,6 +20,7 @@ libraries share.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class NumpyArrays:
     """NumPy arrays of one dtype."""
 
     def __init__(self, dtype: type = np.float64) -> None:
-        self.dtype = np.dtype(dtype)
+        self.dtype: np.dtype[Any] = np.dtype(dtype)
 
     def array(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """A new C-ordered array of x in this dtype. C order matters: NumPy copies a broadcast
@@ -52,7 +53,7 @@ class NumpyArrays:
         np.copyto(dst, src)
 
     def clipper(self, lo: float, hi: float,
-                shape: tuple[int, ...]) -> Callable[[np.ndarray], None] | None:
+                shape: tuple[int, ...]) -> Callable[[np.ndarray], object] | None:
         """Clip to [lo, hi] in place, with the bounds as full arrays: NumPy's maximum and
         minimum are ~3x slower with a scalar operand."""
         lower = np.full(shape, lo, dtype=self.dtype) if np.isfinite(lo) else None

@@ -22,14 +22,16 @@ Same interface as :class:`~lava_eqprop.engine.interactions.DenseInteraction`; st
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lava_eqprop.engine.conv_ops import (conv2d, conv2d_transpose, kernel_correlation, pool,
-                                         unpool)
+from lava_eqprop.engine.conv_ops import conv2d, conv2d_transpose, kernel_correlation, pool, unpool
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Projection, conv_output_size
+
+if TYPE_CHECKING:       # interactions imports this module
+    from lava_eqprop.engine.interactions import Drive
 
 
 class ConvInteraction:
@@ -51,7 +53,7 @@ class ConvInteraction:
     def _setup(self, projection: Projection, pre_shape: tuple[int, ...],
                post_shape: tuple[int, ...]) -> None:
         self.projection, self.pre_shape, self.post_shape = projection, pre_shape, post_shape
-        geo = projection.geometry
+        geo = projection.conv_geometry
         kh, kw = projection.weight.shape[2:]
         self.conv_image = (conv_output_size(self.pre_shape[1], kh, geo.stride, geo.padding),
                            conv_output_size(self.pre_shape[2], kw, geo.stride, geo.padding))
@@ -69,7 +71,7 @@ class ConvInteraction:
         schedules the feedback to pre comes after a drive to post computed from the same
         s_pre, so the last result is kept with a copy of its input and reused while the input
         and the kernel (updated in place) are unchanged."""
-        geo = self.projection.geometry
+        geo = self.projection.conv_geometry
         cached = self._last
         if (cached is not None and cached[0].shape == s_pre.shape
                 and np.array_equal(cached[0], s_pre) and np.array_equal(cached[1], self.weight)):
@@ -88,7 +90,7 @@ class ConvInteraction:
     def unpooled_post(self, s_post: np.ndarray, s_pre: np.ndarray) -> np.ndarray:
         """Pᵀ(s_post) on the conv output's grid (batch, O, Ho, Wo); max pooling routes it to
         the maxima of W ⋆ s_pre."""
-        geo = self.projection.geometry
+        geo = self.projection.conv_geometry
         g = s_post.reshape(s_post.shape[0], *self.post_shape)
         if not geo.pool:
             return g
@@ -97,12 +99,13 @@ class ConvInteraction:
     def drive_to_pre(self, s_post: np.ndarray, s_pre: np.ndarray,
                      out: np.ndarray | None = None) -> np.ndarray:
         """Wᵀ ⋆ Pᵀ(s_post), the transposed convolution, flattened to (batch, pre size)."""
-        geo = self.projection.geometry
+        geo = self.projection.conv_geometry
+        image = (self.pre_shape[1], self.pre_shape[2])
         x = conv2d_transpose(self.unpooled_post(s_post, s_pre), self.projection.weight,
-                             geo.stride, geo.padding, self.pre_shape[1:])
+                             geo.stride, geo.padding, image)
         return _flat_into(x, out)
 
-    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+    def bind(self, direction: str) -> Drive:
         """The drive to ``direction`` as ``f(values, out)``, values the states by population."""
         pre, post = self.projection.pre, self.projection.post
         if direction == "post":
@@ -116,7 +119,7 @@ class ConvInteraction:
 
     def correlation(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
         """Σ_b −∂E_term/∂W, shape of the kernel."""
-        geo = self.projection.geometry
+        geo = self.projection.conv_geometry
         kh, kw = self.projection.weight.shape[2:]
         x = s_pre.reshape(s_pre.shape[0], *self.pre_shape)
         return kernel_correlation(self.unpooled_post(s_post, s_pre), x, kh, kw, geo.stride,
@@ -145,7 +148,7 @@ class ConvInteraction:
     def dense_matrix(self) -> np.ndarray:
         """The (post size, pre size) matrix M with drive to post = M·s_pre (no or average
         pooling): the conv unrolled into synapses, e.g. for backends without weight sharing."""
-        if self.projection.geometry.pool == "max":
+        if self.projection.conv_geometry.pool == "max":
             raise NetworkError(f"projection {self.projection.name!r}: a max-pooled conv is not "
                                "linear and has no matrix")
         size = int(np.prod(self.pre_shape))
@@ -163,7 +166,7 @@ class IdentityInteraction:
     def weight(self) -> np.ndarray:
         return self.projection.weight
 
-    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+    def bind(self, direction: str) -> Drive:
         """The drive g·s_other to ``direction`` as ``f(values, out)``."""
         source = self.projection.pre if direction == "post" else self.projection.post
         gain = self.projection.weight

@@ -114,10 +114,14 @@ def unpool(g: np.ndarray, kind: str, size: int, switches: list[np.ndarray] | Non
     """The adjoint of :func:`pool` (for max pooling, at the switches it returned): spreads
     each pooled value over its window (avg, divided by size²) or onto its maximum (max)."""
     out = np.zeros((*g.shape[:2], *image), dtype=g.dtype)
-    spread = g / (size * size) if kind == "avg" else None
-    for k, tap in enumerate(_window_taps(out, size)):
-        if spread is not None:
+    taps = _window_taps(out, size)
+    if kind == "avg":
+        spread = g / (size * size)
+        for tap in taps:
             tap[...] = spread
-        else:
-            np.multiply(g, switches[k], out=tap)
+        return out
+    if switches is None:
+        raise ValueError("max unpooling needs the switches of its max pooling")
+    for tap, switch in zip(taps, switches):
+        np.multiply(g, switch, out=tap)
     return out

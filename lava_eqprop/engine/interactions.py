@@ -11,18 +11,69 @@ clip activations, see :mod:`lava_eqprop.network.activations`) and knows three th
 
 Every kind is one class registered in :data:`INTERACTIONS` (the conv and identity kinds in
 :mod:`lava_eqprop.engine.conv_interaction`), with the same methods: ``energy``, ``bind``,
-``correlation``, ``contrast`` and ``mask_correlation``. States are ``(batch, size)`` arrays,
-each population flattened (an image in (channel, row, column) order).
+``correlation``, ``contrast``, ``mask_correlation`` and ``dense_matrix``. States are
+``(batch, size)`` arrays, each population flattened (an image in (channel, row, column) order).
+
+What the relaxation and the estimators use of an interaction, in every backend, is the protocol
+:class:`Interaction`; :class:`EnergyTerm` adds what only this engine's interactions have, the
+energy and the matrix of the drive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from lava_eqprop.engine.conv_interaction import ConvInteraction, IdentityInteraction
+from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Projection
+
+Drive = Callable[[dict[str, np.ndarray], np.ndarray | None], np.ndarray]
+
+
+class Interaction(Protocol):
+    """The interaction term of a projection as the relaxation and the EP estimators use it,
+    in any backend (the torch ones, :mod:`lava_eqprop.torch_backend.interactions`, too)."""
+
+    projection: Projection
+
+    def bind(self, direction: str) -> Drive:
+        """The drive to ``direction`` ("post" or "pre") as ``f(values, out)``, ``values`` the
+        states by population name, ``out`` a buffer for the result or None."""
+        ...
+
+    def contrast(self, pre_a: np.ndarray, post_a: np.ndarray, pre_b: np.ndarray,
+                 post_b: np.ndarray, scale: float, out: np.ndarray | None = None) -> np.ndarray:
+        """scale·[correlation(a) − correlation(b)], masked, as a NumPy array."""
+        ...
+
+    def mask_correlation(self, corr: np.ndarray) -> np.ndarray:
+        """Zero, in place, the entries of a weight-shaped array where no synapse exists."""
+        ...
+
+
+@runtime_checkable
+class EnergyTerm(Interaction, Protocol):
+    """An interaction of this engine: also its energy term and the matrix of its drive."""
+
+    def energy(self, s_pre: np.ndarray, s_post: np.ndarray) -> np.ndarray:
+        """Per-sample energy term (shape ``(batch,)``)."""
+        ...
+
+    def dense_matrix(self) -> np.ndarray:
+        """The (post size, pre size) matrix M with drive to post = M·s_pre."""
+        ...
+
+
+def energy_term(inter: Interaction) -> EnergyTerm:
+    """``inter`` as an :class:`EnergyTerm`; :class:`NetworkError` for the interaction of a
+    backend that has no energy or matrix (the torch backend's)."""
+    if not isinstance(inter, EnergyTerm):
+        raise NetworkError(f"projection {inter.projection.name!r}: the energy and the drive "
+                           f"matrix are the NumPy engine's ({type(inter).__name__} has neither)")
+    return inter
 
 
 class DenseInteraction:
@@ -61,7 +112,7 @@ class DenseInteraction:
         """Wᵀ·s_post per sample, shape (batch, pre size); written into ``out`` if given."""
         return np.matmul(_flat(s_post), self.pre_operator(), out=out)
 
-    def bind(self, direction: str) -> Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]:
+    def bind(self, direction: str) -> Drive:
         """The drive to ``direction`` ("post" or "pre") as ``f(values, out)``, ``values`` the
         states by population name, with the weight view taken once.
 
@@ -108,11 +159,11 @@ class DenseInteraction:
         return corr
 
 
-INTERACTIONS = {"dense": DenseInteraction, "conv": ConvInteraction,
-                "identity": IdentityInteraction}
+INTERACTIONS: dict[str, Callable[[Projection, Network], EnergyTerm]] = {
+    "dense": DenseInteraction, "conv": ConvInteraction, "identity": IdentityInteraction}
 
 
-def interaction_for(projection: Projection, network: Network):
+def interaction_for(projection: Projection, network: Network) -> EnergyTerm:
     """The interaction term that implements ``projection.kind`` in ``network``."""
     return INTERACTIONS[projection.kind](projection, network)
 

@@ -7,7 +7,8 @@ zero state, run T1 free steps and then T2 nudged steps at β > 0 from the free s
 * the EP update from them (Scellier & Bengio 2017, eq. 13, one-sided β), averaged over samples
   (the engine's :func:`~lava_eqprop.engine.estimators.contrast`):
 
-      ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],   Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ];
+      ΔW_kj = (1/β) · mean_b [ s_k^β s_j^β − s_k^0 s_j^0 ],
+      Δb_k = (1/β) · mean_b [ s_k^β − s_k^0 ];
 
 * the steps each phase took to settle (1 + the last step in which a free unit of any sample
   moved by more than ``tol``; the phase length if it never stopped moving that much);

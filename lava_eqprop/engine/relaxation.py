@@ -3,7 +3,8 @@
 One update rule for every network of the description, a projected Euler step on the total
 energy F = E + βC (Scellier & Bengio 2017, eqs. 8 and 11, with clip activations):
 
-    s_k ← clip_k( s_k + ε·(−∂F/∂s_k) ),   −∂F/∂s_k = b_k + Σ_projections drive_k(s) − s_k − β ∂C/∂s_k
+    s_k ← clip_k( s_k + ε·(−∂F/∂s_k) ),
+    −∂F/∂s_k = b_k + Σ_projections drive_k(s) − s_k − β ∂C/∂s_k
 
 For ε = 1 and β = 0 this is the exact minimiser of E over population k given its neighbours,
 s_k ← ρ(b_k + Σ drive), the fixed-point iteration of Laborieux et al. (2021); for ε = ½ it is
@@ -13,11 +14,11 @@ ODE, what Gammell et al.'s code does): s' = s + ε(b + Σ drive − s), then
 s'' = s' − εβ ∂C/∂s(s'), then the clip. Both discretise ds/dt = −∂F/∂s and agree as ε → 0;
 at ε = ½, β = 1 and C = ‖y − s‖² the split step sets the output to the target.
 
-The *schedule* says which populations move together: all at once from the old state (``synchronous``, Jacobi), odd-indexed
-layers then even-indexed ones (``odd_even``), or the groups of a greedy colouring of the
-population graph, in which no two connected populations share a group (``colouring``). With a
-colouring, ε = 1 and no lateral projection, each group step is an exact block minimiser and the
-energy never increases.
+The *schedule* says which populations move together: all at once from the old state
+(``synchronous``, Jacobi), odd-indexed layers then even-indexed ones (``odd_even``), or the
+groups of a greedy colouring of the population graph, in which no two connected populations
+share a group (``colouring``). With a colouring, ε = 1 and no lateral projection, each group
+step is an exact block minimiser and the energy never increases.
 
 The decay term is ``−s_k`` above (a unit leak). The directed nets of Farinha et al. (2020) use
 two other decays, so the step is written with a per-neuron decay rate a_j,
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_eqprop.engine.arrays import NUMPY, NumpyArrays
-from lava_eqprop.engine.interactions import interaction_for
+from lava_eqprop.engine.interactions import Interaction, energy_term, interaction_for
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.step import Nudge, population_step
 from lava_eqprop.errors import NetworkError
@@ -107,7 +108,8 @@ def _greedy_colouring(network: Network) -> list[list[Population]]:
     for pop in network.free:
         used = {colour[n] for n in neighbours[pop.name] if n in colour}
         colour[pop.name] = next(c for c in range(len(colour) + 1) if c not in used)
-    return [[p for p in network.free if colour[p.name] == c] for c in range(max(colour.values()) + 1)]
+    return [[p for p in network.free if colour[p.name] == c]
+            for c in range(max(colour.values()) + 1)]
 
 
 def drive_terms(network: Network, interactions: dict) -> tuple[dict[str, list], dict[str, list]]:
@@ -217,7 +219,8 @@ class Relaxer:
 
     def __init__(self, network: Network, dynamics: Dynamics, loss: SquaredError,
                  dtype: type = np.float64, arrays: NumpyArrays | None = None,
-                 interaction: Callable[[Projection, Network], object] = interaction_for) -> None:
+                 interaction: Callable[[Projection, Network], Interaction] = interaction_for
+                 ) -> None:
         if len(network.outputs) != 1:
             raise NetworkError(f"network {network.name!r}: the engine needs exactly one output "
                                f"population, found {[p.name for p in network.outputs]}")
@@ -280,12 +283,13 @@ class Relaxer:
         ``target`` (the nudged phase). ``observer(state)`` is called after every step, with
         ``state.scratch`` holding the previous step's values (trajectory learning rules).
         """
-        if beta != 0.0 and target is None:
-            raise ValueError("a nudged phase (beta != 0) needs a target")
         eps, arrays = self.dynamics.epsilon, self.arrays
         values, scratch, constant = state.values, state.scratch, clamped.constant
-        nudge = None if beta == 0.0 else Nudge(self.loss, arrays.asarray(target), beta,
-                                               self.dynamics.nudge == "split")
+        nudge = None
+        if beta != 0.0:
+            if target is None:
+                raise ValueError("a nudged phase (beta != 0) needs a target")
+            nudge = Nudge(self.loss, arrays.asarray(target), beta, self.dynamics.nudge == "split")
         retain = dict.fromkeys(self.free_names) if self.dynamics.unit_decay else {
             name: arrays.array(1.0 - eps * a, a.shape) for name, a in self.decay_rates().items()}
         plan = [([step.name for step in group],
@@ -312,7 +316,7 @@ class Relaxer:
         return steps
 
     @staticmethod
-    def _bound(step: _PopulationPlan, nudge: Nudge | None, retain) -> tuple:
+    def _bound(step: _PopulationPlan, nudge: Nudge | None, retain: np.ndarray | None) -> tuple:
         """A population's update in one phase: its name, first drive term and further ones
         (bound to the weights of the moment), the partial-drive buffer, and the retain, nudge
         and clip of its :func:`population_step`."""
@@ -359,12 +363,15 @@ class Relaxer:
             total += (0.5 * leak * np.einsum("bi,bi->b", s, s)
                       - s @ pop.flat_bias().astype(s.dtype))
         for proj in self.network.projections:
-            total += self.interactions[proj.name].energy(state[proj.pre], state[proj.post])
+            total += energy_term(self.interactions[proj.name]).energy(state[proj.pre],
+                                                                      state[proj.post])
         return total
 
     def total_energy(self, state: State, beta: float, target: np.ndarray | None) -> np.ndarray:
         """F = E + βC per sample."""
         total = self.energy(state)
         if beta != 0.0:
+            if target is None:
+                raise ValueError("a nudged energy (beta != 0) needs a target")
             total = total + beta * self.loss.cost(state[self.output.name], target)
         return total

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lava_eqprop.engine.interactions import energy_term
 from lava_eqprop.engine.relaxation import Relaxer
 from lava_eqprop.network.network import Network
 
@@ -53,7 +54,7 @@ def linear_part(relaxer: Relaxer) -> np.ndarray:
         offsets[pop.name], n = n, n + pop.size
     coupling = np.zeros((n, n))
     for proj in network.projections:
-        weight = relaxer.interactions[proj.name].dense_matrix()
+        weight = energy_term(relaxer.interactions[proj.name]).dense_matrix()
         ends = [(proj.post, proj.pre, weight)]
         if proj.symmetric and not proj.lateral:
             ends.append((proj.pre, proj.post, weight.T))

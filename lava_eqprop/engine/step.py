@@ -32,7 +32,7 @@ class Nudge:
 
 
 def population_step(drive: Any, s: Any, epsilon: float, retain: Any = None,
-                    nudge: Nudge | None = None, clip: Callable[[Any], None] | None = None) -> Any:
+                    nudge: Nudge | None = None, clip: Callable[[Any], object] | None = None) -> Any:
     """The population's next state from its state ``s`` and ``drive`` = b + Σ drive, computed
     in the buffer of ``drive`` (overwritten, and returned); ``s`` is left as it is.
 

@@ -97,7 +97,7 @@ def _triples(projection: Projection, network: Network,
         size = network.population(projection.pre).size
         index = np.arange(size)
         return index, index, np.zeros(size, dtype=np.int64), np.ones(size)
-    geo = projection.geometry
+    geo = projection.conv_geometry
     if geo.pool == "max" and not max_as_window:
         raise NetworkError(f"projection {projection.name!r}: a max-pooled conv is not linear in "
                            "its input, so it has no fixed synapses to unroll into")

@@ -48,4 +48,5 @@ def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise KeyError(f"unknown activation {name!r}; allowed: {', '.join(sorted(ACTIVATIONS))}") from None
+        raise KeyError(f"unknown activation {name!r}; allowed: "
+                       f"{', '.join(sorted(ACTIVATIONS))}") from None

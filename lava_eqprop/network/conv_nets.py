@@ -28,8 +28,13 @@ import numpy as np
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.generators import pair_name
 from lava_eqprop.network.init import init_bias, init_weight
-from lava_eqprop.network.network import (ConvGeometry, Network, Population, Projection,
-                                         conv_output_size)
+from lava_eqprop.network.network import (
+    ConvGeometry,
+    Network,
+    Population,
+    Projection,
+    conv_output_size,
+)
 
 SKIP_KINDS = ("conv", "identity")
 RESNET_SKIPS = ("conv", "none")

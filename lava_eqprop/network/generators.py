@@ -40,7 +40,8 @@ def layered(sizes: Sequence[int], *, rng: np.random.Generator, name: str = "laye
     of layer k uses the fan-in of the projection from layer k-1 (PyTorch's ``nn.Linear``).
     """
     if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
-        raise NetworkError(f"layered: sizes must be at least two positive integers, got {list(sizes)}")
+        raise NetworkError("layered: sizes must be at least two positive integers, got "
+                           f"{list(sizes)}")
     names = layer_names(len(sizes))
     pops = []
     for k, (pname, n) in enumerate(zip(names, sizes)):
@@ -50,9 +51,11 @@ def layered(sizes: Sequence[int], *, rng: np.random.Generator, name: str = "laye
                 init_bias(bias_init, int(sizes[k - 1]), (int(n),), rng, weight_gain))
         pops.append(Population(pname, (int(n),), act, role, bias, learn_bias=(k > 0)))
     projs = [Projection(pair_name(names[k], names[k + 1]), names[k], names[k + 1],
-                        init_weight(weight_init, int(sizes[k]), int(sizes[k + 1]), rng, weight_gain))
+                        init_weight(weight_init, int(sizes[k]), int(sizes[k + 1]), rng,
+                                    weight_gain))
              for k in range(len(sizes) - 1)]
-    return Network(name, pops, projs, metadata={"topology": "layered", "sizes": [int(n) for n in sizes]})
+    metadata = {"topology": "layered", "sizes": [int(n) for n in sizes]}
+    return Network(name, pops, projs, metadata=metadata)
 
 
 def small_world(base: Network, p: float, *, rng: np.random.Generator, pool: str = "skip",
@@ -89,8 +92,8 @@ def small_world(base: Network, p: float, *, rng: np.random.Generator, pool: str 
     projs = _projections_from_adjacency(base, adjacency, fresh, weights, new_weight_bound, rng)
     metadata = dict(base.metadata, topology="small_world", p=float(p), pool=pool,
                     rewired=int(np.triu(fresh).sum()), new_weight_bound=float(new_weight_bound))
-    return Network(name or f"{base.name}-small-world", [_copy_population(q) for q in base.populations],
-                   projs, metadata=metadata)
+    return Network(name or f"{base.name}-small-world",
+                   [_copy_population(q) for q in base.populations], projs, metadata=metadata)
 
 
 def global_offsets(sizes: Sequence[int]) -> np.ndarray:
@@ -99,7 +102,8 @@ def global_offsets(sizes: Sequence[int]) -> np.ndarray:
 
 
 def _copy_population(pop: Population) -> Population:
-    return Population(pop.name, pop.shape, pop.activation, pop.role, pop.bias.copy(), pop.learn_bias)
+    return Population(pop.name, pop.shape, pop.activation, pop.role, pop.bias.copy(),
+                      pop.learn_bias)
 
 
 def _global_adjacency(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +158,8 @@ def _rewire(adjacency: np.ndarray, sizes: Sequence[int], p: float, pool: str,
     free_in_blocks = int((_block_mask(adjacency.shape[0], off, blocks) & ~adjacency).sum())
     if removed.size > free_in_blocks:
         raise NetworkError(f"small_world: {removed.size} connections to place but only "
-                           f"{free_in_blocks} unconnected pairs may receive one (pool {pool!r}); lower p")
+                           f"{free_in_blocks} unconnected pairs may receive one (pool {pool!r}); "
+                           "lower p")
     weights = np.array([b[2] for b in blocks], dtype=float)
     candidates = _CandidateStream(blocks, off, weights / weights.sum(), rng)
     returned: list[tuple[int, int]] = []
@@ -193,7 +198,8 @@ def _block_mask(n: int, off: np.ndarray, blocks: list[tuple[int, int, int]]) -> 
 class _CandidateStream:
     """Uniform random neuron pairs (a < b) from the allowed blocks, drawn in vectorised chunks."""
 
-    def __init__(self, blocks, off, probs, rng, chunk: int = 4096) -> None:
+    def __init__(self, blocks: list[tuple[int, int, int]], off: np.ndarray, probs: np.ndarray,
+                 rng: np.random.Generator, chunk: int = 4096) -> None:
         self.blocks, self.off, self.probs, self.rng, self.chunk = blocks, off, probs, rng, chunk
         self.pairs: list[tuple[int, int]] = []
 
@@ -229,7 +235,7 @@ def _projections_from_adjacency(base: Network, adjacency: np.ndarray, fresh: np.
             mask = adjacency[rows, cols].copy()
             if not mask.any():
                 continue
-            new = rng.uniform(-bound, bound, size=mask.shape)
+            new: np.ndarray = rng.uniform(-bound, bound, size=mask.shape)
             if i == j:
                 new = np.triu(new, 1) + np.triu(new, 1).T
             w = np.where(fresh[rows, cols], new, weights[rows, cols]) * mask

@@ -18,6 +18,7 @@ lava-dl's netx HDF5 files.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,7 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, init=False)
 class Population:
     """A group of rate neurons sharing an activation and a role.
 
@@ -66,15 +67,18 @@ class Population:
 
     name: str
     shape: tuple[int, ...]
-    activation: str = "hard_sigmoid"
-    role: str = "hidden"
-    bias: np.ndarray | None = None
-    learn_bias: bool = True
+    activation: str
+    role: str
+    bias: np.ndarray
+    learn_bias: bool
 
-    def __post_init__(self) -> None:
-        self.shape = tuple(int(d) for d in self.shape)
-        if self.bias is None:
-            self.bias = np.zeros(self.shape)
+    def __init__(self, name: str, shape: Sequence[int], activation: str = "hard_sigmoid",
+                 role: str = "hidden", bias: np.ndarray | None = None,
+                 learn_bias: bool = True) -> None:
+        """``bias`` None: zeros of the population's shape."""
+        self.name, self.shape = name, tuple(int(d) for d in shape)
+        self.activation, self.role, self.learn_bias = activation, role, learn_bias
+        self.bias = np.zeros(self.shape) if bias is None else bias
 
     @property
     def size(self) -> int:
@@ -141,6 +145,14 @@ class Projection:
     def lateral(self) -> bool:
         return self.pre == self.post
 
+    @property
+    def conv_geometry(self) -> ConvGeometry:
+        """The geometry of a conv projection, which always has one (:class:`NetworkError`
+        for a projection without)."""
+        if self.geometry is None:
+            raise NetworkError(f"projection {self.name!r} ({self.kind}) has no conv geometry")
+        return self.geometry
+
     def count_connections(self, pre_shape: tuple[int, ...]) -> int:
         """Number of synapses that exist (a lateral symmetric pair counts once). A conv
         projection has one synapse per pre neuron and conv-output neuron its kernel joins
@@ -148,7 +160,7 @@ class Projection:
         if self.kind == "identity":
             return math.prod(pre_shape)
         if self.kind == "conv":
-            geo, (c_out, c_in, kh, kw) = self.geometry, self.weight.shape
+            geo, (c_out, c_in, kh, kw) = self.conv_geometry, self.weight.shape
             return (c_out * c_in * _taps_on_image(pre_shape[1], kh, geo)
                     * _taps_on_image(pre_shape[2], kw, geo))
         n = int(self.mask.sum()) if self.mask is not None else self.weight.size
@@ -274,7 +286,8 @@ class Network:
                 raise NetworkError(f"{where}: {end} population {getattr(proj, end)!r} does not "
                                    f"exist; populations are {names}")
         if proj.kind not in PROJECTION_KINDS:
-            raise NetworkError(f"{where}: kind {proj.kind!r} is not one of {list(PROJECTION_KINDS)}")
+            raise NetworkError(f"{where}: kind {proj.kind!r} is not one of "
+                               f"{list(PROJECTION_KINDS)}")
         pre, post = self.population(proj.pre), self.population(proj.post)
         if not proj.symmetric and post.clamped:
             raise NetworkError(f"{where}: a directed projection into the input population "

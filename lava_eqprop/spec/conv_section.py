@@ -34,10 +34,23 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop.errors import NetworkError
-from lava_eqprop.network.conv_nets import (RESNET_SKIPS, ConvLayer, Gains, Skip, conv_network,
-                                           hopfield_resnet_layers, layer_shapes)
-from lava_eqprop.schema import (Section, SpecFile, key, positive, positive_float_list,
-                                positive_int_list)
+from lava_eqprop.network.conv_nets import (
+    RESNET_SKIPS,
+    ConvLayer,
+    Gains,
+    Skip,
+    conv_network,
+    hopfield_resnet_layers,
+    layer_shapes,
+)
+from lava_eqprop.schema import (
+    Section,
+    SpecFile,
+    key,
+    positive,
+    positive_float_list,
+    positive_int_list,
+)
 from lava_eqprop.spec.sections import CONV_TOPOLOGIES, NetworkSection
 
 POOL_NAMES = ("none", "max", "avg")

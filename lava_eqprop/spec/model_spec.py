@@ -27,16 +27,27 @@ from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.errors import DataNotFoundError, NetworkError, SpecError
 from lava_eqprop.network.conv_nets import conv_network
 from lava_eqprop.network.directed import (
-    adjacency_from_edges, complete_adjacency, directed_network, random_adjacency)
+    adjacency_from_edges,
+    complete_adjacency,
+    directed_network,
+    random_adjacency,
+)
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import Network
 from lava_eqprop.schema import SpecFile
-from lava_eqprop.spec.conv_section import (ConvSection, check_conv_network, conv_layers,
-                                           conv_section)
+from lava_eqprop.spec.conv_section import ConvSection, check_conv_network, conv_layers, conv_section
 from lava_eqprop.spec.footprint import memory_problem, network_footprint
 from lava_eqprop.spec.sections import (
-    CONV_TOPOLOGIES, DIRECTED, DataSection, DirectedSection, DynamicsSection, LearningSection,
-    ModelSection, NetworkSection, SmallWorldSection)
+    CONV_TOPOLOGIES,
+    DIRECTED,
+    DataSection,
+    DirectedSection,
+    DynamicsSection,
+    LearningSection,
+    ModelSection,
+    NetworkSection,
+    SmallWorldSection,
+)
 
 SECTIONS = {"model": True, "data": True, "network": True, "dynamics": True, "learning": True}
 SUBTABLES = ("small_world", "directed", "conv")

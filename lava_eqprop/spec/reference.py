@@ -7,12 +7,23 @@ writes it; a test checks the file is current.
 from __future__ import annotations
 
 from lava_eqprop.chips.config import (
-    ChipArithmetic, ChipSection, CoreLimits, EnergyCosts, LearningWidths)
+    ChipArithmetic,
+    ChipSection,
+    CoreLimits,
+    EnergyCosts,
+    LearningWidths,
+)
 from lava_eqprop.schema import Section, key_docs
 from lava_eqprop.spec.conv_section import ConvSection
 from lava_eqprop.spec.sections import (
-    DataSection, DirectedSection, DynamicsSection, LearningSection, ModelSection, NetworkSection,
-    SmallWorldSection)
+    DataSection,
+    DirectedSection,
+    DynamicsSection,
+    LearningSection,
+    ModelSection,
+    NetworkSection,
+    SmallWorldSection,
+)
 
 MODEL_SPEC_SECTIONS: dict[str, type[Section]] = {
     "model": ModelSection, "data": DataSection, "network": NetworkSection,

@@ -19,8 +19,15 @@ from lava_eqprop.network.activations import ACTIVATIONS
 from lava_eqprop.network.generators import REWIRE_POOLS
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
 from lava_eqprop.schema import (
-    Section, key, non_negative, positive, positive_float_list, positive_int_list, probability,
-    unit_interval_open_closed)
+    Section,
+    key,
+    non_negative,
+    positive,
+    positive_float_list,
+    positive_int_list,
+    probability,
+    unit_interval_open_closed,
+)
 
 LAYERED_TOPOLOGIES = ("layered", "small_world")
 DIRECTED = ("complete_directed", "directed")

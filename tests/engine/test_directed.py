@@ -10,7 +10,11 @@ from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.directed import (
-    adjacency_from_edges, complete_adjacency, directed_network, random_adjacency)
+    adjacency_from_edges,
+    complete_adjacency,
+    directed_network,
+    random_adjacency,
+)
 from lava_eqprop.network.generators import layered
 from lava_eqprop.network.network import Network, Projection
 

@@ -28,7 +28,8 @@ def max_error(result, reference):
     dw, db = reference
     err = max(np.abs(result.weight_updates[k] - dw[k]).max() for k in dw)
     err = max(err, max(np.abs(result.bias_updates[k] - db[k]).max() for k in db))
-    scale = max(max(np.abs(v).max() for v in dw.values()), max(np.abs(v).max() for v in db.values()))
+    scale = max(max(np.abs(v).max() for v in dw.values()),
+                max(np.abs(v).max() for v in db.values()))
     return err, scale
 
 
@@ -36,8 +37,9 @@ def free_rows(relaxer, state):
     return np.concatenate([state[p.name] for p in relaxer.network.free], axis=1)
 
 
-@pytest.mark.parametrize("pool, p, schedule", [("skip", 0.0, "synchronous"), ("skip", 0.4, "colouring"),
-                                               ("any", 0.3, "synchronous"), ("any", 0.3, "odd_even")])
+@pytest.mark.parametrize("pool, p, schedule", [
+    ("skip", 0.0, "synchronous"), ("skip", 0.4, "colouring"),
+    ("any", 0.3, "synchronous"), ("any", 0.3, "odd_even")])
 def test_symmetric_ep_matches_implicit_gradient(pool, p, schedule, batch):
     net = small_net(pool=pool, p=p)
     x, y = batch
@@ -81,7 +83,8 @@ def test_ep_matches_finite_differences_of_the_loss(batch):
     h = 1e-6
     checked = 0
     for proj in net.projections:
-        rows, cols = np.nonzero(proj.mask if proj.mask is not None else np.ones_like(proj.weight, bool))
+        exists = proj.mask if proj.mask is not None else np.ones_like(proj.weight, bool)
+        rows, cols = np.nonzero(exists)
         for k in rng.choice(len(rows), size=min(2, len(rows)), replace=False):
             i, j = rows[k], cols[k]
             twin = proj.lateral
@@ -113,4 +116,5 @@ def test_random_sign_and_loss_scale(batch):
     _, half = ep(net, x, y, 1e-4, loss="half_squared_error")
     _, full = ep(net, x, y, 1e-4, loss="squared_error")
     for k in half.weight_updates:
-        np.testing.assert_allclose(full.weight_updates[k], 2 * half.weight_updates[k], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(full.weight_updates[k], 2 * half.weight_updates[k],
+                                   rtol=1e-4, atol=1e-9)

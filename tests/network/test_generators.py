@@ -29,7 +29,8 @@ def layer_of(sizes):
 
 
 @settings(max_examples=60, deadline=None)
-@given(sizes=layer_sizes, p=st.floats(0.0, 0.6), seed=st.integers(0, 2**16), pool=st.sampled_from(["skip", "any"]))
+@given(sizes=layer_sizes, p=st.floats(0.0, 0.6), seed=st.integers(0, 2**16),
+       pool=st.sampled_from(["skip", "any"]))
 def test_rewiring_properties(sizes, p, seed, pool):
     base = layered(sizes, rng=np.random.default_rng(seed))
     try:

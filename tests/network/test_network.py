@@ -27,13 +27,16 @@ def test_valid_network_counts_connections():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (lambda: [proj(shape=(3, 4))], "weight has shape (3, 4), expected (post size, pre size) = (4, 3)"),
+    (lambda: [proj(shape=(3, 4))],
+     "weight has shape (3, 4), expected (post size, pre size) = (4, 3)"),
     (lambda: [proj(pre="nope")], "pre population 'nope' does not exist"),
     (lambda: [proj(mask=np.ones((4, 3)))], "mask must be a bool array"),
-    (lambda: [proj(mask=np.zeros((4, 3), dtype=bool))], "weight is non-zero where the mask is False"),
+    (lambda: [proj(mask=np.zeros((4, 3), dtype=bool))],
+     "weight is non-zero where the mask is False"),
     (lambda: [proj("h-h", "h", "h", (4, 4))], "zero diagonal"),
     (lambda: [Projection("h-h", "h", "h", np.triu(np.ones((4, 4)), 1))], "W == W.T"),
-    (lambda: [proj("h-x", "h", "x", (3, 4), symmetric=False)], "directed projection into the input"),
+    (lambda: [proj("h-x", "h", "x", (3, 4), symmetric=False)],
+     "directed projection into the input"),
     (lambda: [proj(kind="pool")], "kind 'pool' is not one of"),
     (lambda: [proj(), proj()], "'x-h' appears twice"),
 ])

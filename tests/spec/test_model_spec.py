@@ -30,8 +30,9 @@ epochs = 1
 
 def test_the_shipped_models_are_all_there():
     names = {p.stem for p in MODELS}
-    assert {"digits", "scellier_784-500-10", "scellier_784-500-500-10", "scellier_784-500-500-500-10",
-            "gammell_layered_global", "gammell_small_world"} <= names
+    assert {"digits", "scellier_784-500-10", "scellier_784-500-500-10",
+            "scellier_784-500-500-500-10", "gammell_layered_global",
+            "gammell_small_world"} <= names
 
 
 @pytest.mark.parametrize("path", MODELS, ids=[p.stem for p in MODELS])
@@ -63,11 +64,15 @@ def write(tmp_path, text):
     (lambda s: s.replace("layers =", "layerz ="), ["[network] layerz", "unknown key", "layers"]),
     (lambda s: s.replace('dataset = "digits"', 'dataset = "imagenet"'),
      ["[data] dataset", "'imagenet' is not allowed", "'mnist'"]),
-    (lambda s: s.replace("free_steps = 5", 'free_steps = "5"'), ["[dynamics] free_steps", "expected integer"]),
-    (lambda s: s.replace("free_steps = 5", "free_steps = 0"), ["[dynamics] free_steps", "a number > 0"]),
+    (lambda s: s.replace("free_steps = 5", 'free_steps = "5"'),
+     ["[dynamics] free_steps", "expected integer"]),
+    (lambda s: s.replace("free_steps = 5", "free_steps = 0"),
+     ["[dynamics] free_steps", "a number > 0"]),
     (lambda s: s.replace("beta = 0.5\n", ""), ["[learning] beta", "required"]),
-    (lambda s: s.replace("layers = [64, 16, 10]", "layers = [64]"), ["[network] layers", "at least 2 positive"]),
-    (lambda s: s.replace("learning_rate = 0.1", "learning_rate = 0.1\nlayer_learning_rates = [0.1, 0.1]"),
+    (lambda s: s.replace("layers = [64, 16, 10]", "layers = [64]"),
+     ["[network] layers", "at least 2 positive"]),
+    (lambda s: s.replace("learning_rate = 0.1",
+                         "learning_rate = 0.1\nlayer_learning_rates = [0.1, 0.1]"),
      ["[learning]", "exactly one of learning_rate"]),
     (lambda s: s.replace("learning_rate = 0.1", "layer_learning_rates = [0.1]"),
      ["layer_learning_rates", "has 1 rates", "2 layer pairs"]),
