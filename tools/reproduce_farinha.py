@@ -20,6 +20,11 @@ together. After training, each copy is analysed on its own
 equilibria from zeros, ones and a random state for every input of the task) and the verdicts
 are counted.
 
+Each epoch is one full-batch EP step of the engine and SGD, written out here: the
+engine's :class:`~lava_eqprop.training.trainer.Trainer` trains classifiers (one-hot targets,
+argmax errors, a spec-built net per run directory), while a logic task has one output
+whose target is 0 or 1, and its seeds share one replica net.
+
     python tools/reproduce_farinha.py            # 5 tasks x 6 variants x 20 seeds
     python tools/reproduce_farinha.py --quick    # XOR and NOT, 3 seeds, short phases (the tests)
 """
