@@ -110,7 +110,8 @@ def profile_engine(spec, data, out_dir, batches=200):
         relaxer.run(free, clamped, settings.free_steps)
         t2 = time.perf_counter()
         nudged = free.copy()
-        relaxer.run(nudged, clamped, settings.nudged_steps, beta=settings.beta, target=trainer.t_train[idx])
+        relaxer.run(nudged, clamped, settings.nudged_steps, beta=settings.beta,
+                    target=trainer.t_train[idx])
         t3 = time.perf_counter()
         w, bias = contrast(relaxer, nudged, free, 1.0 / (settings.beta * bs), trainer._directions)
         t4 = time.perf_counter()
@@ -144,14 +145,16 @@ def measure(part: str, quick: bool) -> dict:
                     "gflops": blas_gflops(spec.learning.batch_size, 784, 512, np.float32)}
         engine, initial, trainer = engine_epoch(spec, data, f"{work}/engine")
         if part == "engine":
-            return {"samples_per_s": engine["samples_per_second"], "test_error": engine["test_error"]}
+            return {"samples_per_s": engine["samples_per_second"],
+                    "test_error": engine["test_error"]}
         rng = np.random.default_rng(spec.learning.seed)
         order = rng.permutation(len(trainer.x_train))
         start = time.perf_counter()
         params = naive_epoch(initial, trainer.x_train, trainer.t_train, order, spec, rng)
         seconds = time.perf_counter() - start
         return {"samples_per_s": len(data.x_train) / seconds,
-                "test_error": naive_test_error(params, trainer.x_test, data.y_test, spec.eval_steps)}
+                "test_error": naive_test_error(params, trainer.x_test, data.y_test,
+                                               spec.eval_steps)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -167,7 +170,8 @@ def in_fresh_process(part: str, quick: bool) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2000 training samples, 500 test, one repeat")
+    parser.add_argument("--quick", action="store_true",
+                        help="2000 training samples, 500 test, one repeat")
     parser.add_argument("--repeats", type=int, default=3,
                         help="engine and naive epochs, each in a fresh process, alternately this "
                              "many times (default 3); the speed-up is taken per pair")
@@ -215,8 +219,9 @@ def main() -> None:
           f"{100 * test_error:.2f}%); naive loop {', '.join(f'{v:,.0f}' for v in naive_sps)} "
           f"samples/s (test error {100 * naive[0]['test_error']:.2f}%); speed-up per pair "
           f"{', '.join(f'{v:.1f}x' for v in ratios)}")
-    print(f"BLAS {gflops:.0f} GFLOP/s on the 50x784x512 product; {flops / 1e6:.2f} MFLOP per sample "
-          f"-> floor {floor_sps:,.0f} samples/s; the engine's best is {100 * best / floor_sps:.0f}% of it")
+    print(f"BLAS {gflops:.0f} GFLOP/s on the 50x784x512 product; "
+          f"{flops / 1e6:.2f} MFLOP per sample -> floor {floor_sps:,.0f} samples/s; "
+          f"the engine's best is {100 * best / floor_sps:.0f}% of it")
     for k, v in parts.items():
         print(f"  {k:30s} {1e6 * v:8.0f} us per batch ({100 * v / per_batch:4.1f}%)")
     emit(figures)

@@ -36,7 +36,8 @@ def one_epoch(spec, data, out: Path, **lava_options) -> dict:
     """The record of one training epoch: the engine's, or Lava's with these options."""
     if not lava_options:
         return Trainer(spec, data, out, progress=False, log=log).train(1)[-1]
-    return LavaTrainer(spec, data, out, progress=False, log=log, lava_options=lava_options).train(1)[-1]
+    trainer = LavaTrainer(spec, data, out, progress=False, log=log, lava_options=lava_options)
+    return trainer.train(1)[-1]
 
 
 def speed(spec, data, work: Path, samples: dict[int, int]) -> dict[str, float]:
@@ -48,7 +49,8 @@ def speed(spec, data, work: Path, samples: dict[int, int]) -> dict[str, float]:
             record = one_epoch(spec, subset, work / f"{precision}_b{batch}", precision=precision,
                                batch=batch)
             figures[f"lava_{precision}_batch{batch}"] = record["samples_per_second"]
-            log(f"lava {precision:5s} batch {batch:2d}: {record['samples_per_second']:8.1f} samples/s "
+            log(f"lava {precision:5s} batch {batch:2d}: "
+                f"{record['samples_per_second']:8.1f} samples/s "
                 f"({n} samples)")
     log(f"engine: {figures['engine']:.0f} samples/s")
     return figures
@@ -86,7 +88,8 @@ def main() -> None:
     batch = spec.learning.batch_size
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rates = speed(spec, data, work / "speed", {1: args.speed_samples[0], batch: args.speed_samples[1]})
+        rates = speed(spec, data, work / "speed",
+                      {1: args.speed_samples[0], batch: args.speed_samples[1]})
         study = events(spec, data, work / "events", args.thresholds, args.epochs, args.precision)
 
     dense = study[args.thresholds[0]]
@@ -95,8 +98,10 @@ def main() -> None:
     for theta, r in study.items():
         msgs = r["events_per_sample"]["free"] + r["events_per_sample"]["nudged"]
         base = dense["events_per_sample"]["free"] + dense["events_per_sample"]["nudged"]
-        print(f"{theta:10.3g} {100 * r['test_error']:8.2f}% {r['events_per_sample']['free']:13.0f}, "
-              f"{r['events_per_sample']['nudged']:12.0f} {sum(r['synops_per_sample'].values()):14.0f} "
+        print(f"{theta:10.3g} {100 * r['test_error']:8.2f}% "
+              f"{r['events_per_sample']['free']:13.0f}, "
+              f"{r['events_per_sample']['nudged']:12.0f} "
+              f"{sum(r['synops_per_sample'].values()):14.0f} "
               f"{msgs / base:12.3f}")
     emit({
         "benchmark": "bench_lava", "quick": args.quick, "machine": machine(), "model": str(MODEL),
@@ -110,7 +115,8 @@ def main() -> None:
         "eval_events_per_sample": {t: r["eval_events_per_sample"] for t, r in study.items()},
         "eval_synops_per_sample": {t: r["eval_synops_per_sample"] for t, r in study.items()},
         "test_error": {t: r["test_error"] for t, r in study.items()},
-        "accuracy_cost_pp": {t: 100 * (r["test_error"] - dense["test_error"]) for t, r in study.items()},
+        "accuracy_cost_pp": {t: 100 * (r["test_error"] - dense["test_error"])
+                             for t, r in study.items()},
     })
 
 

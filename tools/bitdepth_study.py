@@ -82,11 +82,13 @@ def main() -> None:
                         lava_options={"precision": "fixed", "chip": args.chip, "weight_bits": bits})
             fixed[name].append(run["test_error_last"])
             records[name][f"{bits}bit"] = run
-            log(f"{name:12s} {bits:2d}-bit weights: test error {100 * run['test_error_last']:5.2f}% "
+            log(f"{name:12s} {bits:2d}-bit weights: "
+                f"test error {100 * run['test_error_last']:5.2f}% "
                 f"(engine {100 * reference[name]:.2f}%; last {LAST_EPOCHS} epochs), "
                 f"saturations/sample {run['saturations_per_sample']:.3g}")
     plot_bitdepth(args.bits, fixed, reference, args.out / "bitdepth.png",
-                  title=f"digits: fixed-point Lava training (test error, last {LAST_EPOCHS} epochs)")
+                  title="digits: fixed-point Lava training "
+                         f"(test error, last {LAST_EPOCHS} epochs)")
     print(f"{'weight bits':>12s} " + " ".join(f"{b:>7d}" for b in args.bits) + "  float engine")
     for name in NETS:
         print(f"{name:>12s} " + " ".join(f"{100 * e:6.2f}%" for e in fixed[name])
@@ -102,7 +104,8 @@ def main() -> None:
         "final_test_error_engine": {n: records[n]["engine"]["test_error"] for n in NETS},
         "saturations_per_sample": {n: [records[n][f"{b}bit"]["saturations_per_sample"]
                                        for b in args.bits] for n in NETS},
-        "lava_seconds": {n: [records[n][f"{b}bit"]["wall_seconds"] for b in args.bits] for n in NETS},
+        "lava_seconds": {n: [records[n][f"{b}bit"]["wall_seconds"] for b in args.bits]
+                         for n in NETS},
         "engine_seconds": {n: records[n]["engine"]["wall_seconds"] for n in NETS},
         "gap_8bit_pp": gap, "out": str(args.out), "plot": str(args.out / "bitdepth.png"),
         "targets": {f"{TARGET_BITS}-bit within {ACCURACY_LIMIT_PP} pp of the engine ({n})":

@@ -67,7 +67,8 @@ def main() -> None:
         spec = load_spec(spec_for(p, out, overrides))
         log(f"p = {p:g}: {spec.name}, {args.epochs} epochs -> {out}")
         start = time.perf_counter()
-        trainer = Trainer(spec, spec_subset(mnist, spec), out, resume=args.resume, progress=False, log=log)
+        trainer = Trainer(spec, spec_subset(mnist, spec), out, resume=args.resume,
+                          progress=False, log=log)
         history = trainer.train(args.epochs)[:args.epochs]  # a longer resumed run: its first epochs
         labels = trainer.layer_names
         results[p] = {
@@ -76,10 +77,12 @@ def main() -> None:
             "layer_rms_dw": [r["layer_rms_dw"] for r in history],
             "ratio_per_epoch": [deepest_over_layer([r], "layer_rms_dw") for r in history],
             "ratio_last_epoch": deepest_over_layer(history[-1:], "layer_rms_dw"),
-            "connections": {proj.name: trainer.network.connections(proj) for proj in trainer.network.projections},
+            "connections": {proj.name: trainer.network.connections(proj)
+                            for proj in trainer.network.projections},
             "seconds": time.perf_counter() - start,
         }
-        print(f"p = {p:<4g} train error " + " ".join(f"{100 * e:5.2f}" for e in results[p]["train_error"])
+        print(f"p = {p:<4g} train error "
+              + " ".join(f"{100 * e:5.2f}" for e in results[p]["train_error"])
               + " | deepest/layer RMS correction, last epoch "
               + " ".join(f"{v:.1f}" for v in results[p]["ratio_last_epoch"]), flush=True)
     plot_rewiring_sweep({p: r["ratio_last_epoch"] for p, r in results.items()}, labels,

@@ -66,16 +66,20 @@ def main() -> None:
         histories[name] = trainer.train(args.epochs)
         labels = trainer.layer_names
         seconds[name] = time.perf_counter() - start
-    plot_errors(histories, args.out / "errors.png", title="Gammell et al. 2021 on MNIST, global rate 0.02")
-    plot_updates(histories, args.out / "updates.png", title="mean |ΔW| per layer pair", labels=labels)
+    plot_errors(histories, args.out / "errors.png",
+                title="Gammell et al. 2021 on MNIST, global rate 0.02")
+    plot_updates(histories, args.out / "updates.png", title="mean |ΔW| per layer pair",
+                 labels=labels)
 
     layered, small = histories["layered"], histories["small_world"]
-    lower_every_epoch = all(s["train_error"] < l["train_error"] for s, l in zip(small, layered))
+    lower_every_epoch = all(sw["train_error"] < lay["train_error"]
+                            for sw, lay in zip(small, layered))
     ratios = {name: deepest_over_layer(h, "layer_mean_abs_dw") for name, h in histories.items()}
     rms_ratios = {name: deepest_over_layer(h, "layer_rms_dw") for name, h in histories.items()}
     max_ratio = {name: max(r) for name, r in ratios.items()}
     max_rms_ratio = {name: max(r) for name, r in rms_ratios.items()}
-    last_rms_ratios = {name: deepest_over_layer(h[-1:], "layer_rms_dw") for name, h in histories.items()}
+    last_rms_ratios = {name: deepest_over_layer(h[-1:], "layer_rms_dw")
+                       for name, h in histories.items()}
     for name, h in histories.items():
         print(f"{name:12s} train error " + " ".join(f"{100 * r['train_error']:5.2f}" for r in h)
               + f" | test error {100 * h[-1]['test_error']:.2f}% (persistent "
@@ -88,7 +92,8 @@ def main() -> None:
         "overrides": overrides, "epochs": len(layered),
         "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
         "test_error_from_zero": {k: [r["test_error"] for r in h] for k, h in histories.items()},
-        "test_error_persistent": {k: [r["test_error_persistent"] for r in h] for k, h in histories.items()},
+        "test_error_persistent": {k: [r["test_error_persistent"] for r in h]
+                                  for k, h in histories.items()},
         "layer_names": labels,
         "layer_mean_abs_dw": {k: [r["layer_mean_abs_dw"] for r in h] for k, h in histories.items()},
         "layer_rms_dw": {k: [r["layer_rms_dw"] for r in h] for k, h in histories.items()},
@@ -98,9 +103,11 @@ def main() -> None:
         "seconds": seconds, "out": str(args.out),
         "targets": {
             "small world lower train error at every epoch": lower_every_epoch,
-            "small world shallow mean |dW| within 10x of deepest": max_ratio["small_world"] <= RATIO_LIMIT,
+            "small world shallow mean |dW| within 10x of deepest":
+                max_ratio["small_world"] <= RATIO_LIMIT,
             "layered shallow mean |dW| not within 10x": max_ratio["layered"] > RATIO_LIMIT,
-            "small world shallow RMS dW within 10x of deepest": max_rms_ratio["small_world"] <= RATIO_LIMIT,
+            "small world shallow RMS dW within 10x of deepest":
+                max_rms_ratio["small_world"] <= RATIO_LIMIT,
             "layered shallow RMS dW not within 10x": max_rms_ratio["layered"] > RATIO_LIMIT,
             "at least 10 epochs": len(layered) >= 10,
         },

@@ -43,7 +43,8 @@ def main() -> None:
                                  "learning.epochs": 2})
     spec = load_spec(spec_path)
     data = spec_subset(load_dataset("mnist"), spec)
-    log(f"training {spec.name}: {len(data.x_train)} train / {len(data.x_test)} test samples -> {args.out}")
+    log(f"training {spec.name}: {len(data.x_train)} train / {len(data.x_test)} test samples "
+        f"-> {args.out}")
     start = time.perf_counter()
     trainer = Trainer(spec, data, args.out, resume=args.resume, progress=False, log=log)
     history = trainer.train()
