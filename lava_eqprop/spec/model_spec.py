@@ -166,14 +166,15 @@ def load_spec(path: str | Path) -> ModelSpec:
 def load_spec_dataset(spec: ModelSpec, path: str | None = None) -> Dataset:
     """The spec's data set, read from ``path`` (the command line's ``--data``) when given, else
     from ``[data] path`` or the usual places (:func:`~lava_eqprop.data.datasets.load_dataset`).
-    When ``[data] path`` holds no data, the error names the spec file and the key."""
+    When that path holds no data, the error names it: ``--data`` or the spec file and key."""
     name, spec_path = spec.data.dataset, spec.data.path or None
-    if path is not None or spec_path is None:
-        return load_dataset(name, path)
+    where = f"--data {path!r}" if path is not None else f"{spec.path}: [data] path = {spec_path!r}"
     try:
-        return load_dataset(name, spec_path)
+        return load_dataset(name, path if path is not None else spec_path)
     except DataNotFoundError as exc:
-        raise DataNotFoundError(f"{spec.path}: [data] path = {spec_path!r}: {exc}") from None
+        if path is None and spec_path is None:
+            raise
+        raise DataNotFoundError(f"{where}: {exc}") from None
 
 
 def parse_spec(spec: SpecFile) -> ModelSpec:
