@@ -176,7 +176,7 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
                                                     (+ ⌊εc·(y − v')⌉ first, for the split nudge)
         p  = ⌊v'·2^(Fa−F)⌉                          the activation payload that is sent
 
-    with c = β·scale held with ``nudge_frac_bits`` fraction bits.
+    with c = β·scale rounded half up to ``nudge_frac_bits`` fraction bits.
     """
 
     ctrl_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
@@ -211,7 +211,7 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
               beta: float) -> np.ndarray:
         d, clipped = saturate(drive + self.bias, self._acc_bits)
         self.saturations[0] += clipped
-        c = int(round(beta * self._scale * 2 ** self._cf))
+        c = int(quantise(beta * self._scale, self._cf))
         if c and not self._split:
             d = d + shift_round(c * (target - v), self._cf)
         new = v + shift_round(d - v, self._k) if self._k else d
