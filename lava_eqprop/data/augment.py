@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -40,13 +42,14 @@ def random_crop(x: np.ndarray, padding: int, rng: np.random.Generator) -> np.nda
     """Each image padded with ``padding`` zeros per side and cropped back at a random offset."""
     n, _, height, width = x.shape
     padded = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    windows = sliding_window_view(padded, (height, width), axis=(2, 3))
+    # numpy documents a tuple of axes, its stubs only one: the ignore is the stubs' gap
+    windows = sliding_window_view(padded, (height, width), axis=(2, 3))  # type: ignore[call-overload]
     rows = rng.integers(0, 2 * padding + 1, n)
     cols = rng.integers(0, 2 * padding + 1, n)
     return np.ascontiguousarray(windows[np.arange(n), :, rows, cols])
 
 
-def augment(x: np.ndarray, steps: list[str], padding: int,
+def augment(x: np.ndarray, steps: Sequence[str], padding: int,
             rng: np.random.Generator) -> np.ndarray:
     """Apply the named augmentations, in order, to a (N, C, H, W) batch."""
     for step in steps:

@@ -15,6 +15,7 @@ installed package, as pickle can run code.
 from __future__ import annotations
 
 import gzip
+import io
 import pickle
 import struct
 from pathlib import Path
@@ -27,7 +28,8 @@ IDX_IMAGES_MAGIC = 0x00000803
 IDX_LABELS_MAGIC = 0x00000801
 
 
-def _open(path: Path):
+def _open(path: Path) -> io.BufferedIOBase:
+    """The file, read through gzip when it starts with gzip's magic bytes."""
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rb") if gzipped else open(path, "rb")

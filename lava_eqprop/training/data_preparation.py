@@ -57,15 +57,18 @@ def augmented_batch(spec: ModelSpec, dataset: Dataset, x_train: np.ndarray, idx:
 
 class Lookahead:
     """The inputs of batch b, ``make(indices[b])``, each made once when first asked for (and
-    kept while the next two batches may still need it); None past the last batch."""
+    kept while the next two batches may still need it); :meth:`ahead` gives None past the last
+    batch."""
 
     def __init__(self, make: Callable[[np.ndarray], np.ndarray], indices: list[np.ndarray]):
         self.make, self.indices = make, indices
         self.made: dict[int, np.ndarray] = {}
 
-    def __getitem__(self, b: int) -> np.ndarray | None:
-        if b >= len(self.indices):
-            return None
+    def ahead(self, b: int) -> np.ndarray | None:
+        """Batch b's inputs, or None when there is no batch b."""
+        return self[b] if b < len(self.indices) else None
+
+    def __getitem__(self, b: int) -> np.ndarray:
         if b not in self.made:
             self.made = {k: v for k, v in self.made.items() if k >= b - 2}
             self.made[b] = self.make(self.indices[b])

@@ -9,6 +9,9 @@ import numpy as np
 
 from lava_eqprop.network.network import Network
 
+FoldedRates = tuple[dict[str, float], dict[str, float]]
+"""The per-projection weight rates and per-population bias rates, scaled by the schedule."""
+
 
 def cosine_factor(epoch: int, epochs: int, floor: float) -> float:
     """Cosine annealing (Loshchilov & Hutter 2017, PyTorch's CosineAnnealingLR stepped per
@@ -48,7 +51,7 @@ class SGD:
         self.scale = 1.0
         self.velocity: dict[str, np.ndarray] = {}
 
-    def foldable_rates(self) -> tuple[dict[str, float], dict[str, float]] | None:
+    def foldable_rates(self) -> FoldedRates | None:
         """The rates an EP estimator may fold into its directions (``factors`` of
         :func:`~lava_eqprop.engine.estimators.ep_update`): plain SGD's only (the L1 term
         allowed), since momentum, decay and clipping need the unscaled direction."""

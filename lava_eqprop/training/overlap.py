@@ -35,7 +35,7 @@ from lava_eqprop.network.network import Network
 MIN_PRODUCT = 1 << 22   # batch·pre·post multiply-adds below which a thread hand-off costs more
 
 
-def overlappable(network: Network, relaxer, *, batch: int, steps: int, folded_rates: bool,
+def overlappable(network: Network, relaxer: Relaxer, *, batch: int, steps: int, folded_rates: bool,
                  l1: float, augment: bool, estimator: str) -> list[str]:
     """The input projections whose update and product can be overlapped (module docstring);
     empty when the training set-up does not allow it or it would not pay (:func:`pays_off`).
@@ -88,7 +88,7 @@ class InputOverlap:
         self._pool = self._stack.enter_context(ThreadPoolExecutor(1, "lava-eqprop-overlap"))
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         try:
             self.finish()
         finally:
@@ -104,6 +104,9 @@ class InputOverlap:
         """After batch x (its other parameters already updated): hand its overlapped updates
         to the worker, which applies them and then takes x_after_next's products, and return
         x_next's Clamped from the products taken meanwhile plus the correction."""
+        if result.contrasted is None:
+            raise ValueError("the overlap needs the estimator's contrasted states "
+                             "(EPResult.contrasted)")
         a, b, scale = result.contrasted
         factors = {}
         for name, proj in self.projections.items():

@@ -8,7 +8,7 @@ from typing import Any
 from lava_eqprop.network.network import Network
 
 
-def progress_bar(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, enabled: bool) -> Any:
     """A tqdm bar of ``total`` batches, or None when ``enabled`` is false."""
     if not enabled:
         return None

@@ -121,7 +121,7 @@ class TrainingRun:
     def save(self) -> None:
         """Checkpoint, then the results derived from it (each file written atomically)."""
         save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
-                                   self.rng.bit_generator.state, self.history,
+                                   dict(self.rng.bit_generator.state), self.history,
                                    data=self.data_description, **self.checkpoint_state()),
                         self.run_dir.checkpoint)
         self.save_results()

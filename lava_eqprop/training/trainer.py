@@ -43,7 +43,7 @@ from lava_eqprop.io.hdf5 import Checkpoint
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.data_preparation import Lookahead, augmented_batch
 from lava_eqprop.training.evaluate import error_rate
-from lava_eqprop.training.optimizer import SGD, cosine_factor
+from lava_eqprop.training.optimizer import SGD, FoldedRates, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
 from lava_eqprop.training.pruning import prune, pruning_from
 from lava_eqprop.training.relaxers import make_relaxer
@@ -127,7 +127,7 @@ class Trainer(TrainingRun):
         start = time.perf_counter()
         with overlap or contextlib.nullcontext():
             if overlap:
-                clamped = overlap.start(inputs[0], inputs[1])
+                clamped = overlap.start(inputs[0], inputs.ahead(1))
             for b, (lo, idx) in enumerate(zip(batches, indices)):
                 if not overlap:
                     clamped = self.relaxer.clamp({input_name: inputs[b]})
@@ -142,8 +142,10 @@ class Trainer(TrainingRun):
                                                      self.t_train[idx]).sum())
                 stats_batches += stats
                 if overlap:
-                    clamped = overlap.advance(result, inputs[b], inputs[b + 1], inputs[b + 2],
-                                              stats=stats)
+                    following = overlap.advance(result, inputs[b], inputs.ahead(b + 1),
+                                                inputs.ahead(b + 2), stats=stats)
+                    if following is not None:
+                        clamped = following
                 if bar is not None:
                     bar.update(1)
                     if b % 50 == 0:
@@ -168,7 +170,7 @@ class Trainer(TrainingRun):
             train_loss=cost / n)
 
     def _train_batch(self, idx: np.ndarray, clamped: Clamped, carried: State | None,
-                     folded, overlap: InputOverlap | None,
+                     folded: FoldedRates | None, overlap: InputOverlap | None,
                      record: Callable[[str, np.ndarray], None] | None) -> EPResult:
         """One batch: the EP phases, the particles, the update (all but the overlapped input
         projections', which ``overlap`` applies) and, when ``record`` is given (a statistics
@@ -186,7 +188,8 @@ class Trainer(TrainingRun):
                 record(name, dw)
         return result
 
-    def input_overlap(self, folded, record: Callable[[str, np.ndarray], None] = lambda *_: None
+    def input_overlap(self, folded: FoldedRates | None,
+                      record: Callable[[str, np.ndarray], None] = lambda *_: None
                       ) -> InputOverlap | None:
         """The overlap of the input layer's update with the relaxation
         (:mod:`lava_eqprop.training.overlap`), where this set-up allows it and it is on;
@@ -199,7 +202,7 @@ class Trainer(TrainingRun):
                              folded_rates=folded is not None,
                              l1=self.optimizer.l1, augment=bool(self.spec.data.augment),
                              estimator=self.settings.estimator)
-        return InputOverlap(self.relaxer, names, folded[0], record) if names else None
+        return InputOverlap(self.relaxer, names, folded[0], record) if names and folded else None
 
     def batch_inputs(self, idx: np.ndarray) -> np.ndarray:
         """The training inputs of a batch, augmented if ``[data] augment`` says so."""
@@ -223,9 +226,8 @@ class Trainer(TrainingRun):
         if carried is None or not self.spec.dynamics.carry_state:
             return None
         rows = min(len(idx), carried.batch)
-        values = {}
+        values: dict[str, np.ndarray] = {}
         for pop in self.network.free:
-            start = np.zeros((len(idx), pop.size), dtype=self.dtype)
-            start[:rows] = carried[pop.name][:rows]
-            values[pop.name] = start
+            values[pop.name] = np.zeros((len(idx), pop.size), dtype=self.dtype)
+            values[pop.name][:rows] = carried[pop.name][:rows]
         return self.relaxer.state_from(clamped, values)
