@@ -61,3 +61,19 @@ def test_the_docs_have_pages():
 def test_readme_is_short():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines; keep it at most {README_MAX_LINES}"
+
+
+def test_the_readme_python_example_runs_as_written():
+    """The README's Python block, run from the repository root as it says."""
+    import re
+    import subprocess
+    import sys
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(.*?)```", text, re.DOTALL)
+    assert block, "README.md has no Python example"
+    run = subprocess.run([sys.executable, "-c", block.group(1)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "test error after 2 epochs" in run.stdout
+    assert "[('input-h1', (64, 64)), ('h1-output', (10, 64))]" in run.stdout
