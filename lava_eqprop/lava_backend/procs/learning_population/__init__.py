@@ -1,0 +1,1 @@
+"""LearningRatePopulation: the rate neuron of the Loihi 2 graph, and its phase-code source."""
