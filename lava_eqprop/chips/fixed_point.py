@@ -32,10 +32,13 @@ def limits(bits: int, signed: bool = True) -> tuple[int, int]:
     return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
 
 
-def saturate(x: np.ndarray, bits: int, signed: bool = True) -> tuple[np.ndarray, int]:
-    """Clip ``x`` to a ``bits``-wide integer range; return it and how many values were clipped."""
+def saturate(x: np.ndarray, bits: int, signed: bool = True,
+             counted_rows: int | None = None) -> tuple[np.ndarray, int]:
+    """Clip ``x`` to a ``bits``-wide integer range; return it and how many values were clipped
+    (in its first ``counted_rows`` rows when given: a batch's valid samples, not its padding)."""
     lo, hi = limits(bits, signed)
-    clipped = int(np.count_nonzero((x < lo) | (x > hi)))
+    counted = x if counted_rows is None else x[:counted_rows]
+    clipped = int(np.count_nonzero((counted < lo) | (counted > hi)))
     return np.clip(x, lo, hi), clipped
 
 

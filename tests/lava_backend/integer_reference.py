@@ -60,10 +60,13 @@ def half_up(x: np.ndarray, k: int) -> np.ndarray:
     return np.floor_divide(x + np.int64(2 ** (k - 1)), np.int64(2 ** k))
 
 
-def saturate(x: np.ndarray, bits: int, signed: bool = True) -> tuple[np.ndarray, int]:
-    """``x`` clipped to a ``bits``-wide register, and how many values did not fit."""
+def saturate(x: np.ndarray, bits: int, signed: bool = True,
+             rows: int | None = None) -> tuple[np.ndarray, int]:
+    """``x`` clipped to a ``bits``-wide register, and how many values did not fit (among its
+    first ``rows`` rows when given: the valid samples of a batch)."""
     lo, hi = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2 ** bits - 1)
-    return np.clip(x, lo, hi), int(np.sum((x < lo) | (x > hi)))
+    counted = x if rows is None else x[:rows]
+    return np.clip(x, lo, hi), int(np.sum((counted < lo) | (counted > hi)))
 
 
 def to_fixed(value, frac_bits: int) -> np.ndarray:
@@ -167,8 +170,8 @@ class FixedPointReference:
     Call :meth:`run_batch` once per batch, in the graph's order; the parameters
     (``mantissas``, ``biases``) and the counters (``events``, ``synops``, ``saturations``)
     carry over from batch to batch as in a graph that runs them one after another. Events and
-    synaptic operations count the batch's valid rows, saturations every row (a padding row's
-    registers clip too). Dense projections only (no conv, no identity skip).
+    synaptic operations and saturations count the batch's valid rows (padding is not a
+    sample). Dense projections only (no conv, no identity skip).
     """
 
     def __init__(self, network: Network, chip: ChipArithmetic, *, batch: int, epsilon: float,
@@ -290,7 +293,7 @@ class FixedPointReference:
                 self.v[name] = self.v_free[name].copy()
             else:
                 beta = step.beta if (step.phase == NUDGE and name == self.output) else 0.0
-                self.v[name] = self._step(name, self.v[name], drive[name], target, beta)
+                self.v[name] = self._step(name, self.v[name], drive[name], target, beta, n)
             if step.free_end:
                 self.v_free[name] = self.v[name].copy()
             if step.snap:
@@ -307,8 +310,8 @@ class FixedPointReference:
         return deltas
 
     def _step(self, name: str, v: np.ndarray, drive: np.ndarray, target: np.ndarray,
-              beta: float) -> np.ndarray:
-        d, clipped = saturate(drive + self.biases[name], self.chip.accumulator_bits)
+              beta: float, n: int) -> np.ndarray:
+        d, clipped = saturate(drive + self.biases[name], self.chip.accumulator_bits, rows=n)
         self.saturations[name] += clipped
         c = int(to_fixed(beta * self.scale, self.Fc))
         if c and not self.split:
@@ -342,17 +345,17 @@ class FixedPointReference:
             self.synops[syn.name][step.phase] += ops
             if step.snap:
                 syn.slots[step.snap] = (self.sent[syn.pre].copy(), self.sent[syn.post].copy())
-            self._drives(syn)
+            self._drives(syn, n)
 
-    def _drives(self, syn: _Synapse) -> None:
+    def _drives(self, syn: _Synapse, n: int) -> None:
         acc = self.chip.accumulator_bits
         fwd = half_up(self.sent[syn.pre] @ syn.mantissa.T, self.Fa[syn.pre] - syn.exponent - self.F)
-        syn.fwd, clipped = saturate(fwd, acc)
+        syn.fwd, clipped = saturate(fwd, acc, rows=n)
         self.saturations[syn.name] += clipped
         if syn.drives_pre:
             bwd = half_up(self.sent[syn.post] @ syn.mantissa,
                           self.Fa[syn.post] - syn.exponent - self.F)
-            syn.bwd, clipped = saturate(bwd, acc)
+            syn.bwd, clipped = saturate(bwd, acc, rows=n)
             self.saturations[syn.name] += clipped
 
     def _learn(self, scale: float, n: int) -> None:
@@ -371,7 +374,7 @@ class FixedPointReference:
             syn.mantissa, clipped = saturate(syn.mantissa + half_up(sign * corr, k),
                                              self.chip.weight_bits)
             self.saturations[syn.name] += clipped
-            self._drives(syn)
+            self._drives(syn, n)
         for name in self.free_names:
             if self.bias_rate[name] == 0:
                 continue

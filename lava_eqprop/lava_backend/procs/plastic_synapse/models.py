@@ -211,12 +211,14 @@ class PyPlasticSynapseModelFixed(_PlasticSynapseModel):
             setattr(self, name, getattr(self, name).astype(np.int64))
 
     def _drives(self) -> None:
-        fwd, clipped_f = saturate(shift_round(self._forward(), self._shift_fwd), self._acc_bits)
+        n = self._n_valid
+        fwd, clipped_f = saturate(shift_round(self._forward(), self._shift_fwd), self._acc_bits,
+                                  counted_rows=n)
         self._fwd[:] = fwd
         clipped_b = 0
         if self._drives_pre:
             bwd, clipped_b = saturate(shift_round(self._backward(), self._shift_bwd),
-                                      self._acc_bits)
+                                      self._acc_bits, counted_rows=n)
             self._bwd[:] = bwd
         self.saturations[0] += clipped_f + clipped_b
 

@@ -60,6 +60,7 @@ class _RatePopulationModel(PyLoihiProcessModel):
 
     def run_spk(self) -> None:
         ctrl = self.ctrl_in.recv()
+        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
         drive, target = self._inputs()
         phase = int(ctrl[PHASE])
         if phase == LOAD:
@@ -76,7 +77,6 @@ class _RatePopulationModel(PyLoihiProcessModel):
             self.s_free[:] = self.s
         if ctrl[SNAP]:
             self._slots[int(ctrl[SNAP])] = self.s.copy()
-        self._learn, self._n_valid = float(ctrl[LEARN]), int(ctrl[N_VALID])
         self._phase = phase
         self._send(phase)
 
@@ -209,7 +209,7 @@ class PyRatePopulationModelFixed(_RatePopulationModel):
 
     def _step(self, v: np.ndarray, drive: np.ndarray, target: np.ndarray,
               beta: float) -> np.ndarray:
-        d, clipped = saturate(drive + self.bias, self._acc_bits)
+        d, clipped = saturate(drive + self.bias, self._acc_bits, counted_rows=self._n_valid)
         self.saturations[0] += clipped
         c = int(quantise(beta * self._scale, self._cf))
         if c and not self._split:
