@@ -1,22 +1,31 @@
-"""PNG plots of training runs (matplotlib, Agg backend: no display needed)."""
+"""PNG plots of training runs.
+
+Figures are made with matplotlib's object API and drawn by its Agg canvas, without pyplot: no
+display is needed, and importing this module does not change the backend of a notebook or of
+the caller's own plots."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from lava_eqprop.io.atomic import atomic_path  # noqa: E402
+from lava_eqprop.io.atomic import atomic_path
 
 
 def _save(fig, path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+
+
+def _subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas and its axes, as ``pyplot.subplots`` returns them."""
+    figsize = kwargs.pop("figsize", None)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def _grid_and_legend(ax) -> None:
@@ -30,7 +39,7 @@ def plot_errors(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], pa
     """Train (dashed) and test (solid; dotted: persistent particles) error per epoch, one colour
     per run."""
     runs = runs if isinstance(runs, dict) else {"": runs}
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     for k, (label, history) in enumerate(runs.items()):
         epochs = [r["epoch"] for r in history]
         colour = f"C{k}"
@@ -55,7 +64,7 @@ def plot_updates(runs: dict[str, list[dict[str, Any]]] | list[dict[str, Any]], p
 
     ``labels`` names the layer pairs (the projections between neighbouring layers)."""
     runs = runs if isinstance(runs, dict) else {"": runs}
-    fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False, sharey=True)
+    fig, axes = _subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False, sharey=True)
     for ax, (label, history) in zip(axes[0], runs.items()):
         epochs = [r["epoch"] for r in history]
         layers = len(history[0]["layer_mean_abs_dw"]) if history else 0
@@ -78,7 +87,7 @@ def plot_rewiring_sweep(ratios: dict[float, list[float]], labels: list[str], pat
     probability p (tools/gammell_p_sweep.py; Gammell et al. 2021), log scale, with a line at
     ``limit``. ``ratios[p]`` lists one ratio per layer pair, in the order of ``labels``."""
     ps = sorted(ratios)
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     for k, label in enumerate(labels[:-1]):
         ax.plot(ps, [ratios[p][k] for p in ps], "o-", label=label)
     ax.axhline(limit, ls="--", color="grey", label=f"{limit:g}x")
@@ -94,7 +103,7 @@ def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference
                   path: str | Path, title: str = "") -> None:
     """Test error after fixed-point training against the weight width, one line per network;
     each network's floating-point reference (same settings and seed) as a dashed line."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _subplots(figsize=(6, 4))
     for k, (label, errors) in enumerate(test_error.items()):
         colour = f"C{k}"
         ax.plot(bits, [100 * e for e in errors], "o-", color=colour, label=f"{label}, fixed point")
@@ -113,7 +122,7 @@ def plot_bitdepth(bits: list[int], test_error: dict[str, list[float]], reference
 def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path) -> None:
     """Training loss (left) and test error (right) per epoch, one line per net; nets with
     skips solid, plain nets dashed, one colour per depth."""
-    fig, (loss_ax, error_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (loss_ax, error_ax) = _subplots(1, 2, figsize=(10, 4))
     depths = sorted({name.split("_")[0] for name in curves}, key=int)
     for name, curve in curves.items():
         colour = f"C{depths.index(name.split('_')[0])}"
@@ -137,7 +146,7 @@ def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path,
     """Directed against layered nets (tools/directed_digits.py): test error per epoch (left),
     and test error against the fraction of the smallest weights removed after training
     (right); directed nets solid, layered dashed."""
-    fig, (epoch_ax, sparse_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (epoch_ax, sparse_ax) = _subplots(1, 2, figsize=(10, 4))
     for k, (name, r) in enumerate(results.items()):
         style = "--" if name.startswith("layered") else "-"
         label = f"{name.replace('_', ' ')} ({r['weights']} weights)"
