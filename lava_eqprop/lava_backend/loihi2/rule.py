@@ -35,13 +35,13 @@ Lava leaves such traces out of the trace history; Loihi3FLearningRule's own y τ
 the fixed-point model read y − 1 with probability about y/65535 per step).
 
 Fixed point (Lava's ``LearningRuleApplierBitApprox``, ``learning_rule_applier.py:270-328``, and
-``LearningConnectionModelBitApproximate._apply_learning_rules``, ``py/connection.py:952-986``):
+``LearningConnectionModelBitApproximate._apply_learning_rules``, ``py/connection.py:936-973``):
 each factor saturates to its width, the product of the factors and the mantissa (4 bits) is
-floor-shifted right by max(0, Σ widths + 4 − 15), shifted left by e + 7 and added to a 16-bit
-accumulator holding the variable shifted left by 7, saturating after every product; the
-accumulator is then stochastically rounded to the variable (one uniform number per learning
-step for the whole matrix) and the variable saturates (w: 8 bits and sign, [−256, 255]; t:
-[−257, 255]). Here:
+floor-shifted right by max(0, Σ widths + 4 − 15), shifted left by e + 7, saturated to 16 bits
+and added to a 16-bit accumulator holding the variable shifted left by 7, which saturates after
+every product; the accumulator is then stochastically rounded to the variable (one uniform
+number per learning step for the whole matrix) and the variable saturates (w: 8 bits and sign,
+[−256, 255]; t: [−257, 255]). Here:
 
     m·2^K·y0·x1·y2, m·2^E·y0·x1·y1:  7 + 7 + 4 = 18 bits, floor-shifted by s = 3
     y0·t, 2^(E−K)·y0·t:              9 + 4 = 13 bits, not shifted
