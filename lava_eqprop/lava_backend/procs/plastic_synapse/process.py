@@ -27,10 +27,11 @@ class PlasticSynapse(EPProcess):
 
         ΔW = η · scale · (ŝ_post^A ŝ_pre^Aᵀ − ŝ_post^B ŝ_pre^Bᵀ) ⊙ mask / n_valid
 
-    summed over the valid rows of the batch (the same rule in Loihi 2's learning engine, with the
-    contrast kept in the synaptic tag: :mod:`lava_eqprop.lava_backend.loihi2.rule`). ``synops``
-    counts synaptic operations per phase (load, free, nudged, restore): every event that drives a neuron times the number of
-    synapses it reaches (pre events forward; post events backward, with ``drives_pre`` only).
+    summed over the valid rows of the batch (the same rule in Loihi 2's learning engine, with
+    the contrast kept in the synaptic tag: :mod:`lava_eqprop.lava_backend.loihi2.rule`).
+    ``synops`` counts synaptic operations per phase (load, free, nudged, restore): every event
+    that drives a neuron times the number of synapses it reaches (pre events forward; post
+    events backward, with ``drives_pre`` only).
     ``pre_dense``/``post_dense``: that end sends every step (θ = 0 and a population; the data
     source sends at LOAD only), so every neuron of it counts as an event each step.
     ``dw_stats`` sums, over the updates, the mean |ΔW| and the RMS ΔW over the existing
