@@ -1,0 +1,215 @@
+"""The loihi2 graph (learning neurons, stock LearningDense with the EP rule) against the NumPy
+engine, floating point, on a 6-5-3 layered net over several samples.
+
+The engine runs the same phases per sample (free from zero, nudged from the free state, the
+synchronous schedule, the same ε, joint nudge, half squared error) and the one-sided
+estimator's update with the rule's rate: ΔW = m·2^E·β·(the engine's direction), Δb = η_b·(its
+bias direction). A step of the graph is one engine iteration (the LOAD step absorbs the
+synapses' one-step delay), so both sides agree to float64 rounding: stated tolerance 1e-12.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+from lava_eqprop.engine.estimators import EPSettings, ep_update
+from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.relaxation import Dynamics, Relaxer
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
+from lava_eqprop.lava_backend.schedule import Schedule, training_schedule
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.generators import layered
+from lava_eqprop.network.network import Network, Population, Projection
+from tests.nets import conv_net, directed_net
+
+# isort: split
+# (Lava after lava_eqprop.lava_backend, which installs its Python 3.11 fix)
+from lava.magma.core.run_conditions import RunSteps
+from lava.magma.core.run_configs import Loihi2SimCfg
+
+pytestmark = pytest.mark.lava
+TOL = 1e-12
+EPSILON, BETA, SAMPLES = 0.5, 0.5, 4
+EP = EPSettings(beta=BETA, free_steps=8, nudged_steps=5)
+WEIGHT_RATE, BIAS_RATE = 0.3, 0.2
+
+
+def problem():
+    """A 6-5-3 net with random biases, SAMPLES inputs in [0, 1] (one exactly 0), targets."""
+    rng = np.random.default_rng(4)
+    net = layered([6, 5, 3], rng=rng, weight_gain=2.0)
+    for pop in net.free:
+        pop.bias = rng.uniform(-0.2, 0.4, pop.bias.shape)
+    x = rng.uniform(0, 1, (SAMPLES, 6))
+    x[0, 2] = 0.0
+    targets = np.eye(3)[rng.integers(3, size=SAMPLES)]
+    settings = LavaSettings(epsilon=EPSILON, loss_scale=1.0,
+                            weight_rates={p.name: WEIGHT_RATE for p in net.projections},
+                            bias_rates={p.name: BIAS_RATE for p in net.free})
+    schedule = training_schedule(SAMPLES, 1, EP, np.random.default_rng(5))
+    return net, settings, schedule, x, targets
+
+
+def engine_samples(net, schedule, x, targets, rates):
+    """Per scheduled sample: free and nudged end states, weight and bias updates (applied to
+    ``net`` in place before the next sample)."""
+    relaxer = Relaxer(net, Dynamics(EPSILON, "synchronous", "joint"),
+                      get_loss("half_squared_error"))
+    rng = np.random.default_rng(0)
+    samples = []
+    for i in schedule.order[:, 0]:
+        clamped = relaxer.clamp({net.inputs[0].name: x[i:i + 1]})
+        result = ep_update(relaxer, clamped, targets[i:i + 1], EP, rng)
+        nudged = result.contrasted[0]
+        dw = {name: rates[name] * BETA * d for name, d in result.weight_updates.items()}
+        db = {name: BIAS_RATE * d for name, d in result.bias_updates.items()}
+        for name, d in dw.items():
+            net.projection(name).weight += d
+        for name, d in db.items():
+            net.population(name).bias += d
+        samples.append({"free": {p.name: result.free_state[p.name][0] for p in net.free},
+                        "nudged": {p.name: nudged[p.name][0] for p in net.free},
+                        "dw": dw, "db": db})
+    return samples
+
+
+def weights(graph):
+    """(W forward, W backward) of every projection; None for a missing mirror."""
+    return {name: (m.forward.weights.get(), m.backward.weights.get() if m.backward else None)
+            for name, m in graph.synapses.items()}
+
+
+def lava_samples(graph):
+    """Run the graph one sample at a time; per sample the free and nudged end states (s_free,
+    s), both copies' weights and the biases after it."""
+    anchor = graph.inputs
+    steps = graph.schedule.steps_per_batch
+    samples = []
+    try:
+        for _ in range(graph.schedule.batches):
+            anchor.run(condition=RunSteps(num_steps=steps),
+                       run_cfg=Loihi2SimCfg(select_tag=graph.settings.tag))
+            pops = graph.populations.items()
+            samples.append({"free": {n: p.s_free.get() for n, p in pops},
+                            "nudged": {n: p.s.get() for n, p in pops},
+                            "weights": weights(graph),
+                            "bias": {n: p.bias.get() for n, p in pops}})
+    finally:
+        anchor.stop()
+    return samples
+
+
+@pytest.mark.timeout(60)
+def test_loihi2_graph_trains_as_the_engine():
+    net, settings, schedule, x, targets = problem()
+    graph = build_loihi2_graph(net, settings, schedule, x, targets)
+    kinds = [type(proc).__name__ for proc in graph.processes]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "PhaseCodeSource": 2, "RingBuffer": 2, "LearningRatePopulation": 2, "LearningDense": 3}
+    assert graph.synapses["input-h1"].backward is None      # the clamped input gets no drive
+    rates = {name: scale.rate for name, scale in graph.scales.items()}
+    assert rates == {"input-h1": 0.625, "h1-output": 0.625}    # 5·2^−3, nearest to η/β = 0.6
+    reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates)
+    ran = lava_samples(graph)
+
+    before = {p.name: (p.weight, p.weight.T) for p in net.projections}
+    biases = {p.name: p.flat_bias() for p in net.free}
+    for k, (ref, got) in enumerate(zip(reference, ran)):
+        for phase in ("free", "nudged"):
+            for name, state in ref[phase].items():
+                np.testing.assert_allclose(got[phase][name], state, rtol=0, atol=TOL,
+                                           err_msg=f"sample {k}, {phase}, {name}")
+        for name, (forward, backward) in got["weights"].items():
+            dw = ref["dw"][name]
+            np.testing.assert_allclose(forward - before[name][0], dw, rtol=0, atol=TOL)
+            if backward is not None:
+                np.testing.assert_allclose(backward - before[name][1], dw.T, rtol=0, atol=TOL)
+                np.testing.assert_allclose(backward, forward.T, rtol=0, atol=TOL)
+            before[name] = (forward, backward)
+        for name, bias in got["bias"].items():
+            np.testing.assert_allclose(bias - biases[name], ref["db"][name], rtol=0, atol=TOL)
+            biases[name] = bias
+    for name in graph.synapses:
+        moved = max(np.abs(ref["dw"][name]).max() for ref in reference)
+        assert moved > 1e-2, f"{name} did not learn: the test would be empty"
+    states = np.concatenate([s for r in reference for s in r["free"].values()])
+    assert np.any(states == 0.0) and np.any(states == 1.0)   # the clip acts on both sides
+
+
+def lateral_net(rng):
+    """input → h → out with a symmetric lateral projection h → h."""
+    w = rng.uniform(-0.5, 0.5, (5, 5))
+    w = (w + w.T) / 2
+    np.fill_diagonal(w, 0.0)
+    pops = [Population("input", (6,), role="input"), Population("h", (5,)),
+            Population("out", (3,), role="output")]
+    projs = [Projection("in-h", "input", "h", rng.uniform(-.6, .6, (5, 6))),
+             Projection("h-h", "h", "h", w),
+             Projection("h-out", "h", "out", rng.uniform(-.6, .6, (3, 5)))]
+    return Network("lateral", pops, projs)
+
+
+def other_net(make):
+    """A change that swaps the 6-5-3 net for ``make``'s (every projection learning)."""
+    def change(net, settings, schedule):
+        net = make(np.random.default_rng(0))
+        settings.weight_rates = {p.name: WEIGHT_RATE for p in net.projections}
+        return net, settings, schedule
+    return change
+
+
+def masked(net, settings, schedule):
+    net.projections[1].mask = np.ones_like(net.projections[1].weight, dtype=bool)
+    return net, settings, schedule
+
+
+def fixed(net, settings, schedule):
+    settings.precision = "fixed"
+    return net, settings, schedule
+
+
+def frozen(net, settings, schedule):
+    settings.weight_rates = {}
+    return net, settings, schedule
+
+
+def slow(net, settings, schedule):
+    settings.weight_rates = {p.name: 1e-4 for p in net.projections}
+    return net, settings, schedule
+
+
+def symmetric(net, settings, schedule):
+    return net, settings, training_schedule(SAMPLES, 1, EPSettings(estimator="symmetric"),
+                                            np.random.default_rng(0))
+
+
+def negative_beta(net, settings, schedule):
+    betas = np.array([[BETA], [-BETA], [BETA], [BETA]])
+    return net, settings, Schedule(schedule.free_steps, schedule.nudged_steps, schedule.order,
+                                   betas, schedule.n_valid)
+
+
+REFUSALS = {
+    "fixed": (fixed, "floating point only"),
+    "conv": (other_net(conv_net), "projection 'input-a': conv projections"),
+    "mask": (masked, "projection 'h1-output': masked"),
+    "lateral": (other_net(lateral_net), "projection 'h-h': lateral"),
+    "directed": (other_net(directed_net), "projection 'h-out': directed"),
+    "symmetric": (symmetric, "symmetric estimator"),
+    "negative_beta": (negative_beta, "β < 0"),
+    "frozen": (frozen, "projection 'input-h1': it does not learn"),
+    "rate": (slow, "projection 'input-h1': η/β = 0.0002 is not within 1/8"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_loihi2_graph_refuses_what_it_does_not_build(case):
+    change, words = REFUSALS[case]
+    net, settings, schedule, x, targets = problem()
+    net, settings, schedule = change(net, settings, schedule)
+    x = np.zeros((SAMPLES, net.inputs[0].size))
+    targets = np.zeros((SAMPLES, net.outputs[0].size))
+    with pytest.raises(NetworkError, match=words):
+        build_loihi2_graph(net, settings, schedule, x, targets)
