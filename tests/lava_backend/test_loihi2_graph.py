@@ -84,7 +84,7 @@ def weights(graph):
 def lava_samples(graph):
     """Run the graph one sample at a time; per sample the free and nudged end states (s_free,
     s), both copies' weights and the biases after it."""
-    anchor = graph.inputs
+    anchor = graph.data
     steps = graph.schedule.steps_per_batch
     samples = []
     try:
@@ -107,7 +107,8 @@ def test_loihi2_graph_trains_as_the_engine():
     graph = build_loihi2_graph(net, settings, schedule, x, targets)
     kinds = [type(proc).__name__ for proc in graph.processes]
     assert {k: kinds.count(k) for k in set(kinds)} == {
-        "PhaseCodeSource": 2, "RingBuffer": 2, "LearningRatePopulation": 2, "LearningDense": 3}
+        "PhaseCodeSource": 2, "SampleSource": 1, "PredictionReadout": 1,
+        "LearningRatePopulation": 2, "LearningDense": 3}
     assert graph.synapses["input-h1"].backward is None      # the clamped input gets no drive
     rates = {name: scale.rate for name, scale in graph.scales.items()}
     assert rates == {"input-h1": 0.625, "h1-output": 0.625}    # 5·2^−3, nearest to η/β = 0.6

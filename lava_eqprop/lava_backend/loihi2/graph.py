@@ -11,18 +11,21 @@ Processes:
   driving pre, whose traces y come from pre. A projection from the clamped input has no
   backward copy: the input needs no drive;
 * one :class:`PhaseCodeSource` per population size (it fans out to every population of that
-  size); the input payloads 2x and the targets y as stock ``RingBuffer`` sources holding one
-  column per step of the schedule.
+  size); a :class:`SampleSource` sending the current sample's input payload 2x and target y
+  every step (one row per sample), and a :class:`PredictionReadout` sending each sample's
+  prediction to the host. These three are host processes (on a Loihi 2 system: the host or an
+  embedded core); the populations and synapses are what neuro cores run.
 
 Connections (y3 is not read by the rule: left unconnected, it reads 0):
 
     phase_codes[n].code_out ─► a_third_factor_in of every population of size n
-    inputs.s_out            ─► s_in of the forward copies of projections from the input
+    data.s_out              ─► s_in of the forward copies of projections from the input
     pre.s_out               ─► forward.s_in;     forward.a_out  ─► post.a_in
     post.s_out              ─► backward.s_in;    backward.a_out ─► pre.a_in
     post.s_out_{bap,y1,y2}  ─► forward.s_in_{bap,y1,y2}
     pre.s_out_{bap,y1,y2}   ─► backward.s_in_{bap,y1,y2}
-    targets.s_out           ─► output.tgt_in
+    data.t_out              ─► output.tgt_in
+    output.s_out            ─► readout.out_in;   phase_codes[n_out].code_out ─► readout.code_in
 
 Step alignment. A step of the graph is one synchronous (Jacobi) iteration of the engine. A
 synapse sends in step t the drive 2W·ρ(t − 1) it computed from the payloads of step t − 1
@@ -49,8 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from lava.magma.core.learning.constants import GradedSpikeCfg
-from lava.proc.dense.process import LearningDense
-from lava.proc.io.source import RingBuffer
+from lava.proc.dense.process import Dense, LearningDense
 
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.graph import check_supported
@@ -59,6 +61,7 @@ from lava_eqprop.lava_backend.procs.learning_population.process import (
     LearningRatePopulation,
     PhaseCodeSource,
 )
+from lava_eqprop.lava_backend.procs.loihi2_io.process import PredictionReadout, SampleSource
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
 from lava_eqprop.network.network import Network, Population, Projection
@@ -72,10 +75,10 @@ RATE_TOLERANCE = 1 / 8          # the relative error of the learning rate m·2^E
 @dataclass(frozen=True)
 class Mirror:
     """The two synapses of one symmetric projection: W forward, its mirror Wᵀ backward (None
-    when the pre end is the clamped input)."""
+    when the pre end is the clamped input); LearningDense, or Dense in an inference graph."""
 
-    forward: LearningDense
-    backward: LearningDense | None
+    forward: Dense
+    backward: Dense | None
 
 
 @dataclass
@@ -89,14 +92,14 @@ class Loihi2Graph:
     populations: dict[str, LearningRatePopulation]
     synapses: dict[str, Mirror]
     phase_codes: dict[int, PhaseCodeSource]
-    inputs: RingBuffer
-    targets: RingBuffer
+    data: SampleSource
+    readout: PredictionReadout
 
     @property
     def processes(self) -> list:
         mirrors = [s for m in self.synapses.values() for s in (m.forward, m.backward) if s]
-        return [*self.phase_codes.values(), self.inputs, self.targets,
-                *self.populations.values(), *mirrors]
+        return [*self.phase_codes.values(), self.data, *self.populations.values(), *mirrors,
+                self.readout]
 
 
 def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
@@ -119,12 +122,13 @@ def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) ->
         raise NetworkError(f"{where}: the loihi2 graph needs one β > 0 for every sample (β < 0 "
                            f"is not built), got betas {np.unique(betas).tolist()}")
     for proj in network.projections:
-        _check_projection(proj, network, settings)
+        check_projection(proj, network, settings)
 
 
-def _check_projection(proj: Projection, network: Network, settings: LavaSettings) -> None:
+def check_projection(proj: Projection, network: Network, settings: LavaSettings,
+                     learning: bool = True) -> None:
     """Refuse a projection that is not dense, symmetric, unmasked, between two populations,
-    into a free one, and learning."""
+    into a free one, and (when ``learning``) learning."""
     where = f"projection {proj.name!r}"
     refusals = [
         (proj.kind != "dense", f"{proj.kind} projections are not built (dense only)"),
@@ -132,7 +136,7 @@ def _check_projection(proj: Projection, network: Network, settings: LavaSettings
         (proj.lateral, "lateral projections are not built"),
         (not proj.symmetric, "directed (asymmetric) projections are not built"),
         (network.population(proj.post).clamped, "its post population is clamped"),
-        (not proj.plastic or settings.weight_rates.get(proj.name, 0.0) <= 0,
+        (learning and (not proj.plastic or settings.weight_rates.get(proj.name, 0.0) <= 0),
          "it does not learn (a positive weight rate is needed)"),
     ]
     for refused, why in refusals:
@@ -151,10 +155,21 @@ def rule_scale(name: str, rate: float) -> RuleScale:
     return scale
 
 
-def per_step(schedule: Schedule, rows: np.ndarray) -> np.ndarray:
-    """``rows`` (samples, n) of the scheduled samples, one column per step: (n, steps)."""
-    samples = rows[schedule.order[:, 0]]
-    return np.repeat(samples, schedule.steps_per_batch, axis=0).T
+def io_processes(network: Network, schedule: Schedule, x: np.ndarray, targets: np.ndarray,
+                 pops: dict[str, LearningRatePopulation],
+                 codes: dict[int, PhaseCodeSource]) -> tuple[SampleSource, PredictionReadout]:
+    """The sample source (one payload row 2x and one target row per sample; host-side) and
+    the readout of the output population, connected."""
+    output = pops[network.outputs[0].name]
+    data = SampleSource(payloads=pre_payload(np.asarray(x, float), fixed=False),
+                        targets=targets, order=schedule.order[:, 0],
+                        steps_per_sample=schedule.steps_per_batch,
+                        rest_payload=float(pre_payload(np.zeros(1), fixed=False)[0]))
+    data.t_out.connect(output.tgt_in)
+    readout = PredictionReadout(size=output.proc_params["size"])
+    output.s_out.connect(readout.out_in)
+    codes[output.proc_params["size"]].code_out.connect(readout.code_in)
+    return data, readout
 
 
 def build_population(pop: Population, settings: LavaSettings, beta: float,
@@ -177,7 +192,7 @@ def plastic_synapse(weights: np.ndarray, scale: RuleScale, name: str) -> Learnin
                          graded_spike_cfg=GradedSpikeCfg.OVERWRITE, name=name)
 
 
-def connect_synapse(synapse: LearningDense, sender: LearningRatePopulation | RingBuffer,
+def connect_synapse(synapse: LearningDense, sender: LearningRatePopulation | SampleSource,
                     receiver: LearningRatePopulation) -> None:
     """sender's payloads into the synapse, its drive into the receiver, whose bap and traces
     gate and feed the synapse's rule."""
@@ -188,12 +203,12 @@ def connect_synapse(synapse: LearningDense, sender: LearningRatePopulation | Rin
 
 
 def build_mirror(proj: Projection, scale: RuleScale, pops: dict[str, LearningRatePopulation],
-                 inputs: RingBuffer) -> Mirror:
-    """Both copies of ``proj``, connected; the forward copy's payloads come from ``inputs``
+                 data: SampleSource) -> Mirror:
+    """Both copies of ``proj``, connected; the forward copy's payloads come from ``data``
     when pre is the clamped input."""
     post = pops[proj.post]
     forward = plastic_synapse(proj.weight, scale, f"{proj.name}.forward")
-    connect_synapse(forward, pops.get(proj.pre, inputs), post)
+    connect_synapse(forward, pops.get(proj.pre, data), post)
     if proj.pre not in pops:
         return Mirror(forward, None)
     backward = plastic_synapse(np.transpose(proj.weight), scale, f"{proj.name}.backward")
@@ -226,12 +241,9 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
     pops = {pop.name: build_population(pop, settings, beta, pop is output)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
-    inputs = RingBuffer(data=pre_payload(per_step(schedule, np.asarray(x, float)), fixed=False))
-    target_source = RingBuffer(data=per_step(schedule, np.asarray(targets, float)))
-    target_source.s_out.connect(pops[output.name].tgt_in)
+    data, readout = io_processes(network, schedule, x, targets, pops, codes)
     scales = {proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / beta)
               for proj in network.projections}
-    synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, inputs)
+    synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data)
                 for proj in network.projections}
-    return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, inputs,
-                       target_source)
+    return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, data, readout)
