@@ -1,6 +1,6 @@
 """Compile a layered network into a Lava graph of Loihi 2's own parts: learning neurons and
-stock learning synapses, with the EP update in the synapses' learning engine (floating point,
-one-sided estimator, β > 0, one sample at a time).
+stock learning synapses, with the EP update in the synapses' learning engine (floating or fixed
+point, one-sided estimator, β > 0, one sample at a time).
 
 Processes:
 
@@ -44,19 +44,58 @@ with m·2^E the representable value nearest to η/β (within 1/8, else refused:
 :func:`rule_scale`), kept in :attr:`Loihi2Graph.scales`; both copies use the same scale, so the
 mirror learns Wᵀ's update.
 Biases learn in the populations (Δb = η_b/β·(s^β − s^0)).
+
+Fixed point (``settings.precision = "fixed"``: the widths of ``settings.chip`` and of its
+config's [learning]; :func:`fixed_plan`, kept in :attr:`Loihi2Graph.plan`):
+
+* activities: ρ_q = ρ·2^Fx with Fx = Fa − 1 (Fa the population's payload fraction bits,
+  :func:`~lava_eqprop.chips.fixed_point.activation_frac_bits`), sent as 2ρ_q (1 for ρ_q = 0);
+  the input ρ_q = ⌊x·2^Fx⌉ of the input's format, the targets ⌊y·2^F⌉ (half up);
+* weights: W ≈ m·2^e, m the chip's ``weight_bits`` mantissa (e from
+  ``settings.weight_exponents``, else chosen from W), held by LearningDense as M = 2m in units
+  of 2^(e−1): Lava's fixed model truncates mixed-sign initial weights to even values, which M
+  is, and learns 8 bits and sign, [−256, 255], whose last bit the updates then use. An M
+  outside [−256, 255] (``weight_bits`` > 8, weights beyond the grid) is refused;
+* drives: a synapse from sender s into receiver r sends (M·payload)·2^weight_exp, in units of
+  2^(e − 1 − Fa_s) in state units, i.e. a scale c = e − 1 − Fa_s + weight_exp. The receiver's
+  synapses share one scale, the smallest of their e − 1 − Fa_s: weight_exp ≥ 0 lifts the others
+  to it (an exact left shift; a negative one floors), refused above 7, and r's ``drive_shift``
+  is that scale + F, so that a_in·2^drive_shift is the drive with F fraction bits;
+* the rule: the rate in M-LSBs per unit of ρ_q,post·ρ_q,pre is η/β·2^(−Fx_pre − Fx_post − (e−1))
+  and :func:`~lava_eqprop.lava_backend.loihi2.rule.fixed_point_scale` gives m·2^E (within 1/8
+  of it, else refused) and K (sized for the largest ρ_q). With E ≥ 0 and K ≥ 0 every update
+  is a whole number of LSBs, ΔM = 2^E·(⌊m·ρρ^β/8⌋ − ⌊m·ρρ^0/8⌋), so both copies compute the
+  same integers and stay mirrored exactly. With E < 0 or K < 0 Lava rounds the accumulator
+  stochastically: both copies get the same rule seed (``settings.chip.seed``), and Lava 0.10
+  draws the rounding number of every step from its synaptic-variable generator, which it seeds
+  with 2 in every synapse, so both copies round their equal accumulators alike.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 
 import numpy as np
 from lava.magma.core.learning.constants import GradedSpikeCfg
 from lava.proc.dense.process import Dense, LearningDense
 
+from lava_eqprop.chips.config import LearningWidths, load_chip_config
+from lava_eqprop.chips.fixed_point import (
+    activation_frac_bits,
+    choose_weight_exponent,
+    quantise,
+)
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.graph import check_supported
-from lava_eqprop.lava_backend.loihi2.rule import RuleScale, ep_rule, nearest_scale, pre_payload
+from lava_eqprop.lava_backend.loihi2.rule import (
+    RuleScale,
+    ep_rule,
+    fixed_point_scale,
+    nearest_scale,
+    pre_payload,
+    product_shift,
+)
 from lava_eqprop.lava_backend.procs.learning_population.process import (
     LearningRatePopulation,
     PhaseCodeSource,
@@ -70,6 +109,8 @@ MESSAGE_BITS = 8                # graded payloads (any width > 0 is graded in fl
 FLOAT_DRIVE_SHIFT = -1          # the synapses deliver 2Wρ
 TRACE_PORTS = ("bap", "y1", "y2")
 RATE_TOLERANCE = 1 / 8          # the relative error of the learning rate m·2^E ≈ η/β
+LAVA_WEIGHTS = (-256, 255)      # LearningDense's fixed-point weights: 8 bits and sign
+MAX_WEIGHT_EXP = 7              # Loihi 2's largest weight exponent
 
 
 @dataclass(frozen=True)
@@ -94,6 +135,7 @@ class Loihi2Graph:
     phase_codes: dict[int, PhaseCodeSource]
     data: SampleSource
     readout: PredictionReadout
+    plan: FixedPlan | None = None
 
     @property
     def processes(self) -> list:
@@ -105,9 +147,6 @@ class Loihi2Graph:
 def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
     """Refuse, naming the part and the reason, what this graph does not build yet."""
     where = f"network {network.name!r}"
-    if settings.precision != "float":
-        raise NetworkError(f"{where}: the loihi2 graph runs in floating point only, not "
-                           f"precision {settings.precision!r}")
     check_supported(network, settings)
     if settings.batch != 1 or settings.event_threshold != 0:
         raise NetworkError(f"{where}: the loihi2 graph runs one sample at a time with every "
@@ -155,16 +194,100 @@ def rule_scale(name: str, rate: float) -> RuleScale:
     return scale
 
 
+@dataclass(frozen=True)
+class FixedPlan:
+    """The integer formats of a fixed-point graph (module docstring): per population its
+    ``trace_frac`` Fx and ``drive_shift``; per projection the LearningDense weights
+    ``mantissas`` M (post, pre) in units of 2^``exponents`` (e − 1), the rule's ``scales``,
+    and per (projection, receiving population) the Lava ``weight_exps``; the rule ``seed``."""
+
+    learning: LearningWidths
+    trace_frac: dict[str, int]
+    drive_shifts: dict[str, int]
+    mantissas: dict[str, np.ndarray]
+    exponents: dict[str, int]
+    scales: dict[str, RuleScale]
+    weight_exps: dict[tuple[str, str], int] = field(default_factory=dict)
+    seed: int = 0
+
+
+def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPlan:
+    """The formats, weights, drive shifts and rule scales of a fixed-point graph, refusing by
+    name what would not be exact or would not fit (module docstring)."""
+    chip = settings.chip
+    if chip is None:
+        raise NetworkError(f"network {network.name!r}: precision 'fixed' needs a chip config")
+    learning = load_chip_config(chip.name).learning
+    if learning is None:
+        raise NetworkError(f"chip {chip.name!r}: the loihi2 graph needs the config's [learning] "
+                           "widths (traces, accumulator)")
+    frac = {pop.name: activation_frac_bits(pop.act.hi, chip.activation_bits) - 1
+            for pop in network.populations}
+    top = {pop.name: int(quantise(pop.act.hi, frac[pop.name])) for pop in network.populations}
+    mantissas, exponents, scales = {}, {}, {}
+    scale_in: dict[str, dict[str, int]] = {pop.name: {} for pop in network.free}
+    for proj in network.projections:
+        where = f"projection {proj.name!r}"
+        e = settings.weight_exponents.get(proj.name)
+        if e is None:
+            e = choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
+        m = 2 * quantise(proj.weight, -e)
+        if m.min() < LAVA_WEIGHTS[0] or m.max() > LAVA_WEIGHTS[1]:
+            raise NetworkError(f"{where}: its weights on the grid 2^{e - 1} would leave "
+                               f"[{LAVA_WEIGHTS[0]}, {LAVA_WEIGHTS[1]}] (LearningDense's 8 bits "
+                               f"and sign), up to {int(np.abs(m).max())}")
+        mantissas[proj.name], exponents[proj.name] = m, e - 1
+        scale_in[proj.post][proj.name] = e - 1 - (frac[proj.pre] + 1)
+        if proj.pre in scale_in:
+            scale_in[proj.pre][proj.name] = e - 1 - (frac[proj.post] + 1)
+        rate = settings.weight_rates[proj.name] / beta * 2.0 ** (
+            -frac[proj.pre] - frac[proj.post] - (e - 1))
+        try:
+            scale = fixed_point_scale(rate, top[proj.pre], top[proj.post], learning)
+        except ValueError as exc:
+            raise NetworkError(f"{where}: {exc}") from None
+        real = scale.rate / 2 ** product_shift(learning)
+        if abs(real - rate) > RATE_TOLERANCE * rate:
+            raise NetworkError(f"{where}: the rate {rate:g} LSB per unit of ρ_q·ρ_q is not "
+                               f"within 1/8 of a rule rate m·2^E/2^{product_shift(learning)}; "
+                               f"the nearest is {real:g}")
+        scales[proj.name] = scale
+    shifts, weight_exps = {}, {}
+    for receiver, scales_in in scale_in.items():
+        common = min(scales_in.values())
+        shifts[receiver] = common + chip.state_frac_bits
+        for name, c in scales_in.items():
+            if c - common > MAX_WEIGHT_EXP:
+                raise NetworkError(f"projection {name!r}: its drive into {receiver!r} needs "
+                                   f"weight_exp {c - common} > {MAX_WEIGHT_EXP} to share the "
+                                   "population's scale")
+            weight_exps[name, receiver] = c - common
+    return FixedPlan(learning, frac, shifts, mantissas, exponents, scales, weight_exps,
+                     chip.seed)
+
+
 def io_processes(network: Network, schedule: Schedule, x: np.ndarray, targets: np.ndarray,
-                 pops: dict[str, LearningRatePopulation],
-                 codes: dict[int, PhaseCodeSource]) -> tuple[SampleSource, PredictionReadout]:
+                 pops: dict[str, LearningRatePopulation], codes: dict[int, PhaseCodeSource],
+                 settings: LavaSettings | None = None,
+                 plan: FixedPlan | None = None) -> tuple[SampleSource, PredictionReadout]:
     """The sample source (one payload row 2x and one target row per sample; host-side) and
-    the readout of the output population, connected."""
+    the readout of the output population, connected. Fixed point (``plan``): payloads
+    2·⌊x·2^Fx⌉ and targets ⌊y·2^F⌉, integers."""
     output = pops[network.outputs[0].name]
-    data = SampleSource(payloads=pre_payload(np.asarray(x, float), fixed=False),
+    fixed = plan is not None and settings is not None and settings.chip is not None
+    payloads = np.asarray(x, float)
+    if fixed:
+        payloads = quantise(payloads, plan.trace_frac[network.inputs[0].name])
+        targets = quantise(targets, settings.chip.state_frac_bits)
+    try:
+        payloads = pre_payload(payloads, fixed=fixed,
+                               trace_bits=plan.learning.trace_bits if fixed else 7)
+    except ValueError as exc:
+        raise NetworkError(f"input {network.inputs[0].name!r}: {exc}") from None
+    data = SampleSource(payloads=payloads,
                         targets=targets, order=schedule.order[:, 0],
                         steps_per_sample=schedule.steps_per_batch,
-                        rest_payload=float(pre_payload(np.zeros(1), fixed=False)[0]))
+                        rest_payload=pre_payload(np.zeros(1), fixed=fixed)[0].item())
     data.t_out.connect(output.tgt_in)
     readout = PredictionReadout(size=output.proc_params["size"])
     output.s_out.connect(readout.out_in)
@@ -172,23 +295,32 @@ def io_processes(network: Network, schedule: Schedule, x: np.ndarray, targets: n
     return data, readout
 
 
-def build_population(pop: Population, settings: LavaSettings, beta: float,
-                     nudged: bool) -> LearningRatePopulation:
-    """The population's learning neuron; its own refusals become NetworkErrors."""
+def build_population(pop: Population, settings: LavaSettings, beta: float, nudged: bool,
+                     plan: FixedPlan | None = None) -> LearningRatePopulation:
+    """The population's learning neuron (fixed point: the chip's widths and the plan's drive
+    shift); its own refusals become NetworkErrors."""
+    fixed = {}
+    if plan is not None and settings.chip is not None:
+        fixed = {"arithmetic": dataclasses.asdict(settings.chip),
+                 "trace_bits": plan.learning.trace_bits,
+                 "drive_shift": plan.drive_shifts[pop.name]}
     try:
         return LearningRatePopulation(
             size=pop.size, bias=pop.flat_bias(), lo=pop.act.lo, hi=pop.act.hi,
             epsilon=settings.epsilon, nudged=nudged, beta=beta, loss_scale=settings.loss_scale,
-            nudge=settings.nudge, drive_shift=FLOAT_DRIVE_SHIFT,
-            bias_lr=settings.bias_rates.get(pop.name, 0.0), name=pop.name)
+            nudge=settings.nudge, bias_lr=settings.bias_rates.get(pop.name, 0.0), name=pop.name,
+            **({"drive_shift": FLOAT_DRIVE_SHIFT} | fixed))
     except ValueError as exc:
         raise NetworkError(str(exc)) from None
 
 
-def plastic_synapse(weights: np.ndarray, scale: RuleScale, name: str) -> LearningDense:
-    """A stock LearningDense with the EP rule, taking graded payloads as x1 = payload/2."""
-    return LearningDense(weights=np.array(weights, dtype=float), learning_rule=ep_rule(scale),
-                         num_message_bits=MESSAGE_BITS,
+def plastic_synapse(weights: np.ndarray, scale: RuleScale, name: str, weight_exp: int = 0,
+                    rng_seed: int | None = None) -> LearningDense:
+    """A stock LearningDense with the EP rule, taking graded payloads as x1 = payload/2;
+    fixed point: drive (weights·payload)·2^weight_exp, rule seed ``rng_seed``."""
+    return LearningDense(weights=np.array(weights, dtype=float),
+                         learning_rule=ep_rule(scale, rng_seed=rng_seed),
+                         num_message_bits=MESSAGE_BITS, weight_exp=weight_exp,
                          graded_spike_cfg=GradedSpikeCfg.OVERWRITE, name=name)
 
 
@@ -203,15 +335,20 @@ def connect_synapse(synapse: LearningDense, sender: LearningRatePopulation | Sam
 
 
 def build_mirror(proj: Projection, scale: RuleScale, pops: dict[str, LearningRatePopulation],
-                 data: SampleSource) -> Mirror:
+                 data: SampleSource, plan: FixedPlan | None = None) -> Mirror:
     """Both copies of ``proj``, connected; the forward copy's payloads come from ``data``
-    when pre is the clamped input."""
+    when pre is the clamped input. Fixed point: the plan's weights M, weight_exps and seed."""
     post = pops[proj.post]
-    forward = plastic_synapse(proj.weight, scale, f"{proj.name}.forward")
+    weight, exps, seed = proj.weight, {}, None
+    if plan is not None:
+        weight, exps, seed = plan.mantissas[proj.name], plan.weight_exps, plan.seed
+    forward = plastic_synapse(weight, scale, f"{proj.name}.forward",
+                              exps.get((proj.name, proj.post), 0), seed)
     connect_synapse(forward, pops.get(proj.pre, data), post)
     if proj.pre not in pops:
         return Mirror(forward, None)
-    backward = plastic_synapse(np.transpose(proj.weight), scale, f"{proj.name}.backward")
+    backward = plastic_synapse(np.transpose(weight), scale, f"{proj.name}.backward",
+                               exps.get((proj.name, proj.pre), 0), seed)
     connect_synapse(backward, post, pops[proj.pre])
     return Mirror(forward, backward)
 
@@ -238,12 +375,15 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
     check_scope(network, settings, schedule)
     beta = float(schedule.betas[0, 0])
     output = network.outputs[0]
-    pops = {pop.name: build_population(pop, settings, beta, pop is output)
+    plan = fixed_plan(network, settings, beta) if settings.precision == "fixed" else None
+    pops = {pop.name: build_population(pop, settings, beta, pop is output, plan)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
-    data, readout = io_processes(network, schedule, x, targets, pops, codes)
-    scales = {proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / beta)
-              for proj in network.projections}
-    synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data)
+    data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
+    scales = plan.scales if plan else {
+        proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / beta)
+        for proj in network.projections}
+    synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data, plan)
                 for proj in network.projections}
-    return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, data, readout)
+    return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, data, readout,
+                       plan)

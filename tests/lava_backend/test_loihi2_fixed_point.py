@@ -1,0 +1,162 @@
+"""The fixed-point loihi2 graph against the integer reference of ``loihi2_reference.py``, bit
+for bit: a 5-4-3 layered net on the loihi2 chip with 5-bit payloads (Fx = 3, so η/β = 1/2
+is the rule's m·2^E = 1·2^2 and every update is whole LSBs), biases learning, ε = 1/2.
+
+Per sample the free and nudged end states, the biases, both copies' weights and the tags at
+the end of the free phase; over 30 samples the final weights, W == Wᵀ exactly; an off-by-one
+shift in the reference is caught; what cannot be exact is refused by name.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lava_eqprop.chips.config import load_chip, load_chip_config
+from lava_eqprop.engine.estimators import EPSettings
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
+from lava_eqprop.lava_backend.schedule import training_schedule
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.generators import layered
+from tests.lava_backend.loihi2_reference import Loihi2Reference
+
+# isort: split
+# (Lava after lava_eqprop.lava_backend, which installs its Python 3.11 fix)
+from lava.magma.core.run_conditions import RunSteps
+from lava.magma.core.run_configs import Loihi2SimCfg
+
+pytestmark = pytest.mark.lava
+EPSILON, BETA, T1, T2 = 0.5, 0.5, 6, 4
+WEIGHT_RATE, BIAS_RATE = 0.25, 0.0625
+CHIP = dataclasses.replace(load_chip("loihi2"), activation_bits=5)
+
+
+def problem(samples, seed=4):
+    rng = np.random.default_rng(seed)
+    net = layered([5, 4, 3], rng=rng, weight_gain=2.0)
+    for pop in net.free:
+        pop.bias = rng.uniform(-0.2, 0.4, pop.bias.shape)
+    x = rng.uniform(0, 1, (samples, 5))
+    targets = np.eye(3)[rng.integers(3, size=samples)]
+    settings = LavaSettings(precision="fixed", chip=CHIP, epsilon=EPSILON,
+                            weight_rates={p.name: WEIGHT_RATE for p in net.projections},
+                            bias_rates={p.name: BIAS_RATE for p in net.free})
+    schedule = training_schedule(samples, 1, EPSettings(beta=BETA, free_steps=T1,
+                                                        nudged_steps=T2),
+                                 np.random.default_rng(5))
+    return net, settings, schedule, x, targets
+
+
+def reference(net, settings, **errors):
+    return Loihi2Reference(net, CHIP, load_chip_config("loihi2").learning, epsilon=EPSILON,
+                           beta=BETA, loss_scale=settings.loss_scale,
+                           weight_rates=settings.weight_rates, bias_rates=settings.bias_rates,
+                           free_steps=T1, nudged_steps=T2, **errors)
+
+
+def reference_samples(net, settings, schedule, x, targets, **errors):
+    ref = reference(net, settings, **errors)
+    return [ref.sample(x[i], targets[i]) for i in schedule.order[:, 0]]
+
+
+def copies(graph):
+    """Each copy by (projection, receiving population)."""
+    out = {}
+    for name, mirror in graph.synapses.items():
+        proj = graph.network.projection(name)
+        out[name, proj.post] = mirror.forward
+        if mirror.backward is not None:
+            out[name, proj.pre] = mirror.backward
+    return out
+
+
+@pytest.fixture(scope="module")
+def run():
+    """The graph over 4 samples, read at the end of each phase."""
+    net, settings, schedule, x, targets = problem(4)
+    graph = build_loihi2_graph(net, settings, schedule, x, targets)
+    config = Loihi2SimCfg(select_tag="fixed_pt")
+    pops, synapses = graph.populations.items(), copies(graph)
+    samples = []
+    try:
+        for _ in range(schedule.batches):
+            graph.data.run(condition=RunSteps(num_steps=1 + T1), run_cfg=config)
+            tags = {k: s.tag_1.get() for k, s in synapses.items()}
+            graph.data.run(condition=RunSteps(num_steps=T2), run_cfg=config)
+            samples.append({"free": {n: p.s_free.get() for n, p in pops},
+                            "nudged": {n: p.s.get() for n, p in pops},
+                            "bias": {n: p.bias.get() for n, p in pops},
+                            "weights": {k: s.weights.get() for k, s in synapses.items()},
+                            "tags": tags})
+    finally:
+        graph.data.stop()
+    return (net, settings, schedule, x, targets), graph, samples
+
+
+def differences(ref, got):
+    """The (sample, kind, key) where the graph and the reference differ."""
+    return [(k, kind, key) for k, (r, g) in enumerate(zip(ref, got))
+            for kind in ("free", "nudged", "bias", "weights", "tags")
+            for key in r[kind] if not np.array_equal(np.asarray(g[kind][key]), r[kind][key])]
+
+
+@pytest.mark.timeout(60)
+def test_fixed_graph_is_the_integer_reference_bit_for_bit(run):
+    problem_, graph, got = run
+    assert {n: (s.mantissa, s.exponent, s.tag_exponent) for n, s in graph.scales.items()} == {
+        "input-h1": (1, 2, 4), "h1-output": (1, 2, 4)}
+    ref = reference_samples(*problem_)
+    assert differences(ref, got) == []
+    start = {k: c["M"] for k, c in reference(*problem_[:2]).copies.items()}
+    for key, w in ref[-1]["weights"].items():
+        assert np.count_nonzero(w != start[key]) >= 2, f"{key} did not learn"
+    assert all(t.any() for t in ref[0]["tags"].values())
+    states = np.concatenate([s for r in ref for s in r["free"].values()])
+    assert np.any(states == 0) and np.any(states == 2 ** CHIP.state_frac_bits)
+    assert any(not np.array_equal(r["bias"]["output"], ref[0]["bias"]["output"]) for r in ref)
+
+
+def test_a_shift_off_by_one_is_caught(run):
+    problem_, _, got = run
+    assert differences(reference_samples(*problem_, product_shift_error=-1), got)
+    assert differences(reference_samples(*problem_, drive_shift_error=1), got)
+
+
+@pytest.mark.timeout(60)
+def test_mirrored_copies_stay_identical_over_30_samples():
+    net, settings, schedule, x, targets = problem(30, seed=7)
+    graph = build_loihi2_graph(net, settings, schedule, x, targets)
+    try:
+        graph.data.run(condition=RunSteps(num_steps=30 * (1 + T1 + T2)),
+                       run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        final = {k: s.weights.get() for k, s in copies(graph).items()}
+    finally:
+        graph.data.stop()
+    assert np.array_equal(final["h1-output", "output"], final["h1-output", "h1"].T)
+    ref = reference_samples(net, settings, schedule, x, targets)[-1]["weights"]
+    for key, w in final.items():
+        assert np.array_equal(w, ref[key]), key
+
+
+def fixed_refusal(change):
+    net, settings, schedule, x, targets = problem(2)
+    change(net, settings)
+    return lambda: build_loihi2_graph(net, settings, schedule, x * 100, targets)
+
+
+REFUSALS = {
+    "weights": (lambda net, s: setattr(s, "chip", CHIP.with_weight_bits(10)),
+                r"projection 'input-h1': its weights .* would leave \[-256, 255\]"),
+    "rate": (lambda net, s: s.weight_rates.update({"h1-output": 1e-7}),
+             "projection 'h1-output': .*not within 1/8"),
+    "input": (lambda net, s: None, "input 'input': fixed-point activities"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_fixed_graph_refuses_what_cannot_be_exact(case):
+    change, words = REFUSALS[case]
+    build = fixed_refusal(change)
+    with pytest.raises(NetworkError, match=words):
+        build()
