@@ -8,9 +8,12 @@ backend for something it does not run, naming the key, the backend and what it d
 :func:`check_network` does the same for the projections of a built network.
 
 Backends: ``engine`` (the NumPy reference and trainer), ``torch`` (the engine's phases run by
-PyTorch, ``--device``), ``lava-float`` and ``lava-fixed`` (compiled Lava graphs with floating-
-or fixed-point process models), ``brian2`` (the reference simulator; it runs phases for the
-cross-check, not training, so the training features do not apply to it).
+PyTorch, ``--device``), ``lava-float`` and ``lava-fixed`` (compiled Lava graphs of the ``cpu``
+target with floating- or fixed-point process models), ``lava-loihi2`` (the ``loihi2`` target:
+learning neurons and Lava's stock learning synapses with the EP rule in their learning engine,
+floating point; run by Lava's CPU simulation, not on a chip), ``brian2`` (the reference
+simulator; it runs phases for the cross-check, not training, so the training features do not
+apply to it).
 """
 
 from __future__ import annotations
@@ -19,15 +22,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lava_eqprop.engine.estimators import ESTIMATORS
+from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES
 from lava_eqprop.errors import NetworkError, SpecError
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.spec.sections import LR_SCHEDULES
 
-BACKENDS = ("engine", "torch", "lava-float", "lava-fixed", "brian2")
-TRAINERS = ("engine", "torch", "lava-float", "lava-fixed")
+BACKENDS = ("engine", "torch", "lava-float", "lava-fixed", "lava-loihi2", "brian2")
+TRAINERS = ("engine", "torch", "lava-float", "lava-fixed", "lava-loihi2")
+LAVA_BACKENDS = {("cpu", "float"): "lava-float", ("cpu", "fixed"): "lava-fixed",
+                 ("loihi2", "float"): "lava-loihi2"}
+"""The backend of each Lava (target, precision) that is built."""
 ALL = object()          # every value of the feature
 ON_OFF = (False, True)
 PROJECTIONS = ("dense", "masked dense", "conv", "conv with max pooling",
@@ -60,6 +66,12 @@ FEATURES = (
     Feature("projections", "[network] topology", PROJECTIONS, "the projection kinds of the net"),
     Feature("estimator", "[learning] estimator", ESTIMATORS, "the EP gradient estimator",
             lambda s: s.learning.estimator, training_only=True),
+    Feature("beta_sign", "[learning] beta_sign", BETA_SIGNS,
+            "the sign of β per batch (one-sided estimator)",
+            lambda s: s.learning.beta_sign, training_only=True),
+    Feature("batch", "[learning] batch_size", ("one sample", "several samples"),
+            "samples per update", lambda s: "one sample" if s.learning.batch_size == 1
+            else "several samples", training_only=True),
     Feature("free_tol", "[dynamics] free_tol", ON_OFF, "stop the free phase once settled",
             lambda s: bool(s.dynamics.free_tol), training_only=True),
     Feature("persistent", "[dynamics] persistent", ON_OFF, "persistent particles",
@@ -95,6 +107,9 @@ SUPPORT: dict[str, dict[str, Any]] = {
     "lava-float": _LAVA | _LAVA_TRAINING,
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
+    "lava-loihi2": _LAVA | _LAVA_TRAINING | {
+        "projections": ("dense",), "estimator": ("one_sided",), "beta_sign": ("positive",),
+        "batch": ("one sample",)},
     "brian2": {},
 }
 """Per backend, the values it runs of each feature it restricts (unlisted: every value)."""
@@ -109,12 +124,30 @@ WHY = {
                                 "rates, and every sample starts from zero for a fixed number "
                                 "of steps on the stored images",
     ("lava-fixed", "projections"): "average pooling's 1/size² is not an integer operation",
+    ("lava-loihi2", "projections"): "each projection is a mirrored pair of stock LearningDense "
+                                    "synapses; the graph also needs every projection symmetric, "
+                                    "between layers (not lateral) and learning, and runs with "
+                                    "every neuron sending every step (no event threshold)",
+    ("lava-loihi2", "estimator"): "the learning rule contrasts the end of one nudged phase with "
+                                  "the end of the free phase",
+    ("lava-loihi2", "beta_sign"): "the rule's learning rate m·2^E approximates η/β > 0",
+    ("lava-loihi2", "batch"): "a Loihi 2 neuron holds one sample's state",
 }
 """Why a backend does not run a feature's other values (the refusals say it)."""
 
 
+def lava_backend(target: str, precision: str) -> str:
+    """The backend that compiles for Lava ``target`` in ``precision``; refused where none is
+    built."""
+    if (target, precision) not in LAVA_BACKENDS:
+        built = [p for t, p in LAVA_BACKENDS if t == target]
+        raise SpecError(f"the Lava {target} target is not built for precision {precision!r} "
+                        f"(it runs {', '.join(built) or 'nothing'})")
+    return LAVA_BACKENDS[(target, precision)]
+
+
 def _why(backend: str, feature: Feature) -> str:
-    lava_twin = backend.replace("lava-fixed", "lava-float")
+    lava_twin = "lava-float" if backend.startswith("lava-") else backend
     for key in ((backend, feature.name), (lava_twin, feature.name),
                 (lava_twin, "training" if feature.training_only else "")):
         if key in WHY:
@@ -189,7 +222,10 @@ def capability_page() -> str:
              " the table the backends' refusals read; do not edit by hand. A spec that asks a "
              "backend for something it does not run is refused on load, naming the key. "
              "`brian2` runs phases for the cross-check, not training.", "",
-             capability_table(), "", "Why:", ""]
+             capability_table(), "",
+             "Lava backends by target and precision: " + "; ".join(
+                 f"{target} {precision}: {name}"
+                 for (target, precision), name in LAVA_BACKENDS.items()) + ".", "", "Why:", ""]
     lines += [f"- {backend}, {feature}: {why}." for (backend, feature), why in WHY.items()]
     return "\n".join(lines) + "\n"
 

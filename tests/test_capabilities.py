@@ -43,15 +43,17 @@ def spec_with(feature: str, value):
         overrides = (ON if value else OFF)[feature]
     elif feature == "decay":
         overrides = {"dynamics": {"leak": 1.0 if value == "unit" else 0.5}}
-    elif feature == "estimator":
-        overrides = {"learning": {"estimator": value}}
+    elif feature in ("estimator", "beta_sign"):
+        overrides = {"learning": {feature: value}}
+    elif feature == "batch":
+        overrides = {"learning": {"batch_size": 1 if value == "one sample" else 16}}
     else:
         section = "learning" if feature == "lr_schedule" else "dynamics"
         overrides = {section: {feature: value}}
     directed = feature == "pruning" or value in ("asymmetric", "deep")
     base = load_spec(DIRECTED if directed else LAYERED).with_overrides(
         {"dynamics": {"leak": 1.0, "outgoing_decay": False},
-         "learning": {"estimator": "one_sided"}})
+         "learning": {"estimator": "one_sided", "batch_size": 1}})
     return base.with_overrides(overrides)
 
 

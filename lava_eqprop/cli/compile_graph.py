@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from lava_eqprop.cli.arguments import non_negative_number, positive_int
+from lava_eqprop.cli.train import add_target_option
 from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.spec.model_spec import load_spec
 
@@ -26,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lava-batch", type=positive_int, default=1,
                    help="samples per message (default 1)")
     p.add_argument("--event-threshold", type=non_negative_number, default=0.0)
+    add_target_option(p)
     p.set_defaults(handler=run)
 
 
@@ -34,20 +36,29 @@ def run(args: argparse.Namespace) -> int:
 
     from lava_eqprop.io.hdf5 import load_network
     from lava_eqprop.lava_backend.graph import build_graph, describe, graph_summary
+    from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
+    from lava_eqprop.lava_backend.loihi2.summary import describe_loihi2, loihi2_summary
     from lava_eqprop.lava_backend.schedule import training_schedule
     from lava_eqprop.lava_backend.settings import settings_from_spec
 
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
     settings = settings_from_spec(spec, network, batch=args.lava_batch, precision=args.precision,
-                                  event_threshold=args.event_threshold)
+                                  event_threshold=args.event_threshold, target=args.target)
     schedule = training_schedule(1, settings.batch, spec.ep_settings(), np.random.default_rng(0))
     n_in, n_out = network.inputs[0].size, network.outputs[0].size
-    graph = build_graph(network, settings, schedule, np.zeros((1, n_in)), np.zeros((1, n_out)))
-    graph.controller.compile(Loihi2SimCfg(select_tag=settings.tag))
-    print(describe(graph))
+    data = (network, settings, schedule, np.zeros((1, n_in)), np.zeros((1, n_out)))
+    if args.target == "loihi2":
+        loihi2 = build_loihi2_graph(*data)
+        loihi2.readout.compile(Loihi2SimCfg(select_tag=settings.tag))
+        text, summary = describe_loihi2(loihi2), loihi2_summary(loihi2)
+    else:
+        graph = build_graph(*data)
+        graph.controller.compile(Loihi2SimCfg(select_tag=settings.tag))
+        text, summary = describe(graph), graph_summary(graph)
+    print(text)
     out = args.out or Path("runs") / spec.name / "graph.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps(graph_summary(graph), indent=2))
+    write_text_atomic(out, json.dumps(summary, indent=2))
     print(f"saved {out}")
     return 0

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
         settings = settings_from_spec(spec, network, training=False, **lava_options(args))
         labels, counters = lava_predict(network, settings, x, steps, dataset.num_classes)
-        extra = {"events_per_sample": counters["events"], "synops_per_sample": counters["synops"]}
+        extra = {"target": args.target, "events_per_sample": counters.get("events"),
+                 "synops_per_sample": counters.get("synops")}
         err = float(np.mean(labels != dataset.y_test))
     else:
         check_spec("torch" if args.device else "engine", spec, training=False)

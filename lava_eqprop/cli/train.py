@@ -45,6 +45,7 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
                    help="run the engine's phases with PyTorch on this device (the optional "
                         "extra lava-eqprop[torch]; default: NumPy)")
     lava = p.add_argument_group("lava backend")
+    add_target_option(lava)
     lava.add_argument("--precision", choices=("float", "fixed"), default="float",
                       help="Lava process models: floating_pt or fixed_pt (default float)")
     lava.add_argument("--lava-batch", type=positive_int,
@@ -60,6 +61,14 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
     lava.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
 
 
+def add_target_option(p) -> None:
+    """--target: which Lava graph is compiled (both run in Lava's CPU simulation)."""
+    p.add_argument("--target", choices=("cpu", "loihi2"), default="cpu",
+                   help="cpu: the EP graph of lava-eqprop's own processes (default); loihi2: "
+                        "learning neurons and Lava's stock LearningDense synapses with the EP "
+                        "rule (floating point, one-sided, one sample at a time)")
+
+
 def check_backend_options(args: argparse.Namespace) -> None:
     """--device belongs to the engine backend."""
     if args.backend == "lava" and args.device:
@@ -70,7 +79,7 @@ def check_backend_options(args: argparse.Namespace) -> None:
 def lava_options(args: argparse.Namespace) -> dict:
     return {"batch": args.lava_batch, "precision": args.precision,
             "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog,
-            "chip": args.chip, "weight_bits": args.weight_bits}
+            "chip": args.chip, "weight_bits": args.weight_bits, "target": args.target}
 
 
 def run(args: argparse.Namespace) -> int:

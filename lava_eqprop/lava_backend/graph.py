@@ -62,7 +62,8 @@ class EPGraph:
 
 
 def check_supported(network: Network, settings: LavaSettings) -> None:
-    """Refuse, before anything is compiled, what the Lava backend does not implement."""
+    """Refuse, before anything is compiled, what the Lava backend of ``settings`` (its target
+    and precision) does not implement."""
     settings.validate()
     where = f"network {network.name!r}"
     if len(network.inputs) != 1 or len(network.outputs) != 1:
@@ -76,7 +77,7 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
                                              pop.act.hi, settings.epsilon)
             except ValueError as exc:
                 raise NetworkError(str(exc)) from None
-    check_network(f"lava-{settings.precision}", network)
+    check_network(settings.backend, network)
 
 
 def synapse_weight(projection: Projection, network: Network) -> tuple[np.ndarray, dict | None]:

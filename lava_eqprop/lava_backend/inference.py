@@ -1,4 +1,6 @@
-"""Inference in Lava: the free phase alone, predictions from the readout."""
+"""Inference in Lava: the free phase alone, predictions from the readout (host-side: builds
+the graph for ``settings.target``, runs it in Lava's CPU simulation and collects the readout's
+messages)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop.errors import LavaRunError
-from lava_eqprop.lava_backend.graph import build_graph
+from lava_eqprop.lava_backend.graph import EPGraph, build_graph
+from lava_eqprop.lava_backend.loihi2.graph import Loihi2Graph
+from lava_eqprop.lava_backend.loihi2.inference import build_loihi2_inference_graph
 from lava_eqprop.lava_backend.readback import read_counters
 from lava_eqprop.lava_backend.runner import GraphRun
 from lava_eqprop.lava_backend.schedule import Schedule, inference_schedule
@@ -38,14 +42,20 @@ def collect_predictions(schedule: Schedule, on_batch: Callable[[int], None] | No
 def lava_predict(network: Network, settings: LavaSettings, x: np.ndarray, steps: int,
                  num_classes: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Predicted class of every row of ``x`` after ``steps`` free steps in a Lava graph (no
-    learning), and the graph's counters per sample."""
+    learning), and the graph's counters per sample (none on the ``loihi2`` target)."""
     frozen = dataclasses.replace(settings, weight_rates={}, bias_rates={})
     schedule = inference_schedule(len(x), settings.batch, steps)
-    graph = build_graph(network, frozen, schedule, x, np.zeros((len(x), num_classes)))
+    graph: EPGraph | Loihi2Graph
+    if settings.target == "loihi2":
+        graph = build_loihi2_inference_graph(network, frozen, schedule, x)
+    else:
+        graph = build_graph(network, frozen, schedule, x, np.zeros((len(x), num_classes)))
     on_result, predictions, samples = collect_predictions(schedule)
+    counters: dict[str, Any] = {}
     with GraphRun(graph) as run:
         run.run(schedule.steps, on_result, expected=schedule.batches)
-        counters = read_counters(run, graph, len(x))
+        if isinstance(graph, EPGraph):
+            counters = read_counters(run, graph, len(x))
     if np.any(samples < 0):
         raise LavaRunError(f"the readout of {network.name!r} did not report every batch")
     labels = np.empty_like(predictions)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from lava_eqprop.lava_backend.graph import EPGraph
+from lava_eqprop.lava_backend.loihi2.graph import Loihi2Graph
 from lava_eqprop.lava_backend.protocol import PHASE_NAMES
 from lava_eqprop.lava_backend.runner import GraphRun
 
@@ -63,3 +64,21 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
         "rms_dw": rms_dw,
         "saturations": saturations / samples,
     }
+
+
+def read_loihi2_parameters(run: GraphRun, graph: Loihi2Graph, updates: int) -> dict[str, Any]:
+    """Copy the forward synapses' learnt weights and the populations' biases back into
+    ``graph.network`` (in place), and return the update magnitudes the host can tell from them:
+    ``mean_abs_dw``/``rms_dw`` per projection, the net change of the run divided by its
+    ``updates`` (stock synapses keep no statistics of their own updates)."""
+    mean_dw, rms_dw = {}, {}
+    for name, mirror in graph.synapses.items():
+        weight = graph.network.projection(name).weight
+        change = run.get(mirror.forward.weights) - weight
+        mean_dw[name] = float(np.mean(np.abs(change))) / updates
+        rms_dw[name] = float(np.sqrt(np.mean(change ** 2))) / updates
+        weight += change
+    for name, pop in graph.populations.items():
+        bias = graph.network.population(name).bias
+        bias[...] = run.get(pop.bias).reshape(np.shape(bias))
+    return {"mean_abs_dw": mean_dw, "rms_dw": rms_dw}

@@ -1,5 +1,11 @@
 """Run a compiled graph under a watchdog, stream its results, and always clean up.
 
+Any graph with a ``network``, ``settings`` and a ``readout`` whose ``result_out`` reports to
+the host (:class:`RunnableGraph`) runs here: the cpu target's
+:class:`~lava_eqprop.lava_backend.graph.EPGraph` and the loihi2 target's
+:class:`~lava_eqprop.lava_backend.loihi2.graph.Loihi2Graph`, both in Lava's Python simulation
+on this machine's CPUs (host-side: this module is what a host program would do around a chip).
+
 Lava 0.10 has no failure path of its own that a user can rely on: a process model that raises
 leaves the others blocked in ``recv`` and the host waiting forever, and ``stop()`` on such a
 runtime hangs too. :class:`GraphRun` therefore starts the run without blocking and polls:
@@ -23,6 +29,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 from lava.magma.compiler.builders.py_builder import PyProcessBuilder
@@ -30,13 +37,23 @@ from lava.magma.core.run_conditions import RunSteps
 from lava.magma.core.run_configs import Loihi2SimCfg
 
 from lava_eqprop.errors import LavaRunError
-from lava_eqprop.lava_backend.graph import EPGraph
 from lava_eqprop.lava_backend.interrupts import reraise_swallowed_interrupts
 from lava_eqprop.lava_backend.lifeline import children_die_with_this_thread
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.network import Network
 
 CHANNEL_SLOTS = 2       # the graph runs in lock-step: 2 slots per channel is enough (less /dev/shm)
 PIPE_SLOTS = 64
 POLL_SECONDS = 0.002
+
+
+class RunnableGraph(Protocol):
+    """What :class:`GraphRun` needs of a compiled graph; the readout also anchors the runtime
+    (every process is connected to it)."""
+
+    network: Network
+    settings: LavaSettings
+    readout: Any
 
 
 class GraphRun:
@@ -45,7 +62,7 @@ class GraphRun:
     Lava's processes are tied to the thread that enters the ``with`` block: they are killed when
     it exits, so enter and use a ``GraphRun`` in one thread."""
 
-    def __init__(self, graph: EPGraph) -> None:
+    def __init__(self, graph: RunnableGraph) -> None:
         self.graph = graph
         self._runtime = None
         self._failed = False
@@ -53,15 +70,15 @@ class GraphRun:
 
     def __enter__(self) -> "GraphRun":
         self.graph.readout.result_out.flag_external_pipe(buffer_size=PIPE_SLOTS)
-        controller = self.graph.controller
+        anchor = self.graph.readout
         self._earlier_children = set(mp.active_children())
         try:
             with children_die_with_this_thread(), reraise_swallowed_interrupts():
-                controller.create_runtime(
+                anchor.create_runtime(
                     run_cfg=Loihi2SimCfg(select_tag=self.graph.settings.tag),
                     compile_config={"pypy_channel_size": CHANNEL_SLOTS})
         except BaseException as exc:       # KeyboardInterrupt too: tear down what was started
-            self._runtime = controller.runtime          # set once the graph is compiled
+            self._runtime = anchor.runtime              # set once the graph is compiled
             if self._runtime is not None:
                 self._kill()
                 self._runtime = None
@@ -70,7 +87,7 @@ class GraphRun:
                                    f"{self.graph.network.name!r}: {type(exc).__name__}: {exc}"
                                    ) from exc
             raise
-        self._runtime = controller.runtime
+        self._runtime = anchor.runtime
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -79,7 +96,7 @@ class GraphRun:
         if self._failed or exc_type is not None:
             self._kill()
         else:
-            self.graph.controller.stop()
+            self.graph.readout.stop()
         self._runtime = None
 
     # ---- running -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lava_eqprop.capabilities import check_spec
+from lava_eqprop.capabilities import check_spec, lava_backend
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
 from lava_eqprop.chips.fixed_point import place_weights
 from lava_eqprop.engine.loss import get_loss
@@ -12,6 +12,7 @@ from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 
 PRECISIONS = ("float", "fixed")
+TARGETS = ("cpu", "loihi2")
 
 
 @dataclass
@@ -27,6 +28,9 @@ class LavaSettings:
     of its fixed-point weights W ≈ m·2^e, held for the whole training as a chip holds it once
     the network is placed (a projection not listed gets one from its current weights).
     ``settle_tol``: populations record when each phase settled to this tolerance (None: off).
+    ``target``: which graph is compiled: ``cpu`` (the EP graph of lava-eqprop's own processes)
+    or ``loihi2`` (learning neurons and Lava's stock learning synapses, the parts of a Loihi 2
+    chip), both run by Lava's CPU simulation.
     """
 
     batch: int = 1
@@ -41,6 +45,12 @@ class LavaSettings:
     chip: ChipArithmetic | None = None
     weight_exponents: dict[str, int] = field(default_factory=dict)
     settle_tol: float | None = None
+    target: str = "cpu"
+
+    @property
+    def backend(self) -> str:
+        """The backend of :mod:`lava_eqprop.capabilities` that these settings compile for."""
+        return lava_backend(self.target, self.precision)
 
     @property
     def tag(self) -> str:
@@ -48,6 +58,8 @@ class LavaSettings:
         return "floating_pt" if self.precision == "float" else "fixed_pt"
 
     def validate(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"target {self.target!r} is not one of {list(TARGETS)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision {self.precision!r} is not one of {list(PRECISIONS)}")
         if self.batch < 1:
@@ -63,18 +75,22 @@ class LavaSettings:
 def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None = None,
                        precision: str = "float", event_threshold: float = 0.0,
                        watchdog_seconds: float = 60.0, training: bool = True,
-                       chip: str = "loihi2", weight_bits: int | None = None) -> LavaSettings:
+                       chip: str = "loihi2", weight_bits: int | None = None,
+                       target: str = "cpu") -> LavaSettings:
     """Lava settings for a model spec; refuse, naming the key, what the backend cannot run
     (:mod:`lava_eqprop.capabilities`).
 
-    ``batch`` defaults to the spec's ``[learning] batch_size``. ``training=False`` (inference)
+    ``batch`` defaults to the spec's ``[learning] batch_size`` (to 1 for inference on the
+    ``loihi2`` target, which runs one sample at a time). ``training=False`` (inference)
     skips the refusals that concern training only. ``chip`` names a file of ``chip_configs/``
     (or is a path); ``weight_bits`` overrides its weight width.
     """
-    check_spec(f"lava-{precision}", spec, training=training)
+    check_spec(lava_backend(target, precision), spec, training=training)
+    if batch is None:
+        batch = 1 if target == "loihi2" and not training else spec.learning.batch_size
     weight_rates, bias_rates = spec.learning_rates(network)
     settings = LavaSettings(
-        batch=batch if batch is not None else spec.learning.batch_size, precision=precision,
+        batch=batch, precision=precision, target=target,
         event_threshold=event_threshold, epsilon=spec.dynamics.epsilon,
         nudge=spec.dynamics.nudge, loss_scale=get_loss(spec.learning.loss).scale,
         weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)

@@ -6,7 +6,9 @@ plots), with the epoch done by a Lava graph: the host
 compiles the network with the epoch's schedule (same permutation and β signs as the engine
 would draw), runs it under the watchdog, counts the readout's predictions as they arrive, and
 reads the learnt weights back once at the end. The test error comes from an inference graph.
-Per-layer update magnitudes are measured inside the synapses, over every update of the epoch.
+On the ``cpu`` target per-layer update magnitudes are measured inside the synapses, over every
+update of the epoch; on the ``loihi2`` target (Lava's stock learning synapses, simulated on this
+machine) they are the epoch's net change per update, and events are not counted.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from lava_eqprop.capabilities import lava_backend
 from lava_eqprop.data.datasets import Dataset
-from lava_eqprop.lava_backend.graph import build_graph
+from lava_eqprop.lava_backend.graph import EPGraph, build_graph
 from lava_eqprop.lava_backend.inference import collect_predictions, lava_predict
-from lava_eqprop.lava_backend.readback import read_counters, read_parameters
+from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
+from lava_eqprop.lava_backend.readback import (
+    read_counters,
+    read_loihi2_parameters,
+    read_parameters,
+)
 from lava_eqprop.lava_backend.runner import GraphRun
 from lava_eqprop.lava_backend.schedule import training_schedule
 from lava_eqprop.lava_backend.settings import settings_from_spec
@@ -33,14 +41,15 @@ from lava_eqprop.training.run import TrainingRun
 class LavaTrainer(TrainingRun):
     """Trains a model spec in Lava (see the module docstring). ``lava_options`` go to
     :func:`~lava_eqprop.lava_backend.settings.settings_from_spec` (batch, precision,
-    event_threshold, watchdog_seconds, chip, weight_bits); other arguments:
+    event_threshold, watchdog_seconds, chip, weight_bits, target); other arguments:
     :class:`~lava_eqprop.training.run.TrainingRun`."""
 
     def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
                  lava_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.lava_options = lava_options or {}
-        precision = self.lava_options.get("precision", "float")
-        super().__init__(spec, dataset, out_dir, backend=f"lava-{precision}", **kwargs)
+        backend = lava_backend(self.lava_options.get("target", "cpu"),
+                               self.lava_options.get("precision", "float"))
+        super().__init__(spec, dataset, out_dir, backend=backend, **kwargs)
 
     def setup(self) -> None:
         self.settings = self.spec.ep_settings()
@@ -49,7 +58,9 @@ class LavaTrainer(TrainingRun):
     def train_epoch(self, epoch: int, epochs: int) -> dict[str, Any]:
         n = len(self.x_train)
         schedule = training_schedule(n, self.lava.batch, self.settings, self.rng)
-        graph = build_graph(self.network, self.lava, schedule, self.x_train, self.t_train)
+        loihi2 = self.lava.target == "loihi2"
+        build = build_loihi2_graph if loihi2 else build_graph
+        graph = build(self.network, self.lava, schedule, self.x_train, self.t_train)
         bar = progress_bar(schedule.batches, f"epoch {epoch}/{epochs} (lava)", self.progress)
         on_result, predictions, samples = collect_predictions(
             schedule, on_batch=(lambda b: bar.update(1)) if bar is not None else None)
@@ -57,8 +68,11 @@ class LavaTrainer(TrainingRun):
         with GraphRun(graph) as run:
             run.run(schedule.steps, on_result, expected=schedule.batches)
             seconds = time.perf_counter() - start
-            read_parameters(run, graph)
-            counters = read_counters(run, graph, n)
+            if isinstance(graph, EPGraph):
+                read_parameters(run, graph)
+                counters = read_counters(run, graph, n)
+            else:
+                counters = read_loihi2_parameters(run, graph, n)
         if bar is not None:
             bar.close()
         wrong = int(np.sum(predictions != self.dataset.y_train[samples]))
@@ -72,12 +86,13 @@ class LavaTrainer(TrainingRun):
             mean_free_steps=float(self.settings.free_steps), mean_dw=counters["mean_abs_dw"],
             rms_dw=counters["rms_dw"])
         return record | {
-            "backend": {"name": "lava", "precision": self.lava.precision, "batch": self.lava.batch,
+            "backend": {"name": "lava", "target": self.lava.target,
+                        "precision": self.lava.precision, "batch": self.lava.batch,
                         "event_threshold": self.lava.event_threshold,
                         "chip": dataclasses.asdict(self.lava.chip) if self.lava.chip else None},
-            "events_per_sample": counters["events"],
-            "synops_per_sample": counters["synops"],
-            "eval_events_per_sample": eval_counters["events"],
-            "eval_synops_per_sample": eval_counters["synops"],
-            "saturations_per_sample": counters["saturations"],
+            "events_per_sample": counters.get("events"),
+            "synops_per_sample": counters.get("synops"),
+            "eval_events_per_sample": eval_counters.get("events"),
+            "eval_synops_per_sample": eval_counters.get("synops"),
+            "saturations_per_sample": counters.get("saturations"),
         }

@@ -1,0 +1,73 @@
+"""The loihi2 graph for inference: the free phase alone, with stock ``Dense`` synapses.
+
+The same parts as the training graph (:mod:`lava_eqprop.lava_backend.loihi2.graph`) without
+learning: one :class:`LearningRatePopulation` per free population (none nudged, no bias rate),
+a stock ``Dense`` W forward and its mirror Wᵀ backward per projection (graded payloads 2ρ, so
+the drive is 2Wρ as in training), the phase codes of a schedule without nudged phases, the
+host-side sample source and the readout, which reports each sample's argmax at the last free
+step. The populations and synapses are what neuro cores would run; the source, the phase codes
+and the readout are host processes. Floating point, one sample at a time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from lava.proc.dense.process import Dense
+
+from lava_eqprop.errors import NetworkError
+from lava_eqprop.lava_backend.graph import check_supported
+from lava_eqprop.lava_backend.loihi2.graph import (
+    MESSAGE_BITS,
+    Loihi2Graph,
+    Mirror,
+    build_population,
+    check_projection,
+    io_processes,
+    phase_sources,
+)
+from lava_eqprop.lava_backend.schedule import Schedule
+from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.network import Network
+
+
+def check_inference_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
+    """Refuse, naming the part, what the inference graph does not build."""
+    where = f"network {network.name!r}"
+    if settings.precision != "float":
+        raise NetworkError(f"{where}: the loihi2 graph runs in floating point only, not "
+                           f"precision {settings.precision!r}")
+    check_supported(network, settings)
+    if settings.batch != 1 or settings.event_threshold != 0:
+        raise NetworkError(f"{where}: the loihi2 graph runs one sample at a time with every "
+                           f"neuron sending every step (batch 1, event_threshold 0), got batch "
+                           f"{settings.batch}, event_threshold {settings.event_threshold}")
+    if schedule.betas.shape[1] != 0:
+        raise NetworkError(f"{where}: the loihi2 inference graph runs the free phase alone")
+    for proj in network.projections:
+        check_projection(proj, network, settings, learning=False)
+
+
+def build_loihi2_inference_graph(network: Network, settings: LavaSettings, schedule: Schedule,
+                                 x: np.ndarray) -> Loihi2Graph:
+    """Instantiate and connect the free-phase graph (module docstring) over ``x`` (samples,
+    inputs) for an :func:`~lava_eqprop.lava_backend.schedule.inference_schedule`."""
+    check_inference_scope(network, settings, schedule)
+    pops = {pop.name: build_population(pop, settings, 0.0, False) for pop in network.free}
+    codes = phase_sources(pops, schedule)
+    targets = np.zeros((len(x), network.outputs[0].size))
+    data, readout = io_processes(network, schedule, x, targets, pops, codes)
+    synapses = {}
+    for proj in network.projections:
+        post = pops[proj.post]
+        forward = Dense(weights=np.array(proj.weight, dtype=float),
+                        num_message_bits=MESSAGE_BITS, name=f"{proj.name}.forward")
+        pops.get(proj.pre, data).s_out.connect(forward.s_in)
+        forward.a_out.connect(post.a_in)
+        backward = None
+        if proj.pre in pops:
+            backward = Dense(weights=np.array(proj.weight, dtype=float).T,
+                             num_message_bits=MESSAGE_BITS, name=f"{proj.name}.backward")
+            post.s_out.connect(backward.s_in)
+            backward.a_out.connect(pops[proj.pre].a_in)
+        synapses[proj.name] = Mirror(forward, backward)
+    return Loihi2Graph(network, settings, schedule, {}, pops, synapses, codes, data, readout)
