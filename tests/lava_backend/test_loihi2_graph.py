@@ -166,11 +166,6 @@ def masked(net, settings, schedule):
     return net, settings, schedule
 
 
-def fixed(net, settings, schedule):
-    settings.precision = "fixed"
-    return net, settings, schedule
-
-
 def frozen(net, settings, schedule):
     settings.weight_rates = {}
     return net, settings, schedule
@@ -193,7 +188,6 @@ def negative_beta(net, settings, schedule):
 
 
 REFUSALS = {
-    "fixed": (fixed, "floating point only"),
     "conv": (other_net(conv_net), "projection 'input-a': conv projections"),
     "mask": (masked, "projection 'h1-output': masked"),
     "lateral": (other_net(lateral_net), "projection 'h-h': lateral"),
