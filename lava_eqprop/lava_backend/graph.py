@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -192,10 +193,17 @@ def describe(graph: EPGraph) -> str:
              f"{len(summary['connections'])} connections, batch {summary['batch']}, "
              f"{summary['precision']} precision ({summary['tag']} models)"]
     for proc in summary["processes"]:
-        ports = ", ".join(f"{name} {tuple(shape)}"
-                          for name, shape in {**proc["in_ports"], **proc["out_ports"]}.items())
-        lines.append(f"  {proc['type']:15s} {proc['name']:22s} {ports}")
-    lines.append("connections:")
-    lines += [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}"
-              for c in summary["connections"]]
-    return "\n".join(lines)
+        lines.append(f"  {proc['type']:15s} {proc['name']:22s} {port_list(proc)}")
+    return "\n".join(lines + connection_lines(summary))
+
+
+def port_list(proc: dict[str, Any]) -> str:
+    """A summarised process's ports with their shapes, as one line of text."""
+    return ", ".join(f"{name} {tuple(shape)}"
+                     for name, shape in {**proc["in_ports"], **proc["out_ports"]}.items())
+
+
+def connection_lines(summary: dict[str, Any]) -> list[str]:
+    """The connections of a graph summary as text lines, under a heading."""
+    return ["connections:"] + [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}"
+                               for c in summary["connections"]]

@@ -12,6 +12,7 @@ from typing import Any
 
 from lava.proc.dense.process import Dense
 
+from lava_eqprop.lava_backend.graph import connection_lines, port_list
 from lava_eqprop.lava_backend.loihi2.graph import Loihi2Graph
 from lava_eqprop.lava_backend.procs.learning_population.process import (
     LearningRatePopulation,
@@ -75,11 +76,6 @@ def describe_loihi2(graph: Loihi2Graph) -> str:
              f"processes, {len(summary['connections'])} connections, {summary['precision']} "
              f"precision ({summary['tag']} models), simulated by Lava on the CPU"]
     for proc in summary["processes"]:
-        ports = ", ".join(f"{name} {tuple(shape)}"
-                          for name, shape in {**proc["in_ports"], **proc["out_ports"]}.items())
         lines.append(f"  {proc['kind']:8s} {proc['class'].rsplit('.', 1)[1]:23s} "
-                     f"{proc['name']:20s} {ports}")
-    lines.append("connections:")
-    lines += [f"  {c['from']:28s} -> {c['to']:28s} {tuple(c['shape'])}"
-              for c in summary["connections"]]
-    return "\n".join(lines)
+                     f"{proc['name']:20s} {port_list(proc)}")
+    return "\n".join(lines + connection_lines(summary))
