@@ -75,7 +75,7 @@ def check_supported(network: Network, settings: LavaSettings) -> None:
         for pop in network.populations:
             try:
                 check_fixed_point_population(f"{where}, population {pop.name!r}", pop.act.lo,
-                                             pop.act.hi, settings.epsilon)
+                                             pop.act.hi, settings.dynamics.epsilon)
             except ValueError as exc:
                 raise NetworkError(str(exc)) from None
     check_network(settings.backend, network)
@@ -130,7 +130,7 @@ def build_graph(network: Network, settings: LavaSettings, schedule: Schedule,
     pops = {
         pop.name: RatePopulation(
             batch=batch, size=pop.size, bias=pop.flat_bias(), lo=pop.act.lo, hi=pop.act.hi,
-            epsilon=settings.epsilon, nudged=pop is output, nudge=settings.nudge,
+            epsilon=settings.dynamics.epsilon, nudged=pop is output, nudge=settings.dynamics.nudge,
             loss_scale=settings.loss_scale, bias_lr=settings.bias_rates.get(pop.name, 0.0),
             event_threshold=settings.event_threshold, arithmetic=arithmetic,
             settle_tol=settings.settle_tol, channels=pop.shape[0] if pop.channel_bias else 0,

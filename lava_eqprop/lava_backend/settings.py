@@ -8,6 +8,7 @@ from lava_eqprop.capabilities import check_spec, lava_backend
 from lava_eqprop.chips.config import ChipArithmetic, load_chip
 from lava_eqprop.chips.fixed_point import place_weights
 from lava_eqprop.engine.loss import get_loss
+from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 
@@ -19,6 +20,9 @@ TARGETS = ("cpu", "loihi2")
 class LavaSettings:
     """Everything the compiled graph needs besides the network and the data.
 
+    ``dynamics``: the engine's step size ε and nudge mode, which the populations run (the
+    Lava graphs run the synchronous schedule with unit decay, :mod:`lava_eqprop.capabilities`);
+    ``loss_scale``: c of the loss C = (c/2)‖y − s‖².
     ``batch`` samples travel together in every message (1 is what a chip does, one sample at a
     time; more is a simulation convenience that amortises Lava's per-step cost).
     ``event_threshold`` θ: a neuron sends when its output moved by more than θ since it last
@@ -36,8 +40,7 @@ class LavaSettings:
     batch: int = 1
     precision: str = "float"
     event_threshold: float = 0.0
-    epsilon: float = 1.0
-    nudge: str = "joint"
+    dynamics: Dynamics = field(default_factory=Dynamics)
     loss_scale: float = 1.0
     weight_rates: dict[str, float] = field(default_factory=dict)
     bias_rates: dict[str, float] = field(default_factory=dict)
@@ -91,8 +94,8 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
     weight_rates, bias_rates = spec.learning_rates(network)
     settings = LavaSettings(
         batch=batch, precision=precision, target=target,
-        event_threshold=event_threshold, epsilon=spec.dynamics.epsilon,
-        nudge=spec.dynamics.nudge, loss_scale=get_loss(spec.learning.loss).scale,
+        event_threshold=event_threshold, dynamics=spec.dynamics_settings(),
+        loss_scale=get_loss(spec.learning.loss).scale,
         weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)
     if precision == "fixed":
         arithmetic = load_chip(chip)

@@ -82,8 +82,9 @@ def setup_for(net, backends, brian2_dt=None):
     return check.CrosscheckSetup(
         net, Dynamics(0.5), LOSS, PROBE, backends=backends, brian2_dt=brian2_dt,
         brian2_batch=3,
-        lava_float=LavaSettings(epsilon=0.5, weight_rates=rates, watchdog_seconds=30),
-        lava_fixed=LavaSettings(precision="fixed", epsilon=0.5, weight_rates=rates, chip=chip,
+        lava_float=LavaSettings(dynamics=Dynamics(epsilon=0.5), weight_rates=rates, watchdog_seconds=30),
+        lava_fixed=LavaSettings(precision="fixed", dynamics=Dynamics(epsilon=0.5),
+                                weight_rates=rates, chip=chip,
                                 weight_exponents=place_weights(net, chip), watchdog_seconds=30))
 
 

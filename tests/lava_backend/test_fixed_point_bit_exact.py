@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from lava_eqprop.chips.config import load_chip
+from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.network.generators import layered, small_world
 from tests.lava_backend.integer_reference import FixedPointReference
 
@@ -98,8 +99,9 @@ def run_graph(case: Case) -> dict:
 
     net, x, y = make_network(case)
     weight_rates, bias_rates = rates(net, case)
-    settings = LavaSettings(batch=case.batch, precision="fixed", epsilon=case.epsilon,
-                            nudge=case.nudge, event_threshold=case.event_threshold,
+    settings = LavaSettings(batch=case.batch, precision="fixed",
+                            dynamics=Dynamics(epsilon=case.epsilon, nudge=case.nudge),
+                            event_threshold=case.event_threshold,
                             weight_rates=weight_rates, bias_rates=bias_rates,
                             watchdog_seconds=30, chip=make_chip(case))
     order = batches(case)

@@ -98,7 +98,7 @@ def test_fixed_point_is_within_the_derived_bound(topology):
     x = rng.uniform(0, 1, (2, 12))
     y = np.eye(4)[[1, 3]]
     lr = 0.25
-    settings = LavaSettings(batch=2, precision="fixed", epsilon=EPS, chip=chip,
+    settings = LavaSettings(batch=2, precision="fixed", dynamics=Dynamics(epsilon=EPS), chip=chip,
                             weight_rates={p.name: lr for p in net.projections}, watchdog_seconds=30)
     schedule = Schedule(T1, T2, np.array([[0, 1]]), np.array([[BETA]]), np.array([2]))
     graph = build_graph(copy.deepcopy(net), settings, schedule, x, y)

@@ -64,7 +64,8 @@ def test_lava_float_matches_engine(name, eps, nudge, estimator, sign, batch):
                                    x, targets, batch, seed=11)
 
     schedule = training_schedule(len(x), batch, settings, np.random.default_rng(11))
-    lava_settings = LavaSettings(batch=batch, epsilon=eps, nudge=nudge, loss_scale=1.0,
+    lava_settings = LavaSettings(batch=batch, dynamics=Dynamics(epsilon=eps, nudge=nudge),
+                                 loss_scale=1.0,
                                  weight_rates=w_lr, bias_rates=b_lr, watchdog_seconds=30)
     graph = build_graph(net, lava_settings, schedule, x, targets)
     with GraphRun(graph) as run:

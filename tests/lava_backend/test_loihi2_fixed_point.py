@@ -14,6 +14,7 @@ import pytest
 
 from lava_eqprop.chips.config import load_chip, load_chip_config
 from lava_eqprop.engine.estimators import EPSettings
+from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
 from lava_eqprop.lava_backend.schedule import training_schedule
@@ -39,7 +40,7 @@ def problem(samples, seed=4):
         pop.bias = rng.uniform(-0.2, 0.4, pop.bias.shape)
     x = rng.uniform(0, 1, (samples, 5))
     targets = np.eye(3)[rng.integers(3, size=samples)]
-    settings = LavaSettings(precision="fixed", chip=CHIP, epsilon=EPSILON,
+    settings = LavaSettings(precision="fixed", chip=CHIP, dynamics=Dynamics(epsilon=EPSILON),
                             weight_rates={p.name: WEIGHT_RATE for p in net.projections},
                             bias_rates={p.name: BIAS_RATE for p in net.free})
     schedule = training_schedule(samples, 1, EPSettings(beta=BETA, free_steps=T1,

@@ -45,7 +45,7 @@ def problem():
     x = rng.uniform(0, 1, (SAMPLES, 6))
     x[0, 2] = 0.0
     targets = np.eye(3)[rng.integers(3, size=SAMPLES)]
-    settings = LavaSettings(epsilon=EPSILON, loss_scale=1.0,
+    settings = LavaSettings(dynamics=Dynamics(epsilon=EPSILON), loss_scale=1.0,
                             weight_rates={p.name: WEIGHT_RATE for p in net.projections},
                             bias_rates={p.name: BIAS_RATE for p in net.free})
     schedule = training_schedule(SAMPLES, 1, EP, np.random.default_rng(5))

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.errors import LavaRunError
 from tests.lava_backend.test_runner_failures import assert_clean, shm_segments
 
@@ -24,7 +25,7 @@ def loihi2_graph(watchdog_seconds=20.0):
     rng = np.random.default_rng(1)
     x, t = rng.uniform(0, 1, (3, 5)), np.eye(3)[rng.integers(3, size=3)]
     schedule = training_schedule(3, 1, EPSettings(beta=0.5, free_steps=6, nudged_steps=3), rng)
-    settings = LavaSettings(epsilon=0.5, watchdog_seconds=watchdog_seconds, target="loihi2",
+    settings = LavaSettings(dynamics=Dynamics(epsilon=0.5), watchdog_seconds=watchdog_seconds, target="loihi2",
                             weight_rates={p.name: 0.25 for p in net.projections})
     return build_loihi2_graph(net, settings, schedule, x, t), schedule
 

@@ -307,8 +307,9 @@ def build_population(pop: Population, settings: LavaSettings, beta: float, nudge
     try:
         return LearningRatePopulation(
             size=pop.size, bias=pop.flat_bias(), lo=pop.act.lo, hi=pop.act.hi,
-            epsilon=settings.epsilon, nudged=nudged, beta=beta, loss_scale=settings.loss_scale,
-            nudge=settings.nudge, bias_lr=settings.bias_rates.get(pop.name, 0.0), name=pop.name,
+            epsilon=settings.dynamics.epsilon, nudged=nudged, beta=beta,
+            loss_scale=settings.loss_scale, nudge=settings.dynamics.nudge,
+            bias_lr=settings.bias_rates.get(pop.name, 0.0), name=pop.name,
             **({"drive_shift": FLOAT_DRIVE_SHIFT} | fixed))
     except ValueError as exc:
         raise NetworkError(str(exc)) from None
