@@ -108,7 +108,8 @@ SUPPORT: dict[str, dict[str, Any]] = {
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
     "lava-loihi2": _LAVA | _LAVA_TRAINING | {
-        "projections": ("dense",), "estimator": ("one_sided",), "beta_sign": ("positive",),
+        "projections": ("dense",), "estimator": ("one_sided", "symmetric"),
+        "beta_sign": ("positive",),
         "batch": ("one sample",)},
     "brian2": {},
 }
@@ -128,8 +129,8 @@ WHY = {
                                     "synapses; the graph also needs every projection symmetric, "
                                     "between layers (not lateral) and learning, and runs with "
                                     "every neuron sending every step (no event threshold)",
-    ("lava-loihi2", "estimator"): "the learning rule contrasts the end of one nudged phase with "
-                                  "the end of the free phase",
+    ("lava-loihi2", "estimator"): "the learning rule contrasts the ends of two phases of a "
+                                  "sample: the free and nudged ones, or the −β and +β ones",
     ("lava-loihi2", "beta_sign"): "the rule's learning rate m·2^E approximates η/β > 0",
     ("lava-loihi2", "batch"): "a Loihi 2 neuron holds one sample's state",
 }

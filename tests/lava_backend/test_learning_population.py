@@ -42,24 +42,25 @@ def lava():
     return GradedSpikeCfg, Loihi3FLearningRule, RunSteps, Loihi2SimCfg, LearningDense, Sink, Source
 
 
-def drive_population(pop, drive, target, fixed):
-    """Wire ring buffers into a_in and tgt_in, a PhaseCodeSource into the third factor and sinks
-    on every output; run STEPS steps; return the states and what each output port sent."""
+def drive_population(pop, drive, target, fixed, betas=BETAS, steps=STEPS):
+    """Wire ring buffers into a_in and tgt_in, a PhaseCodeSource of ``betas`` into the third
+    factor and sinks on every output; run ``steps`` steps; return the states and what each
+    output port sent."""
     *_, Sink, Source = lava()
     kind = np.int32 if fixed else float
     for data, port in ((drive, pop.a_in), (target, pop.tgt_in)):
         Source(data=data.astype(kind)).s_out.connect(port)
-    PhaseCodeSource(size=N, free_steps=T1, nudged_steps=T2, betas=BETAS).code_out.connect(
+    PhaseCodeSource(size=N, free_steps=T1, nudged_steps=T2, betas=betas).code_out.connect(
         pop.a_third_factor_in)
     names = ("s_out", "s_out_bap", "s_out_y1", "s_out_y2", "s_out_y3")
-    sinks = {name: Sink(shape=(N,), buffer=STEPS) for name in names}
+    sinks = {name: Sink(shape=(N,), buffer=steps) for name in names}
     for name, sink in sinks.items():
         getattr(pop, name).connect(sink.a_in)
     states = []
     *_, RunSteps, Loihi2SimCfg, _, _, _ = lava()
     config = Loihi2SimCfg(select_tag="fixed_pt" if fixed else "floating_pt")
     try:
-        for _ in range(STEPS):
+        for _ in range(steps):
             pop.run(condition=RunSteps(num_steps=1), run_cfg=config)
             states.append((pop.s.get(), pop.bias.get()))
         sent = {name: sink.data.get().T for name, sink in sinks.items()}
@@ -85,6 +86,42 @@ def test_phase_codes_follow_the_plan():
     assert phase_codes(T1, T2, BETAS).tolist() == codes
     symmetric = phase_codes(2, 1, np.array([[BETA, -BETA]])).tolist()
     assert symmetric == [0, 1, 9, 10, 4, 11]
+
+
+def test_symmetric_population_routes_the_nudged_phases():
+    """(−β, β): no bap at the free end; the −β phase writes y2, the +β phase y1; both nudged
+    phases start from the free state (the first without a step between, the second after
+    RESTORE)."""
+    codes = phase_codes(T1, T2, np.array([[-BETA, BETA]]))
+    assert codes.tolist() == [0] + [1] * (T1 - 1) + [9] + [3] * (T2 - 1) + [11] + [4] + (
+        [2] * (T2 - 1) + [10])
+    steps = codes.size
+    rng = np.random.default_rng(1)
+    drive = rng.uniform(-0.6, 1.6, (N, steps)) * 2.0
+    target = np.repeat(rng.integers(0, 2, (N, 1)), steps, axis=1).astype(float)
+    pop = LearningRatePopulation(size=N, bias=np.zeros(N), hi=1.0, epsilon=0.5, nudged=True,
+                                 beta=BETA, drive_shift=-1, symmetric=True)
+    states, sent, _ = drive_population(pop, drive, target, False, np.array([[-BETA, BETA]]),
+                                       steps)
+    phases = ["load"] + ["free"] * T1 + ["minus"] * T2 + ["restore"] + ["plus"] * T2
+    s, s_free = np.zeros(N), np.zeros(N)
+    for t, phase in enumerate(phases):
+        sign = {"minus": -1, "plus": 1}.get(phase, 0)
+        if phase == "load":
+            s = np.zeros(N)
+        elif phase == "restore":
+            s = s_free.copy()
+        else:
+            d = drive[:, t] / 2 + sign * BETA * (target[:, t] - s)
+            s = np.clip(s + 0.5 * (d - s), 0.0, 1.0)
+        if t == T1:
+            s_free = s.copy()
+        last = t in (T1 + T2, steps - 1)
+        np.testing.assert_allclose(states[t][0], s, rtol=0, atol=1e-12)
+        assert np.array_equal(sent["s_out_bap"][t], np.full(N, float(last)))
+        assert np.array_equal(sent["s_out_y2"][t], s * (phase in ("free", "minus")))
+        assert np.array_equal(sent["s_out_y1"][t], s * (phase == "plus"))
+        assert not sent["s_out_y3"][t].any()
 
 
 def inputs(rng, scale):
@@ -276,6 +313,7 @@ def test_stock_learning_dense_sees_the_documented_traces(fixed):
     ({"nudge": "split"}, "joint"),
     ({"nudged": True}, "beta"),
     ({"bias_lr": 0.1}, "bias_lr"),
+    ({"beta": 0.5, "bias_lr": 0.1, "symmetric": True}, "symmetric estimator"),
     ({"drive_shift": 0.5}, "integer"),
     ({"arithmetic": {"activation_bits": 9}}, "trace_bits"),
     ({"arithmetic": {"rounding": "stochastic"}, "beta": 0.5, "bias_lr": 0.1}, "rounding"),

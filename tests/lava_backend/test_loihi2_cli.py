@@ -2,7 +2,7 @@
 engine's predictions, compile lists the stock synapses, refusals are one line (exit 2).
 
 The spec is models/digits.toml with what the loihi2 graph trains: the one-sided estimator and
-one sample per update (the file as it is, symmetric with batches of 16, is refused)."""
+one sample per update (the file as it is, with batches of 16, is refused)."""
 
 import json
 import re
@@ -91,8 +91,9 @@ def test_loihi2_predictions_are_the_engines():
 
 
 REFUSED = {
-    "symmetric": (["train", str(DIGITS), "--backend", "lava", "--target", "loihi2"],
-                  r"\[learning\] estimator: symmetric is not supported by the lava-loihi2"),
+    "batch_size": (["train", str(DIGITS), "--backend", "lava", "--target", "loihi2"],
+                   r"\[learning\] batch_size: several samples is not supported by the "
+                   "lava-loihi2"),
     "fixed": (["train", "{spec}", "--backend", "lava", "--target", "loihi2", "--precision",
                "fixed"], "the Lava loihi2 target is not built for precision 'fixed'"),
     "batch": (["compile", "{spec}", "--target", "loihi2", "--lava-batch", "4"],

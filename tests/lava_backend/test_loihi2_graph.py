@@ -4,7 +4,8 @@ engine, floating point, on a 6-5-3 layered net over several samples.
 The engine runs the same phases per sample (free from zero, nudged from the free state, the
 synchronous schedule, the same ε, joint nudge, half squared error) and the one-sided
 estimator's update with the rule's rate: ΔW = m·2^E·β·(the engine's direction), Δb = η_b·(its
-bias direction). A step of the graph is one engine iteration (the LOAD step absorbs the
+bias direction); with the symmetric estimator (the graph runs −β then +β, the engine +β then −β,
+both from the free state) ΔW = m·2^E·2β·(its direction). A step of the graph is one engine iteration (the LOAD step absorbs the
 synapses' one-step delay), so both sides agree to float64 rounding: stated tolerance 1e-12.
 """
 
@@ -13,6 +14,7 @@ import copy
 import numpy as np
 import pytest
 
+from lava_eqprop.chips.config import load_chip
 from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
@@ -52,19 +54,20 @@ def problem():
     return net, settings, schedule, x, targets
 
 
-def engine_samples(net, schedule, x, targets, rates):
-    """Per scheduled sample: free and nudged end states, weight and bias updates (applied to
-    ``net`` in place before the next sample)."""
+def engine_samples(net, schedule, x, targets, rates, ep=EP, bias_rate=BIAS_RATE):
+    """Per scheduled sample: free and (+β) nudged end states, weight and bias updates (applied
+    to ``net`` in place before the next sample)."""
     relaxer = Relaxer(net, Dynamics(EPSILON, "synchronous", "joint"),
                       get_loss("half_squared_error"))
     rng = np.random.default_rng(0)
     samples = []
     for i in schedule.order[:, 0]:
         clamped = relaxer.clamp({net.inputs[0].name: x[i:i + 1]})
-        result = ep_update(relaxer, clamped, targets[i:i + 1], EP, rng)
+        result = ep_update(relaxer, clamped, targets[i:i + 1], ep, rng)
         nudged = result.contrasted[0]
-        dw = {name: rates[name] * BETA * d for name, d in result.weight_updates.items()}
-        db = {name: BIAS_RATE * d for name, d in result.bias_updates.items()}
+        span = 2 * BETA if ep.estimator == "symmetric" else BETA
+        dw = {name: rates[name] * span * d for name, d in result.weight_updates.items()}
+        db = {name: bias_rate * d for name, d in result.bias_updates.items()}
         for name, d in dw.items():
             net.projection(name).weight += d
         for name, d in db.items():
@@ -139,6 +142,39 @@ def test_loihi2_graph_trains_as_the_engine():
     assert np.any(states == 0.0) and np.any(states == 1.0)   # the clip acts on both sides
 
 
+@pytest.mark.timeout(60)
+def test_loihi2_graph_trains_the_symmetric_estimator_as_the_engine():
+    net, settings, _, x, targets = problem()
+    settings.bias_rates = {}
+    ep = EPSettings(beta=BETA, free_steps=8, nudged_steps=5, estimator="symmetric")
+    schedule = training_schedule(SAMPLES, 1, ep, np.random.default_rng(5))
+    graph = build_loihi2_graph(net, settings, schedule, x, targets)
+    assert schedule.steps_per_batch == 1 + 8 + 5 + 1 + 5
+    rates = {name: scale.rate for name, scale in graph.scales.items()}
+    assert rates == {"input-h1": 0.3125, "h1-output": 0.3125}   # 5·2^−4, nearest to η/(2β)
+    reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates, ep, 0.0)
+    ran = lava_samples(graph)
+
+    before = {p.name: (p.weight, p.weight.T) for p in net.projections}
+    for k, (ref, got) in enumerate(zip(reference, ran)):
+        for phase in ("free", "nudged"):
+            for name, state in ref[phase].items():
+                np.testing.assert_allclose(got[phase][name], state, rtol=0, atol=TOL,
+                                           err_msg=f"sample {k}, {phase}, {name}")
+        for name, (forward, backward) in got["weights"].items():
+            dw = ref["dw"][name]
+            np.testing.assert_allclose(forward - before[name][0], dw, rtol=0, atol=TOL)
+            if backward is not None:
+                np.testing.assert_allclose(backward - before[name][1], dw.T, rtol=0, atol=TOL)
+                np.testing.assert_allclose(backward, forward.T, rtol=0, atol=TOL)
+            before[name] = (forward, backward)
+        for name, bias in got["bias"].items():
+            np.testing.assert_array_equal(bias, net.population(name).flat_bias())
+    for name in graph.synapses:
+        moved = max(np.abs(ref["dw"][name]).max() for ref in reference)
+        assert moved > 1e-2, f"{name} did not learn: the test would be empty"
+
+
 def lateral_net(rng):
     """input → h → out with a symmetric lateral projection h → h."""
     w = rng.uniform(-0.5, 0.5, (5, 5))
@@ -181,6 +217,13 @@ def symmetric(net, settings, schedule):
                                             np.random.default_rng(0))
 
 
+def symmetric_fixed(net, settings, schedule):
+    net, settings, schedule = symmetric(net, settings, schedule)
+    settings.bias_rates, settings.precision = {}, "fixed"
+    settings.chip = load_chip("loihi2")
+    return net, settings, schedule
+
+
 def negative_beta(net, settings, schedule):
     betas = np.array([[BETA], [-BETA], [BETA], [BETA]])
     return net, settings, Schedule(schedule.free_steps, schedule.nudged_steps, schedule.order,
@@ -192,7 +235,8 @@ REFUSALS = {
     "mask": (masked, "projection 'h1-output': masked"),
     "lateral": (other_net(lateral_net), "projection 'h-h': lateral"),
     "directed": (other_net(directed_net), "projection 'h-out': directed"),
-    "symmetric": (symmetric, "symmetric estimator"),
+    "symmetric_bias": (symmetric, "a learnt bias is not built with the symmetric estimator"),
+    "symmetric_fixed": (symmetric_fixed, "fixed-point loihi2 graph needs the one-sided"),
     "negative_beta": (negative_beta, "β < 0"),
     "frozen": (frozen, "projection 'input-h1': it does not learn"),
     "rate": (slow, "projection 'input-h1': η/β = 0.0002 is not within 1/8"),

@@ -1,6 +1,7 @@
 """Compile a layered network into a Lava graph of Loihi 2's own parts: learning neurons and
 stock learning synapses, with the EP update in the synapses' learning engine (floating or fixed
-point, one-sided estimator, β > 0, one sample at a time).
+point with the one-sided estimator, floating point with the symmetric one; β > 0, one sample at
+a time).
 
 Processes:
 
@@ -39,11 +40,21 @@ its synapses together with the payloads of the same step, so each rule acts on t
 that step, ρ_pre(t)·ρ_post(t): the free end state (tag) and the nudged end state (weights).
 The drive computed in the last nudged step (old W) arrives at the next LOAD, which ignores it.
 
+Symmetric estimator (Laborieux et al. 2021): one sample is LOAD, T1 free steps, T2 steps
+nudged by −β, RESTORE, T2 steps nudged by +β (the schedule's (β, −β) run in the order
+(−β, β)). Both nudged phases start from the free state, the second from RESTORE, which absorbs
+the delay as LOAD does, so the order does not change the states. The same rule, with the
+populations built ``symmetric``: the free end sends no bap; at the end of the −β phase the
+neurons write ρ into y2, so dt stores the tag t = m·2^K·ρ_post^{−β}ρ_pre^{−β} and
+dw = −2^(E−K)·t_old = 0 (the previous sample reset t to 0); at the end of the +β phase (ρ in
+y1) dw = m·2^E·(ρ_post^{+β}ρ_pre^{+β}ᵀ − ρ_post^{−β}ρ_pre^{−β}ᵀ) and the tag resets. Both
+nudged phases run with the free phase's W.
+
 The learning rate: each projection learns ΔW = m·2^E·(ρ_post^β ρ_pre^βᵀ − ρ_post^0 ρ_pre^0ᵀ),
 with m·2^E the representable value nearest to η/β (within 1/8, else refused:
 :func:`rule_scale`), kept in :attr:`Loihi2Graph.scales`; both copies use the same scale, so the
-mirror learns Wᵀ's update.
-Biases learn in the populations (Δb = η_b/β·(s^β − s^0)).
+mirror learns Wᵀ's update. Symmetric: m·2^E nearest to η/(2β).
+Biases learn in the populations (Δb = η_b/β·(s^β − s^0), one-sided estimator only).
 
 Fixed point (``settings.precision = "fixed"``: the widths of ``settings.chip`` and of its
 config's [learning]; :func:`fixed_plan`, kept in :attr:`Loihi2Graph.plan`):
@@ -153,15 +164,28 @@ def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) ->
                            f"neuron sending every step (batch 1, event_threshold 0), got batch "
                            f"{settings.batch}, event_threshold {settings.event_threshold}")
     betas = schedule.betas
-    if betas.shape[1] != 1:
-        raise NetworkError(f"{where}: the loihi2 graph needs the one-sided estimator (one "
-                           f"nudged phase per sample), got {betas.shape[1]} nudged phases: "
-                           "the symmetric estimator and inference are not built")
-    if np.any(betas <= 0) or np.unique(betas).size != 1:
+    if betas.shape[1] not in (1, 2):
+        raise NetworkError(f"{where}: the loihi2 graph needs the one-sided or symmetric "
+                           f"estimator, got {betas.shape[1]} nudged phases: inference is not "
+                           "built")
+    symmetric = is_symmetric(schedule)
+    if symmetric and settings.precision == "fixed":
+        raise NetworkError(f"{where}: the fixed-point loihi2 graph needs the one-sided "
+                           "estimator (the symmetric estimator is built in floating point)")
+    if symmetric and any(settings.bias_rates.get(p.name, 0.0) for p in network.free):
+        raise NetworkError(f"{where}: a learnt bias is not built with the symmetric estimator "
+                           "in the loihi2 graph")
+    if np.any(betas[:, 0] <= 0) or np.unique(betas[:, 0]).size != 1 or (
+            symmetric and np.any(betas[:, 1] != -betas[:, 0])):
         raise NetworkError(f"{where}: the loihi2 graph needs one β > 0 for every sample (β < 0 "
                            f"is not built), got betas {np.unique(betas).tolist()}")
     for proj in network.projections:
         check_projection(proj, network, settings)
+
+
+def is_symmetric(schedule: Schedule) -> bool:
+    """Whether ``schedule`` runs the symmetric estimator (two nudged phases, β and −β)."""
+    return schedule.betas.shape[1] == 2
 
 
 def check_projection(proj: Projection, network: Network, settings: LavaSettings,
@@ -296,9 +320,11 @@ def io_processes(network: Network, schedule: Schedule, x: np.ndarray, targets: n
 
 
 def build_population(pop: Population, settings: LavaSettings, beta: float, nudged: bool,
-                     plan: FixedPlan | None = None) -> LearningRatePopulation:
+                     plan: FixedPlan | None = None,
+                     symmetric: bool = False) -> LearningRatePopulation:
     """The population's learning neuron (fixed point: the chip's widths and the plan's drive
-    shift); its own refusals become NetworkErrors."""
+    shift; ``symmetric``: the symmetric estimator's traces and baps); its own refusals become
+    NetworkErrors."""
     fixed = {}
     if plan is not None and settings.chip is not None:
         fixed = {"arithmetic": dataclasses.asdict(settings.chip),
@@ -309,7 +335,7 @@ def build_population(pop: Population, settings: LavaSettings, beta: float, nudge
             size=pop.size, bias=pop.flat_bias(), lo=pop.act.lo, hi=pop.act.hi,
             epsilon=settings.dynamics.epsilon, nudged=nudged, beta=beta,
             loss_scale=settings.loss_scale, nudge=settings.dynamics.nudge,
-            bias_lr=settings.bias_rates.get(pop.name, 0.0), name=pop.name,
+            bias_lr=settings.bias_rates.get(pop.name, 0.0), symmetric=symmetric, name=pop.name,
             **({"drive_shift": FLOAT_DRIVE_SHIFT} | fixed))
     except ValueError as exc:
         raise NetworkError(str(exc)) from None
@@ -356,14 +382,16 @@ def build_mirror(proj: Projection, scale: RuleScale, pops: dict[str, LearningRat
 
 def phase_sources(pops: dict[str, LearningRatePopulation],
                   schedule: Schedule) -> dict[int, PhaseCodeSource]:
-    """One PhaseCodeSource per population size, connected to every population of that size."""
+    """One PhaseCodeSource per population size, connected to every population of that size;
+    the nudged phases run in increasing β: (−β, β) for the symmetric estimator."""
+    betas = np.sort(schedule.betas, axis=1)
     codes: dict[int, PhaseCodeSource] = {}
     for pop in pops.values():
         size = pop.proc_params["size"]
         if size not in codes:
             codes[size] = PhaseCodeSource(size=size, free_steps=schedule.free_steps,
                                           nudged_steps=schedule.nudged_steps,
-                                          betas=schedule.betas, name=f"phase_codes_{size}")
+                                          betas=betas, name=f"phase_codes_{size}")
         codes[size].code_out.connect(pop.a_third_factor_in)
     return codes
 
@@ -372,17 +400,19 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
                        x: np.ndarray, targets: np.ndarray) -> Loihi2Graph:
     """Instantiate and connect the processes (module docstring) for ``schedule`` over the data
     ``x`` (samples, inputs) and ``targets`` (samples, outputs); ``settings.weight_rates`` η and
-    ``settings.bias_rates`` η_b."""
+    ``settings.bias_rates`` η_b. The rule's rate is η/β, or η/(2β) for the symmetric estimator."""
     check_scope(network, settings, schedule)
     beta = float(schedule.betas[0, 0])
+    symmetric = is_symmetric(schedule)
     output = network.outputs[0]
     plan = fixed_plan(network, settings, beta) if settings.precision == "fixed" else None
-    pops = {pop.name: build_population(pop, settings, beta, pop is output, plan)
+    pops = {pop.name: build_population(pop, settings, beta, pop is output, plan, symmetric)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
     data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
     scales = plan.scales if plan else {
-        proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / beta)
+        proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] /
+                              (2 * beta if symmetric else beta))
         for proj in network.projections}
     synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data, plan)
                 for proj in network.projections}

@@ -37,13 +37,16 @@ SMALLEST_FLOAT_PAYLOAD = np.nextafter(0.0, 1.0)     # 2^-1074; Lava's float x1 =
 class _LearningRateProgram:
     """The program both precisions share, per neuron and step: decode the third factor, step
     or reset the state, save it at the end of the free phase, learn the bias at the end of a
-    nudged phase, send payload, bap and traces. A model supplies ``_inputs`` (a_in and y in
-    state units), ``_step`` (the new state; saturations counted where ``stepping``),
-    ``_bias_step``, ``_trace`` (ρ as the traces carry it) and ``_payload``."""
+    nudged phase, send payload, bap and traces (y2 ← ρ in FREE, and in NUDGED− when
+    symmetric; y1 ← ρ in the other nudged phases; no bap at the free end when symmetric).
+    A model supplies ``_inputs`` (a_in and y in state units), ``_step`` (the new state;
+    saturations counted where ``stepping``), ``_bias_step``, ``_trace`` (ρ as the traces
+    carry it) and ``_payload``."""
 
     def _setup(self) -> None:
         p = self.proc_params
         self._nudged, self._bias_lr = p["nudged"], p["bias_lr"]
+        self._symmetric = p["symmetric"]
         self._zeros = np.zeros(p["size"])
 
     def run_spk(self) -> None:
@@ -61,10 +64,11 @@ class _LearningRateProgram:
             learn = nudged & last
             self.bias[:] += np.where(learn, self._bias_step(sign), 0)
         trace = self._trace()
-        self.y2[:] = np.where(phase == FREE_CODE, trace, 0)
-        self.y1[:] = np.where(nudged, trace, 0)
+        into_y2 = (phase == FREE_CODE) | (self._symmetric & (phase == NUDGED_NEG))
+        self.y2[:] = np.where(into_y2, trace, 0)
+        self.y1[:] = np.where(nudged & ~into_y2, trace, 0)
         self.s_out.send(self._payload(trace))
-        self.s_out_bap.send(last)
+        self.s_out_bap.send(last & ~(self._symmetric & (phase == FREE_CODE)))
         self.s_out_y1.send(self.y1)
         self.s_out_y2.send(self.y2)
         self.s_out_y3.send(self._zeros)
@@ -134,6 +138,7 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
         7  ρ = ⌊v'·2^(Fx−F)⌉                                        [A − 1 ≤ 7 bits, Fx]
         8  s_out = 2ρ, or 1 where ρ = 0                             [A bits, Fa]
            s_out_bap = last;  y2 = ρ (FREE), y1 = ρ (NUDGED±), else 0;  y3 = 0   [7 bits]
+           (symmetric: no bap at the free end, y2 = ρ in NUDGED−)
 
     Steps 2–4 are RatePopulation's fixed-point step (joint nudge) with one sample, so both
     graphs compute the same states from the same drives.

@@ -57,15 +57,23 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
       Fx = Fa − 1 fraction bits, payload 2ρ_q, an unsigned ``activation_bits``-wide integer
       with Fa fraction bits (the CPU graph's payload format, its last bit 0);
     * ``s_out_bap``: True on the last step of a free or nudged phase (the code's ``last``),
-      the y0 that gates the synapses' rule;
+      the y0 that gates the synapses' rule; with ``symmetric``, on the last step of each
+      nudged phase only;
     * ``s_out_y2`` = ρ in the free phase, ``s_out_y1`` = ρ in the nudged phases, 0 otherwise
       (``s_out_y3`` = 0): floats in floating point, ρ_q (Fx fraction bits, at most
       2^(A−1) − 1 ≤ 2^trace_bits − 1) in fixed point; the Vars y1, y2, y3 hold what was sent.
+      With ``symmetric`` the NUDGED− phase writes y2 instead of y1.
+
+    ``symmetric`` (the estimator, constant over a run like |β|): the sample runs LOAD, FREE,
+    NUDGED−, RESTORE, NUDGED+. The free end sends no bap; at the end of NUDGED− (ρ in y2) the
+    rule stores the correlation ρρ^{−β} in the tag and leaves W (the tag is 0 from the
+    previous sample); at the end of NUDGED+ (ρ in y1) it adds m·2^E·(ρρ^{+β} − ρρ^{−β}) and
+    resets the tag: the symmetric contrast (Laborieux et al. 2021), with m·2^E ≈ η/(2β).
 
     Bias (one-sided estimator): ``bias_lr`` η_b > 0 makes the last step of a nudged phase of
     sign σ add Δb = η_b/(σβ)·(s − s_free), the CPU graph's update with one sample; s_free is
-    the state saved at the last free step (also the RESTORE state). A symmetric schedule would
-    move the bias between its two nudged phases, so a graph with RESTORE steps needs η_b = 0.
+    the state saved at the last free step (also the RESTORE state). A symmetric run would
+    move the bias between its two nudged phases, so ``symmetric`` needs η_b = 0.
 
     ``arithmetic`` (a :class:`~lava_eqprop.chips.config.ChipArithmetic` as a dict) selects the
     integer formats of the ``fixed_pt`` model; ``trace_bits`` is the config's [learning] width.
@@ -74,7 +82,8 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
     def __init__(self, *, size: int, bias: np.ndarray, hi: float, epsilon: float,
                  lo: float = 0.0, nudged: bool = False, beta: float = 0.0,
                  loss_scale: float = 1.0, nudge: str = "joint", drive_shift: int = 0,
-                 bias_lr: float = 0.0, arithmetic: dict | None = None, trace_bits: int = 7,
+                 bias_lr: float = 0.0, symmetric: bool = False,
+                 arithmetic: dict | None = None, trace_bits: int = 7,
                  name: str = "population") -> None:
         bias = np.asarray(bias, dtype=float).reshape(-1)
         where = f"learning population {name!r}"
@@ -93,6 +102,9 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
         if bias_lr < 0 or (bias_lr and beta == 0):
             raise ValueError(f"{where}: bias_lr must be >= 0, and > 0 only with beta > 0 "
                              f"(Δb = η_b/β·...), got bias_lr {bias_lr}, beta {beta}")
+        if bias_lr and symmetric:
+            raise ValueError(f"{where}: a learnt bias (bias_lr {bias_lr}) is not built with the "
+                             "symmetric estimator")
         if int(drive_shift) != drive_shift:
             raise ValueError(f"{where}: drive_shift must be an integer, got {drive_shift}")
         if arithmetic is not None:
@@ -102,7 +114,8 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
         super().__init__(shape=(size,), learning_rule=None, size=int(size), hi=float(hi),
                          epsilon=float(epsilon), nudged=bool(nudged), beta=float(beta),
                          loss_scale=float(loss_scale), drive_shift=int(drive_shift),
-                         bias_lr=float(bias_lr), arithmetic=arithmetic,
+                         bias_lr=float(bias_lr), symmetric=bool(symmetric),
+                         arithmetic=arithmetic,
                          trace_bits=int(trace_bits), name=name)
         self.a_in = InPort(shape=(size,))
         self.tgt_in = InPort(shape=(size,))
