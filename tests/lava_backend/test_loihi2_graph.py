@@ -239,7 +239,7 @@ REFUSALS = {
     "symmetric_fixed": (symmetric_fixed, "fixed-point loihi2 graph needs the one-sided"),
     "negative_beta": (negative_beta, "β < 0"),
     "frozen": (frozen, "projection 'input-h1': it does not learn"),
-    "rate": (slow, "projection 'input-h1': η/β = 0.0002 is not within 1/8"),
+    "rate": (slow, r"projection 'input-h1': the learning rate per contrast \(η/β, or η/\(2β\) with the symmetric estimator\) = 0.0002 is not within 1/8"),
 }
 
 

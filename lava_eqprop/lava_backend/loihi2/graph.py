@@ -212,8 +212,9 @@ def rule_scale(name: str, rate: float) -> RuleScale:
     for η/β in [2^−5, 7·2^8] (at most 1/9 there); below, the values are 2^−7 apart."""
     scale = nearest_scale(rate)
     if abs(scale.rate - rate) > RATE_TOLERANCE * rate:
-        raise NetworkError(f"projection {name!r}: η/β = {rate:g} is not within 1/8 of a rule "
-                           f"rate m·2^E (m in [1, 7], E in [-7, 8]); the nearest is "
+        raise NetworkError(f"projection {name!r}: the learning rate per contrast (η/β, or "
+                           f"η/(2β) with the symmetric estimator) = {rate:g} is not within "
+                           f"1/8 of a rule rate m·2^E (m in [1, 7], E in [-7, 8]); the nearest is "
                            f"{scale.rate:g}")
     return scale
 
