@@ -104,6 +104,28 @@ def lava_samples(graph):
     return samples
 
 
+def assert_states_and_weights_match(net, graph, reference, ran):
+    """Sample by sample: the free and nudged end states and the weight change of both mirrored
+    copies equal the engine's to TOL, the copies stay each other's transpose, and every
+    projection learnt (else the comparison would be empty)."""
+    before = {p.name: (p.weight, p.weight.T) for p in net.projections}
+    for k, (ref, got) in enumerate(zip(reference, ran)):
+        for phase in ("free", "nudged"):
+            for name, state in ref[phase].items():
+                np.testing.assert_allclose(got[phase][name], state, rtol=0, atol=TOL,
+                                           err_msg=f"sample {k}, {phase}, {name}")
+        for name, (forward, backward) in got["weights"].items():
+            dw = ref["dw"][name]
+            np.testing.assert_allclose(forward - before[name][0], dw, rtol=0, atol=TOL)
+            if backward is not None:
+                np.testing.assert_allclose(backward - before[name][1], dw.T, rtol=0, atol=TOL)
+                np.testing.assert_allclose(backward, forward.T, rtol=0, atol=TOL)
+            before[name] = (forward, backward)
+    for name in graph.synapses:
+        moved = max(np.abs(ref["dw"][name]).max() for ref in reference)
+        assert moved > 1e-2, f"{name} did not learn: the test would be empty"
+
+
 @pytest.mark.timeout(60)
 def test_loihi2_graph_trains_as_the_engine():
     net, settings, schedule, x, targets = problem()
@@ -118,26 +140,12 @@ def test_loihi2_graph_trains_as_the_engine():
     reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates)
     ran = lava_samples(graph)
 
-    before = {p.name: (p.weight, p.weight.T) for p in net.projections}
+    assert_states_and_weights_match(net, graph, reference, ran)
     biases = {p.name: p.flat_bias() for p in net.free}
-    for k, (ref, got) in enumerate(zip(reference, ran)):
-        for phase in ("free", "nudged"):
-            for name, state in ref[phase].items():
-                np.testing.assert_allclose(got[phase][name], state, rtol=0, atol=TOL,
-                                           err_msg=f"sample {k}, {phase}, {name}")
-        for name, (forward, backward) in got["weights"].items():
-            dw = ref["dw"][name]
-            np.testing.assert_allclose(forward - before[name][0], dw, rtol=0, atol=TOL)
-            if backward is not None:
-                np.testing.assert_allclose(backward - before[name][1], dw.T, rtol=0, atol=TOL)
-                np.testing.assert_allclose(backward, forward.T, rtol=0, atol=TOL)
-            before[name] = (forward, backward)
+    for ref, got in zip(reference, ran):
         for name, bias in got["bias"].items():
             np.testing.assert_allclose(bias - biases[name], ref["db"][name], rtol=0, atol=TOL)
             biases[name] = bias
-    for name in graph.synapses:
-        moved = max(np.abs(ref["dw"][name]).max() for ref in reference)
-        assert moved > 1e-2, f"{name} did not learn: the test would be empty"
     states = np.concatenate([s for r in reference for s in r["free"].values()])
     assert np.any(states == 0.0) and np.any(states == 1.0)   # the clip acts on both sides
 
@@ -155,24 +163,10 @@ def test_loihi2_graph_trains_the_symmetric_estimator_as_the_engine():
     reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates, ep, 0.0)
     ran = lava_samples(graph)
 
-    before = {p.name: (p.weight, p.weight.T) for p in net.projections}
-    for k, (ref, got) in enumerate(zip(reference, ran)):
-        for phase in ("free", "nudged"):
-            for name, state in ref[phase].items():
-                np.testing.assert_allclose(got[phase][name], state, rtol=0, atol=TOL,
-                                           err_msg=f"sample {k}, {phase}, {name}")
-        for name, (forward, backward) in got["weights"].items():
-            dw = ref["dw"][name]
-            np.testing.assert_allclose(forward - before[name][0], dw, rtol=0, atol=TOL)
-            if backward is not None:
-                np.testing.assert_allclose(backward - before[name][1], dw.T, rtol=0, atol=TOL)
-                np.testing.assert_allclose(backward, forward.T, rtol=0, atol=TOL)
-            before[name] = (forward, backward)
+    assert_states_and_weights_match(net, graph, reference, ran)
+    for got in ran:
         for name, bias in got["bias"].items():
             np.testing.assert_array_equal(bias, net.population(name).flat_bias())
-    for name in graph.synapses:
-        moved = max(np.abs(ref["dw"][name]).max() for ref in reference)
-        assert moved > 1e-2, f"{name} did not learn: the test would be empty"
 
 
 def lateral_net(rng):
