@@ -52,6 +52,11 @@ class EPGraph:
     connections: list[tuple[str, str, tuple[int, ...]]] = field(default_factory=list)
 
     @property
+    def process_models(self) -> dict:
+        """No process needs a model other than Lava's choice by tag."""
+        return {}
+
+    @property
     def processes(self) -> list:
         return ([self.controller, self.data] + list(self.populations.values())
                 + list(self.synapses.values()) + [self.readout])

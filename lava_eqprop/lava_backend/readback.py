@@ -68,17 +68,37 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
 
 def read_loihi2_parameters(run: GraphRun, graph: Loihi2Graph, updates: int) -> dict[str, Any]:
     """Copy the forward synapses' learnt weights and the populations' biases back into
-    ``graph.network`` (in place), and return the update magnitudes the host can tell from them:
-    ``mean_abs_dw``/``rms_dw`` per projection, the net change of the run divided by its
-    ``updates`` (stock synapses keep no statistics of their own updates)."""
-    mean_dw, rms_dw = {}, {}
+    ``graph.network`` (in place; fixed point: mantissas M·2^(e−1), biases b·2^−F), and return
+    the update magnitudes the host can tell from them: ``mean_abs_dw``/``rms_dw`` per
+    projection, the net change of the run divided by its ``updates`` (stock synapses keep no
+    statistics of their own updates), and ``mirror_mismatch``: per projection with a backward
+    copy, the synapses where W and the mirror's Wᵀ differ (0 while they stay mirrored)."""
+    plan = graph.plan
+    mean_dw, rms_dw, mismatch = {}, {}, {}
     for name, mirror in graph.synapses.items():
-        weight = graph.network.projection(name).weight
-        change = run.get(mirror.forward.weights) - weight
+        proj = graph.network.projection(name)
+        forward = synapse_weights(run, mirror.forward, proj.mask)
+        if mirror.backward is not None:
+            backward = synapse_weights(run, mirror.backward,
+                                       None if proj.mask is None else proj.mask.T)
+            mismatch[name] = int(np.count_nonzero(forward != backward.T))
+        scale = 2.0 ** plan.exponents[name] if plan else 1.0
+        change = forward * scale - proj.weight
         mean_dw[name] = float(np.mean(np.abs(change))) / updates
         rms_dw[name] = float(np.sqrt(np.mean(change ** 2))) / updates
-        weight += change
+        proj.weight += change
+    scale = 2.0 ** -graph.settings.chip.state_frac_bits if plan and graph.settings.chip else 1.0
     for name, pop in graph.populations.items():
         bias = graph.network.population(name).bias
-        bias[...] = run.get(pop.bias).reshape(np.shape(bias))
-    return {"mean_abs_dw": mean_dw, "rms_dw": rms_dw}
+        bias[...] = (run.get(pop.bias) * scale).reshape(np.shape(bias))
+    return {"mean_abs_dw": mean_dw, "rms_dw": rms_dw, "mirror_mismatch": mismatch}
+
+
+def synapse_weights(run: GraphRun, synapse: Any, mask: np.ndarray | None) -> np.ndarray:
+    """A stock synapse's weights as a dense (post, pre) array: a LearningDense's as they are, a
+    LearningSparse's entries placed on ``mask`` (zeros elsewhere), in the synapse's units."""
+    if mask is None:
+        return run.get(synapse.weights)
+    weights = np.zeros(np.shape(mask))
+    weights[np.nonzero(mask)] = run.get_entries(synapse.weights)
+    return weights

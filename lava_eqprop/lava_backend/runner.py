@@ -55,6 +55,11 @@ class RunnableGraph(Protocol):
     settings: LavaSettings
     readout: Any
 
+    @property
+    def process_models(self) -> dict:
+        """Process class → the model Lava must use for it instead of its own choice."""
+        ...
+
 
 class GraphRun:
     """A started graph. Use as a context manager; :meth:`run` may be called several times.
@@ -75,7 +80,8 @@ class GraphRun:
         try:
             with children_die_with_this_thread(), reraise_swallowed_interrupts():
                 anchor.create_runtime(
-                    run_cfg=Loihi2SimCfg(select_tag=self.graph.settings.tag),
+                    run_cfg=Loihi2SimCfg(select_tag=self.graph.settings.tag,
+                                         exception_proc_model_map=self.graph.process_models),
                     compile_config={"pypy_channel_size": CHANNEL_SLOTS})
         except BaseException as exc:       # KeyboardInterrupt too: tear down what was started
             self._runtime = anchor.runtime              # set once the graph is compiled
@@ -155,6 +161,12 @@ class GraphRun:
     def get(self, var) -> np.ndarray:
         """Read a Var (only between runs; costs ~17 µs per element in Lava 0.10)."""
         return np.array(var.get())
+
+    def get_entries(self, var) -> np.ndarray:
+        """The stored entries of a sparse (csr) Var, explicit zeros included, in row-major
+        order: the values its model sends, which ``Var.get`` cannot place when the Var's
+        initial value had stored zeros (:mod:`~lava_eqprop.lava_backend.loihi2.sparse`)."""
+        return np.array(self._runtime.get_var(var.id, None)).reshape(-1)
 
     # ---- failure -----------------------------------------------------------------------
     def _actors(self) -> list[tuple[str, object]]:

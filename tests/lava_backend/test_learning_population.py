@@ -91,7 +91,7 @@ def test_phase_codes_follow_the_plan():
 def test_symmetric_population_routes_the_nudged_phases():
     """(−β, β): no bap at the free end; the −β phase writes y2, the +β phase y1; both nudged
     phases start from the free state (the first without a step between, the second after
-    RESTORE)."""
+    RESTORE); the bias learns η_b/(2β)·(s^{+β} − s^{−β}) at the last +β step only."""
     codes = phase_codes(T1, T2, np.array([[-BETA, BETA]]))
     assert codes.tolist() == [0] + [1] * (T1 - 1) + [9] + [3] * (T2 - 1) + [11] + [4] + (
         [2] * (T2 - 1) + [10])
@@ -99,12 +99,13 @@ def test_symmetric_population_routes_the_nudged_phases():
     rng = np.random.default_rng(1)
     drive = rng.uniform(-0.6, 1.6, (N, steps)) * 2.0
     target = np.repeat(rng.integers(0, 2, (N, 1)), steps, axis=1).astype(float)
+    bias_lr = 0.3
     pop = LearningRatePopulation(size=N, bias=np.zeros(N), hi=1.0, epsilon=0.5, nudged=True,
-                                 beta=BETA, drive_shift=-1, symmetric=True)
+                                 beta=BETA, drive_shift=-1, symmetric=True, bias_lr=bias_lr)
     states, sent, _ = drive_population(pop, drive, target, False, np.array([[-BETA, BETA]]),
                                        steps)
     phases = ["load"] + ["free"] * T1 + ["minus"] * T2 + ["restore"] + ["plus"] * T2
-    s, s_free = np.zeros(N), np.zeros(N)
+    s, s_free, s_minus, b = np.zeros(N), np.zeros(N), np.zeros(N), np.zeros(N)
     for t, phase in enumerate(phases):
         sign = {"minus": -1, "plus": 1}.get(phase, 0)
         if phase == "load":
@@ -112,16 +113,22 @@ def test_symmetric_population_routes_the_nudged_phases():
         elif phase == "restore":
             s = s_free.copy()
         else:
-            d = drive[:, t] / 2 + sign * BETA * (target[:, t] - s)
+            d = drive[:, t] / 2 + b + sign * BETA * (target[:, t] - s)
             s = np.clip(s + 0.5 * (d - s), 0.0, 1.0)
         if t == T1:
             s_free = s.copy()
         last = t in (T1 + T2, steps - 1)
+        if last and phase == "minus":
+            s_minus = s.copy()
+        if last and phase == "plus":
+            b = b + bias_lr / (2 * BETA) * (s - s_minus)
         np.testing.assert_allclose(states[t][0], s, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(states[t][1], b, rtol=0, atol=1e-12)
         assert np.array_equal(sent["s_out_bap"][t], np.full(N, float(last)))
         assert np.array_equal(sent["s_out_y2"][t], s * (phase in ("free", "minus")))
         assert np.array_equal(sent["s_out_y1"][t], s * (phase == "plus"))
         assert not sent["s_out_y3"][t].any()
+    assert np.abs(b).max() > 1e-3                        # the bias learnt
 
 
 def inputs(rng, scale):
@@ -313,7 +320,6 @@ def test_stock_learning_dense_sees_the_documented_traces(fixed):
     ({"nudge": "split"}, "joint"),
     ({"nudged": True}, "beta"),
     ({"bias_lr": 0.1}, "bias_lr"),
-    ({"beta": 0.5, "bias_lr": 0.1, "symmetric": True}, "symmetric estimator"),
     ({"drive_shift": 0.5}, "integer"),
     ({"arithmetic": {"activation_bits": 9}}, "trace_bits"),
     ({"arithmetic": {"rounding": "stochastic"}, "beta": 0.5, "bias_lr": 0.1}, "rounding"),

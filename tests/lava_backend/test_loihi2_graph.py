@@ -14,7 +14,6 @@ import copy
 import numpy as np
 import pytest
 
-from lava_eqprop.chips.config import load_chip
 from lava_eqprop.engine.estimators import EPSettings, ep_update
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
@@ -78,10 +77,26 @@ def engine_samples(net, schedule, x, targets, rates, ep=EP, bias_rate=BIAS_RATE)
     return samples
 
 
+def dense_weights(graph, synapse, mask):
+    """A LearningDense's weights; a LearningSparse's entries (explicit zeros included, row-major,
+    as the runtime sends them) placed on ``mask``."""
+    if mask is None:
+        return synapse.weights.get()
+    dense = np.zeros(mask.shape)
+    dense[np.nonzero(mask)] = graph.data.runtime.get_var(synapse.weights.id, None)
+    return dense
+
+
 def weights(graph):
     """(W forward, W backward) of every projection; None for a missing mirror."""
-    return {name: (m.forward.weights.get(), m.backward.weights.get() if m.backward else None)
-            for name, m in graph.synapses.items()}
+    out = {}
+    for name, m in graph.synapses.items():
+        mask = graph.network.projection(name).mask
+        backward = None
+        if m.backward is not None:
+            backward = dense_weights(graph, m.backward, None if mask is None else mask.T)
+        out[name] = (dense_weights(graph, m.forward, mask), backward)
+    return out
 
 
 def lava_samples(graph):
@@ -93,7 +108,8 @@ def lava_samples(graph):
     try:
         for _ in range(graph.schedule.batches):
             anchor.run(condition=RunSteps(num_steps=steps),
-                       run_cfg=Loihi2SimCfg(select_tag=graph.settings.tag))
+                       run_cfg=Loihi2SimCfg(select_tag=graph.settings.tag,
+                                            exception_proc_model_map=graph.process_models))
             pops = graph.populations.items()
             samples.append({"free": {n: p.s_free.get() for n, p in pops},
                             "nudged": {n: p.s.get() for n, p in pops},
@@ -152,21 +168,29 @@ def test_loihi2_graph_trains_as_the_engine():
 
 @pytest.mark.timeout(60)
 def test_loihi2_graph_trains_the_symmetric_estimator_as_the_engine():
+    """With a masked projection (LearningSparse) and biases learning η_b/(2β)·(s^β − s^−β)."""
     net, settings, _, x, targets = problem()
-    settings.bias_rates = {}
+    mask = np.random.default_rng(2).uniform(size=(3, 5)) < 0.6
+    net.projection("h1-output").mask = mask
+    net.projection("h1-output").weight *= mask
     ep = EPSettings(beta=BETA, free_steps=8, nudged_steps=5, estimator="symmetric")
     schedule = training_schedule(SAMPLES, 1, ep, np.random.default_rng(5))
     graph = build_loihi2_graph(net, settings, schedule, x, targets)
     assert schedule.steps_per_batch == 1 + 8 + 5 + 1 + 5
+    assert type(graph.synapses["h1-output"].backward).__name__ == "LearningSparse"
     rates = {name: scale.rate for name, scale in graph.scales.items()}
     assert rates == {"input-h1": 0.3125, "h1-output": 0.3125}   # 5·2^−4, nearest to η/(2β)
-    reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates, ep, 0.0)
+    reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates, ep)
     ran = lava_samples(graph)
 
     assert_states_and_weights_match(net, graph, reference, ran)
-    for got in ran:
+    assert all(np.all(got["weights"]["h1-output"][0][~mask] == 0) for got in ran)
+    biases = {p.name: p.flat_bias() for p in net.free}
+    for ref, got in zip(reference, ran):
         for name, bias in got["bias"].items():
-            np.testing.assert_array_equal(bias, net.population(name).flat_bias())
+            np.testing.assert_allclose(bias - biases[name], ref["db"][name], rtol=0, atol=TOL)
+            biases[name] = bias
+    assert max(np.abs(ref["db"]["output"]).max() for ref in reference) > 1e-3
 
 
 def lateral_net(rng):
@@ -191,11 +215,6 @@ def other_net(make):
     return change
 
 
-def masked(net, settings, schedule):
-    net.projections[1].mask = np.ones_like(net.projections[1].weight, dtype=bool)
-    return net, settings, schedule
-
-
 def frozen(net, settings, schedule):
     settings.weight_rates = {}
     return net, settings, schedule
@@ -203,18 +222,6 @@ def frozen(net, settings, schedule):
 
 def slow(net, settings, schedule):
     settings.weight_rates = {p.name: 1e-4 for p in net.projections}
-    return net, settings, schedule
-
-
-def symmetric(net, settings, schedule):
-    return net, settings, training_schedule(SAMPLES, 1, EPSettings(estimator="symmetric"),
-                                            np.random.default_rng(0))
-
-
-def symmetric_fixed(net, settings, schedule):
-    net, settings, schedule = symmetric(net, settings, schedule)
-    settings.bias_rates, settings.precision = {}, "fixed"
-    settings.chip = load_chip("loihi2")
     return net, settings, schedule
 
 
@@ -226,11 +233,8 @@ def negative_beta(net, settings, schedule):
 
 REFUSALS = {
     "conv": (other_net(conv_net), "projection 'input-a': conv projections"),
-    "mask": (masked, "projection 'h1-output': masked"),
     "lateral": (other_net(lateral_net), "projection 'h-h': lateral"),
     "directed": (other_net(directed_net), "projection 'h-out': directed"),
-    "symmetric_bias": (symmetric, "a learnt bias is not built with the symmetric estimator"),
-    "symmetric_fixed": (symmetric_fixed, "fixed-point loihi2 graph needs the one-sided"),
     "negative_beta": (negative_beta, "β < 0"),
     "frozen": (frozen, "projection 'input-h1': it does not learn"),
     "rate": (slow, r"projection 'input-h1': the learning rate per contrast \(η/β, or η/\(2β\) with the symmetric estimator\) = 0.0002 is not within 1/8"),

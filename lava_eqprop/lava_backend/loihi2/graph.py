@@ -1,12 +1,15 @@
-"""Compile a layered network into a Lava graph of Loihi 2's own parts: learning neurons and
-stock learning synapses, with the EP update in the synapses' learning engine (floating or fixed
-point with the one-sided estimator, floating point with the symmetric one; β > 0, one sample at
-a time).
+"""Compile a network of symmetric dense projections (masked ones too: small-world, layer
+skips) into a Lava graph of Loihi 2's own parts: learning neurons and stock learning synapses,
+with the EP update in the synapses' learning engine (floating or fixed point, the one-sided or
+the symmetric estimator; β > 0, one sample at a time).
 
 Processes:
 
 * one :class:`LearningRatePopulation` per free population (the output one nudged);
-* two stock ``LearningDense`` per symmetric dense projection pre → post, both with
+* two stock ``LearningDense`` per symmetric dense projection pre → post (``LearningSparse``
+  when the projection has a mask: one synapse per mask entry, stored even while its weight is
+  0; Lava's models of it replaced by :mod:`~lava_eqprop.lava_backend.loihi2.sparse`'s, which
+  let its rule use the tag), both with
   :func:`~lava_eqprop.lava_backend.loihi2.rule.ep_rule`: the *forward* copy W (post, pre),
   driving post, whose traces y come from post, and the *backward* mirror Wᵀ (pre, post),
   driving pre, whose traces y come from pre. A projection from the clamped input has no
@@ -54,7 +57,7 @@ The learning rate: each projection learns ΔW = m·2^E·(ρ_post^β ρ_pre^βᵀ
 with m·2^E the representable value nearest to η/β (within 1/8, else refused:
 :func:`rule_scale`), kept in :attr:`Loihi2Graph.scales`; both copies use the same scale, so the
 mirror learns Wᵀ's update. Symmetric: m·2^E nearest to η/(2β).
-Biases learn in the populations (Δb = η_b/β·(s^β − s^0), one-sided estimator only).
+Biases learn in the populations: Δb = η_b/β·(s^β − s^0), symmetric η_b/(2β)·(s^β − s^−β).
 
 Fixed point (``settings.precision = "fixed"``: the widths of ``settings.chip`` and of its
 config's [learning]; :func:`fixed_plan`, kept in :attr:`Loihi2Graph.plan`):
@@ -90,6 +93,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from lava.magma.core.learning.constants import GradedSpikeCfg
 from lava.proc.dense.process import Dense, LearningDense
+from lava.proc.sparse.process import LearningSparse
+from scipy.sparse import csr_matrix
 
 from lava_eqprop.chips.config import LearningWidths, load_chip_config
 from lava_eqprop.chips.fixed_point import (
@@ -107,6 +112,7 @@ from lava_eqprop.lava_backend.loihi2.rule import (
     pre_payload,
     product_shift,
 )
+from lava_eqprop.lava_backend.loihi2.sparse import LearningSparseFixed, LearningSparseFloat
 from lava_eqprop.lava_backend.procs.learning_population.process import (
     LearningRatePopulation,
     PhaseCodeSource,
@@ -149,6 +155,13 @@ class Loihi2Graph:
     plan: FixedPlan | None = None
 
     @property
+    def process_models(self) -> dict:
+        """The models Lava must use instead of its own: LearningSparse's with tags
+        (:mod:`~lava_eqprop.lava_backend.loihi2.sparse`)."""
+        fixed = self.settings.precision == "fixed"
+        return {LearningSparse: LearningSparseFixed if fixed else LearningSparseFloat}
+
+    @property
     def processes(self) -> list:
         mirrors = [s for m in self.synapses.values() for s in (m.forward, m.backward) if s]
         return [*self.phase_codes.values(), self.data, *self.populations.values(), *mirrors,
@@ -169,12 +182,6 @@ def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) ->
                            f"estimator, got {betas.shape[1]} nudged phases: inference is not "
                            "built")
     symmetric = is_symmetric(schedule)
-    if symmetric and settings.precision == "fixed":
-        raise NetworkError(f"{where}: the fixed-point loihi2 graph needs the one-sided "
-                           "estimator (the symmetric estimator is built in floating point)")
-    if symmetric and any(settings.bias_rates.get(p.name, 0.0) for p in network.free):
-        raise NetworkError(f"{where}: a learnt bias is not built with the symmetric estimator "
-                           "in the loihi2 graph")
     if np.any(betas[:, 0] <= 0) or np.unique(betas[:, 0]).size != 1 or (
             symmetric and np.any(betas[:, 1] != -betas[:, 0])):
         raise NetworkError(f"{where}: the loihi2 graph needs one β > 0 for every sample (β < 0 "
@@ -190,12 +197,11 @@ def is_symmetric(schedule: Schedule) -> bool:
 
 def check_projection(proj: Projection, network: Network, settings: LavaSettings,
                      learning: bool = True) -> None:
-    """Refuse a projection that is not dense, symmetric, unmasked, between two populations,
-    into a free one, and (when ``learning``) learning."""
+    """Refuse a projection that is not dense, symmetric, between two populations, into a free
+    one, and (when ``learning``) learning."""
     where = f"projection {proj.name!r}"
     refusals = [
         (proj.kind != "dense", f"{proj.kind} projections are not built (dense only)"),
-        (proj.mask is not None, "masked projections are not built"),
         (proj.lateral, "lateral projections are not built"),
         (not proj.symmetric, "directed (asymmetric) projections are not built"),
         (network.population(proj.post).clamped, "its post population is clamped"),
@@ -238,7 +244,8 @@ class FixedPlan:
 
 def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPlan:
     """The formats, weights, drive shifts and rule scales of a fixed-point graph, refusing by
-    name what would not be exact or would not fit (module docstring)."""
+    name what would not be exact or would not fit (module docstring); ``beta`` is the rule's
+    β per contrast: β, or 2β with the symmetric estimator."""
     chip = settings.chip
     if chip is None:
         raise NetworkError(f"network {network.name!r}: precision 'fixed' needs a chip config")
@@ -256,7 +263,7 @@ def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPl
         e = settings.weight_exponents.get(proj.name)
         if e is None:
             e = choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
-        m = 2 * quantise(proj.weight, -e)
+        m = 2 * quantise(proj.weight, -e).astype(np.int64)
         if m.min() < LAVA_WEIGHTS[0] or m.max() > LAVA_WEIGHTS[1]:
             raise NetworkError(f"{where}: its weights on the grid 2^{e - 1} would leave "
                                f"[{LAVA_WEIGHTS[0]}, {LAVA_WEIGHTS[1]}] (LearningDense's 8 bits "
@@ -342,17 +349,30 @@ def build_population(pop: Population, settings: LavaSettings, beta: float, nudge
         raise NetworkError(str(exc)) from None
 
 
-def plastic_synapse(weights: np.ndarray, scale: RuleScale, name: str, weight_exp: int = 0,
-                    rng_seed: int | None = None) -> LearningDense:
-    """A stock LearningDense with the EP rule, taking graded payloads as x1 = payload/2;
-    fixed point: drive (weights·payload)·2^weight_exp, rule seed ``rng_seed``."""
-    return LearningDense(weights=np.array(weights, dtype=float),
-                         learning_rule=ep_rule(scale, rng_seed=rng_seed),
-                         num_message_bits=MESSAGE_BITS, weight_exp=weight_exp,
-                         graded_spike_cfg=GradedSpikeCfg.OVERWRITE, name=name)
+def plastic_synapse(weights: np.ndarray, mask: np.ndarray | None, scale: RuleScale, name: str,
+                    weight_exp: int = 0, rng_seed: int | None = None,
+                    ) -> LearningDense | LearningSparse:
+    """A stock LearningDense (``mask`` None) or LearningSparse (one synapse per true entry of
+    ``mask``, kept as a stored entry even while its weight is 0) with the EP rule, taking
+    graded payloads as x1 = payload/2; fixed point (integer ``weights``): drive
+    (weights·payload)·2^weight_exp, rule seed ``rng_seed``."""
+    common = dict(learning_rule=ep_rule(scale, rng_seed=rng_seed),
+                  num_message_bits=MESSAGE_BITS, weight_exp=weight_exp,
+                  graded_spike_cfg=GradedSpikeCfg.OVERWRITE, name=name)
+    if mask is None:
+        return LearningDense(weights=np.array(weights, dtype=float), **common)
+    return LearningSparse(weights=sparse_weights(weights, mask), **common)
 
 
-def connect_synapse(synapse: LearningDense, sender: LearningRatePopulation | SampleSource,
+def sparse_weights(weights: np.ndarray, mask: np.ndarray) -> csr_matrix:
+    """The csr matrix of ``weights`` on the entries of ``mask``, zeros stored explicitly (the
+    synapses), of the weights' own type (integers stay integers for the fixed-point model)."""
+    post, pre = np.nonzero(mask)
+    return csr_matrix((np.asarray(weights)[post, pre], (post, pre)), shape=np.shape(mask))
+
+
+def connect_synapse(synapse: LearningDense | LearningSparse,
+                    sender: LearningRatePopulation | SampleSource,
                     receiver: LearningRatePopulation) -> None:
     """sender's payloads into the synapse, its drive into the receiver, whose bap and traces
     gate and feed the synapse's rule."""
@@ -370,13 +390,15 @@ def build_mirror(proj: Projection, scale: RuleScale, pops: dict[str, LearningRat
     weight, exps, seed = proj.weight, {}, None
     if plan is not None:
         weight, exps, seed = plan.mantissas[proj.name], plan.weight_exps, plan.seed
-    forward = plastic_synapse(weight, scale, f"{proj.name}.forward",
+    mask = proj.mask
+    forward = plastic_synapse(weight, mask, scale, f"{proj.name}.forward",
                               exps.get((proj.name, proj.post), 0), seed)
     connect_synapse(forward, pops.get(proj.pre, data), post)
     if proj.pre not in pops:
         return Mirror(forward, None)
-    backward = plastic_synapse(np.transpose(weight), scale, f"{proj.name}.backward",
-                               exps.get((proj.name, proj.pre), 0), seed)
+    backward = plastic_synapse(np.transpose(weight), None if mask is None else mask.T, scale,
+                               f"{proj.name}.backward", exps.get((proj.name, proj.pre), 0),
+                               seed)
     connect_synapse(backward, post, pops[proj.pre])
     return Mirror(forward, backward)
 
@@ -406,14 +428,14 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
     beta = float(schedule.betas[0, 0])
     symmetric = is_symmetric(schedule)
     output = network.outputs[0]
-    plan = fixed_plan(network, settings, beta) if settings.precision == "fixed" else None
+    contrast_beta = 2 * beta if symmetric else beta
+    plan = fixed_plan(network, settings, contrast_beta) if settings.precision == "fixed" else None
     pops = {pop.name: build_population(pop, settings, beta, pop is output, plan, symmetric)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
     data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
     scales = plan.scales if plan else {
-        proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] /
-                              (2 * beta if symmetric else beta))
+        proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / contrast_beta)
         for proj in network.projections}
     synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data, plan)
                 for proj in network.projections}

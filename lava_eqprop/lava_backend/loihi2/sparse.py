@@ -29,12 +29,17 @@ the process are untouched. Select the models with
 folder for others (``lava/magma/core/run_configs.py:208-209``), so this module may live outside
 ``lava/proc/sparse/``.
 
-Left as they are: the stock fixed-point model truncates the weights to even values on its first
-step and then drops entries that became 0 (``truncate_weights``, ``lava/utils/weightutils.py:
-239-242``), so every synapse needs an initial weight of magnitude at least 2; and a tag that
-starts at zero cannot be read back from the host: ``Var.get`` rebuilds a sparse Var on
-the non-zero entries of its ``init`` (``lava/magma/core/process/variable.py:177-180``), which an
-all-zero tag has none of.
+A fourth change, fixed point only: on its first step the stock model truncates the weights to
+the weight width (even values for 8 bits with sign) and then drops the entries that became 0
+(``truncate_weights``, ``lava/utils/weightutils.py:239-242``), so a synapse whose initial weight
+is 0 would vanish. :class:`LearningSparseFixed` truncates the stored values alike but keeps
+every entry.
+
+Left as it is: ``Var.get`` rebuilds a sparse Var on the non-zero entries of its ``init``
+(``lava/magma/core/process/variable.py:177-180``), so a variable whose initial value has zeros
+(an all-zero tag, a synapse of weight 0) cannot be read back that way; the runtime's raw
+values (explicit zeros included, row-major) can:
+:meth:`~lava_eqprop.lava_backend.runner.GraphRun.get_entries`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from lava.proc.sparse.models import (
     PyLearningSparseModelFloat,
 )
 from lava.utils.sparse import find
+from lava.utils.weightutils import truncate_weights
 from scipy.sparse import csr_matrix
 
 SYNAPTIC_VARIABLES = ("weights", "tag_1", "tag_2")
@@ -75,6 +81,15 @@ class LearningSparseFloat(_DenseLearningViews, PyLearningSparseModelFloat):
 
 
 class LearningSparseFixed(_DenseLearningViews, PyLearningSparseModelBitApproximate):
-    """``fixed_pt`` (Lava's bit-approximate Loihi model) LearningSparse with tags."""
+    """``fixed_pt`` (Lava's bit-approximate Loihi model) LearningSparse with tags; its first
+    step truncates the weights as the stock model does and keeps the synapses that are 0."""
 
     view_dtype = int
+
+    def run_spk(self) -> None:
+        if not self.weights_set:
+            weights = self.weights.astype(np.int32)
+            weights.data = truncate_weights(weights.data, sign_mode=self.sign_mode,
+                                            num_weight_bits=self.num_weight_bits)
+            self.weights, self.weights_set = weights, True
+        super().run_spk()

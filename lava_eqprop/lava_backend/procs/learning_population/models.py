@@ -47,7 +47,18 @@ class _LearningRateProgram:
         p = self.proc_params
         self._nudged, self._bias_lr = p["nudged"], p["bias_lr"]
         self._symmetric = p["symmetric"]
+        self._bias_beta = p["beta"] * (2 if self._symmetric else 1)    # η_b/β or η_b/(2β)
         self._zeros = np.zeros(p["size"])
+
+    def _learn_bias(self, phase: np.ndarray, last: np.ndarray, sign: np.ndarray) -> None:
+        """Δb at the last step of a nudged phase against s_free (one-sided), or at the last
+        NUDGED+ step against s_minus, the state saved at the last NUDGED− step (symmetric)."""
+        if self._symmetric:
+            self.s_minus[:] = np.where((phase == NUDGED_NEG) & last, self.s, self.s_minus)
+            learn, reference = (phase == NUDGED_POS) & last, self.s_minus
+        else:
+            learn, reference = (sign != 0) & last, self.s_free
+        self.bias[:] += np.where(learn, self._bias_step(sign, reference), 0)
 
     def run_spk(self) -> None:
         code = self.a_third_factor_in.recv().astype(np.int64)
@@ -61,8 +72,7 @@ class _LearningRateProgram:
                               [0, self.s_free, stepped], self.s)
         self.s_free[:] = np.where((phase == FREE_CODE) & last, self.s, self.s_free)
         if self._bias_lr:
-            learn = nudged & last
-            self.bias[:] += np.where(learn, self._bias_step(sign), 0)
+            self._learn_bias(phase, last, sign)
         trace = self._trace()
         into_y2 = (phase == FREE_CODE) | (self._symmetric & (phase == NUDGED_NEG))
         self.y2[:] = np.where(into_y2, trace, 0)
@@ -87,6 +97,7 @@ class PyLearningRatePopulationModelFloat(_LearningRateProgram, LearningNeuronMod
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     s: np.ndarray = LavaPyType(np.ndarray, float)
     s_free: np.ndarray = LavaPyType(np.ndarray, float)
+    s_minus: np.ndarray = LavaPyType(np.ndarray, float)
     bias: np.ndarray = LavaPyType(np.ndarray, float)
     saturations: np.ndarray = LavaPyType(np.ndarray, float)      # stays 0 in floating point
 
@@ -107,8 +118,8 @@ class PyLearningRatePopulationModelFloat(_LearningRateProgram, LearningNeuronMod
         nudge = Nudge(self._loss, target, sign * self._beta, False) if sign.any() else None
         return population_step(drive + self.bias, s, self._eps, nudge=nudge, clip=self._clip)
 
-    def _bias_step(self, sign: np.ndarray) -> np.ndarray:
-        return self._bias_lr * (sign / self._beta) * (self.s - self.s_free)
+    def _bias_step(self, sign: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return self._bias_lr * (sign / self._bias_beta) * (self.s - reference)
 
     def _trace(self) -> np.ndarray:
         return self.s
@@ -124,8 +135,9 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
     """The neuron program in integers (formats of :mod:`lava_eqprop.chips.fixed_point`; widths
     of chip_configs/loihi2.toml in brackets: F = 12 state fraction bits, 24-bit state and
     accumulator, A = 8-bit payload with Fa = 7 and Fx = Fa − 1 = 6 fraction bits for hi = 1,
-    7-bit traces, Cf = 8 nudge fraction bits). Registers: v, v_free, b [24 bits, F];
-    constants: k (ε = 2^−k), c± = ⌊±β·scale·2^Cf⌉ (half up) [Cf], k_b (η_b/β ≈ 2^−k_b).
+    7-bit traces, Cf = 8 nudge fraction bits). Registers: v, v_free, v_minus, b [24 bits, F];
+    constants: k (ε = 2^−k), c± = ⌊±β·scale·2^Cf⌉ (half up) [Cf], k_b (η_b/β ≈ 2^−k_b;
+    symmetric: η_b/(2β) ≈ 2^−k_b).
     ⌊x·2^−n⌉ is (x + 2^(n−1)) >> n (half up), a plain left shift for n ≤ 0.
 
         1  phase = code & 7,  last = code & 8                       (third factor, 4 bits)
@@ -135,6 +147,8 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
            v' = 0 (LOAD), v_free (RESTORE)
         5  v_free = v'                                              (FREE and last)
         6  b += ⌊±(v' − v_free)·2^−k_b⌉                             (NUDGED± and last, η_b > 0)
+           symmetric: v_minus = v' (NUDGED− and last);
+                      b += ⌊(v' − v_minus)·2^−k_b⌉                  (NUDGED+ and last, η_b > 0)
         7  ρ = ⌊v'·2^(Fx−F)⌉                                        [A − 1 ≤ 7 bits, Fx]
         8  s_out = 2ρ, or 1 where ρ = 0                             [A bits, Fa]
            s_out_bap = last;  y2 = ρ (FREE), y1 = ρ (NUDGED±), else 0;  y3 = 0   [7 bits]
@@ -149,6 +163,7 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32)
     s: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     s_free: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
+    s_minus: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     bias: np.ndarray = LavaPyType(np.ndarray, np.int32, precision=24)
     saturations: np.ndarray = LavaPyType(np.ndarray, np.int64)
 
@@ -165,7 +180,7 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
         self._shift = -p["drive_shift"]
         c = p["beta"] * p["loss_scale"]
         self._c = {1: int(quantise(c, self._cf)), -1: int(quantise(-c, self._cf))}
-        self._kb = power_of_two_shift(p["bias_lr"] / p["beta"]) if p["bias_lr"] else 0
+        self._kb = power_of_two_shift(p["bias_lr"] / self._bias_beta) if p["bias_lr"] else 0
 
     def _inputs(self) -> tuple[np.ndarray, np.ndarray]:
         return self.a_in.recv().astype(np.int64), self.tgt_in.recv().astype(np.int64)
@@ -182,8 +197,8 @@ class PyLearningRatePopulationModelFixed(_LearningRateProgram, LearningNeuronMod
         new = v + shift_round(d - v, self._k) if self._k else d
         return np.clip(new, 0, self._hi)
 
-    def _bias_step(self, sign: np.ndarray) -> np.ndarray:
-        return shift_round(sign * (self.s.astype(np.int64) - self.s_free), self._kb)
+    def _bias_step(self, sign: np.ndarray, reference: np.ndarray) -> np.ndarray:
+        return shift_round(sign * (self.s.astype(np.int64) - reference), self._kb)
 
     def _trace(self) -> np.ndarray:
         return shift_round(self.s, self._f - self._fx)

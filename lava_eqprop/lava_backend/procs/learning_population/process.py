@@ -70,10 +70,11 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
     previous sample); at the end of NUDGED+ (ρ in y1) it adds m·2^E·(ρρ^{+β} − ρρ^{−β}) and
     resets the tag: the symmetric contrast (Laborieux et al. 2021), with m·2^E ≈ η/(2β).
 
-    Bias (one-sided estimator): ``bias_lr`` η_b > 0 makes the last step of a nudged phase of
-    sign σ add Δb = η_b/(σβ)·(s − s_free), the CPU graph's update with one sample; s_free is
-    the state saved at the last free step (also the RESTORE state). A symmetric run would
-    move the bias between its two nudged phases, so ``symmetric`` needs η_b = 0.
+    Bias: ``bias_lr`` η_b > 0 makes the last step of a nudged phase of sign σ add
+    Δb = η_b/(σβ)·(s − s_free), the CPU graph's update with one sample; s_free is the state
+    saved at the last free step (also the RESTORE state). With ``symmetric`` the state at the
+    last NUDGED− step is saved as s_minus and the last NUDGED+ step adds
+    Δb = η_b/(2β)·(s − s_minus), so the bias does not move between the two nudged phases.
 
     ``arithmetic`` (a :class:`~lava_eqprop.chips.config.ChipArithmetic` as a dict) selects the
     integer formats of the ``fixed_pt`` model; ``trace_bits`` is the config's [learning] width.
@@ -102,9 +103,6 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
         if bias_lr < 0 or (bias_lr and beta == 0):
             raise ValueError(f"{where}: bias_lr must be >= 0, and > 0 only with beta > 0 "
                              f"(Δb = η_b/β·...), got bias_lr {bias_lr}, beta {beta}")
-        if bias_lr and symmetric:
-            raise ValueError(f"{where}: a learnt bias (bias_lr {bias_lr}) is not built with the "
-                             "symmetric estimator")
         if int(drive_shift) != drive_shift:
             raise ValueError(f"{where}: drive_shift must be an integer, got {drive_shift}")
         if arithmetic is not None:
@@ -122,6 +120,7 @@ class LearningRatePopulation(LearningNeuronProcess, EPProcess):
         self.s_out = OutPort(shape=(size,))
         self.s = Var(shape=(size,), init=0)
         self.s_free = Var(shape=(size,), init=0)
+        self.s_minus = Var(shape=(size,), init=0)
         self.bias = Var(shape=(size,), init=bias)
         self.saturations = Var(shape=(1,), init=0)
 
