@@ -1,10 +1,12 @@
-"""What ``lava-eqprop map`` prints: a mapping as a table and as one JSON-ready dict, and the
-energy and latency estimates as a table."""
+"""What ``lava-eqprop map`` prints: a mapping as a table and as one JSON-ready dict (with
+``--target loihi2``, what the loihi2 training graph stores), and the energy and latency
+estimates as a table."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from lava_eqprop.chips.learning_storage import LearningStorage
 from lava_eqprop.chips.mapping import RESOURCE_LABELS, Mapping
 
 
@@ -37,6 +39,10 @@ def format_mapping(summary: dict[str, Any]) -> str:
              + (f" on {summary['chips']} chip{'s' if summary['chips'] > 1 else ''} "
                 f"({summary['cores_per_chip']} cores each)" if summary["cores_per_chip"] else
                 " (unconstrained target: one per population)")]
+    if "learning_storage" in summary:
+        w = summary["learning_storage"]["widths"]
+        lines.append(f"target loihi2: memory/core holds the training graph's learning synapses, "
+                     f"{w['weight_bits']}-bit weight + {w['tag_bits']}-bit tag each")
     lines.append("")
     lines.append(f"{'population':<14}{'neurons':>9}{'cores':>7}{'neurons/core':>14}"
                  f"{'synapses/core':>15}{'memory/core':>13}{'in axons':>10}{'out axons':>11}")
@@ -71,7 +77,64 @@ def format_mapping(summary: dict[str, Any]) -> str:
             lines.append(f"{name:<22}{w['synapses']:>10}{w['kernel_entries']:>8}"
                          f"{_kib(w['unrolled_bits']):>14}{_kib(w['shared_bits']):>14}"
                          f"{w['saving']:>8.3g}x")
+    if "learning_storage" in summary:
+        lines += ["", format_learning_storage(summary["learning_storage"])]
     return "\n".join(lines)
+
+
+def learning_storage_summary(storage: LearningStorage, mapping: Mapping) -> dict[str, Any]:
+    """:meth:`LearningStorage.summary` and, on a chip with [cores], its synaptic variables
+    against the synaptic memory of the cores that hold its learning neurons in ``mapping``
+    (partitioned with the training graph's synapses; the clamped input's cores hold none): in
+    all, and on the fullest core."""
+    out = storage.summary()
+    limits = mapping.chip.cores
+    if limits is not None:
+        cores = [c for c in mapping.cores if c.population in storage.neurons]
+        capacity = len(cores) * limits.synaptic_memory_bits
+        out["synaptic_memory"] = {
+            "cores": len(cores), "bits_per_core": limits.synaptic_memory_bits,
+            "share": out["total"]["synaptic_variable_bits"] / capacity,
+            "max_core_share": max(c.synaptic_memory_bits for c in cores)
+            / limits.synaptic_memory_bits}
+    return out
+
+
+def format_learning_storage(storage: dict[str, Any]) -> str:
+    """The training graph's storage (:func:`learning_storage_summary`) as a table, in bits."""
+    w = storage["widths"]
+    lines = [f"loihi2 training graph, in bits: per synapse a {w['weight_bits']}-bit weight and a "
+             f"{w['tag_bits']}-bit tag (Lava W_WEIGHTS_S, W_TAG_1_S),",
+             f"sparse: + source index; {w['trace_bits']}-bit traces ([learning] trace_bits); "
+             f"neuron state s, s_free, bias of {w['state_bits']} bits ([arithmetic] state_bits)",
+             f"{'projection':<14}{'synapse':<16}{'copies':>7}{'synapses':>10}{'weights':>10}"
+             f"{'tags':>10}{'indices':>10}{'x1 traces':>11}{'total':>11}"]
+    for name, p in storage["projections"].items():
+        lines.append(f"{name:<14}{p['process']:<16}{p['copies']:>7}{p['synapses']:>10}"
+                     f"{p['weight_bits']:>10}{p['tag_bits']:>10}{p['index_bits']:>10}"
+                     f"{p['x1_trace_bits']:>11}{p['total_bits']:>11}")
+    lines += ["", f"{'population':<14}{'neurons':>9}{'y1-y3 traces':>14}{'state':>10}"
+                  f"{'total':>11}"]
+    for name, p in storage["populations"].items():
+        lines.append(f"{name:<14}{p['neurons']:>9}{p['y_trace_bits']:>14}{p['state_bits']:>10}"
+                     f"{p['total_bits']:>11}")
+    t = storage["total"]
+    lines += ["", f"total: {t['synapses']} synapses in {t['copies']} copies",
+              f"  synaptic variables (weights, tags, indices) {_bits(t['synaptic_variable_bits'])}"]
+    memory = storage.get("synaptic_memory")
+    if memory:
+        n = memory["cores"]
+        lines.append(f"    = {memory['share']:.1%} of the synaptic memory of the {n} cores "
+                     f"holding learning neurons ({n} x {_kib(memory['bits_per_core'])}); "
+                     f"fullest core {memory['max_core_share']:.1%}")
+    lines += [f"  x1 traces {_bits(t['x1_trace_bits'])}, y1-y3 traces {_bits(t['y_trace_bits'])}, "
+              f"neuron state {_bits(t['state_bits'])}",
+              f"  all {_bits(t['total_bits'])}"]
+    return "\n".join(lines)
+
+
+def _bits(bits: int) -> str:
+    return f"{bits} bits ({_kib(bits)})"
 
 
 def _kib(bits: float) -> str:

@@ -1,5 +1,7 @@
 """``lava-eqprop map MODEL.toml --chip loihi2``: place a network on a chip's cores; with
-``--energy``, estimate energy and latency per sample from activity measured in Lava."""
+``--target loihi2``, the loihi2 training graph and what it stores
+(:mod:`lava_eqprop.chips.learning_storage`); with ``--energy``, estimate energy and latency
+per sample from activity measured in Lava."""
 
 from __future__ import annotations
 
@@ -29,6 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chip", nargs="+", default=["loihi2"],
                    help="chip configs (names in chip_configs/ or paths; default loihi2)")
     p.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
+    p.add_argument("--target", choices=("cpu", "loihi2"), default="cpu",
+                   help="cpu (default): synapses of the chip's weight width; loihi2: the loihi2 "
+                        "training graph's learning synapses (Lava's 9-bit weight and 9-bit tag "
+                        "each, whatever --weight-bits, which then sets only the weights' "
+                        "initial grid) placed on the cores, and a table of everything it "
+                        "stores: synapses, weights, tags, traces, neuron state (the chip "
+                        "config needs [arithmetic] and [learning]; not with --energy)")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--chips", type=positive_int,
                        help="chips available (error if more are needed)")
@@ -48,22 +57,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from lava_eqprop.chips.config import load_chip_config
     from lava_eqprop.chips.fixed_point import weight_quantisation
+    from lava_eqprop.chips.learning_storage import learning_storage, synapse_bits
     from lava_eqprop.chips.mapping import map_network
-    from lava_eqprop.chips.report import format_mapping, mapping_summary
+    from lava_eqprop.chips.report import (
+        format_mapping,
+        learning_storage_summary,
+        mapping_summary,
+    )
     from lava_eqprop.io.hdf5 import load_network
 
+    if args.energy and args.target == "loihi2":
+        raise SpecError("--energy measures the activity of the cpu graph: use it with "
+                        "--target cpu")
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
     results = {}
     for name in args.chip:
         chip = load_chip_config(name)
-        mapping = map_network(network, chip, weight_bits=args.weight_bits,
+        storage = learning_storage(network, chip) if args.target == "loihi2" else None
+        mapping = map_network(network, chip,
+                              weight_bits=synapse_bits() if storage else args.weight_bits,
                               max_chips=_max_chips(args, chip))
         arithmetic = chip.arithmetic
         if arithmetic is not None and args.weight_bits:
             arithmetic = arithmetic.with_weight_bits(args.weight_bits)
         summary = mapping_summary(
             mapping, weight_quantisation(network, arithmetic) if arithmetic else None)
+        if storage is not None:
+            summary["learning_storage"] = learning_storage_summary(storage, mapping)
         print(format_mapping(summary), end="\n\n")
         if args.energy:
             summary["estimates"] = _estimates(args, spec, network, mapping)
