@@ -15,8 +15,9 @@ are ``LearningDense`` (every post × pre entry is a synapse), a masked one's ``L
   ⌈log₂ source size⌉ bits, the sparse encoding :mod:`lava_eqprop.chips.mapping` assumes;
 * per copy and source neuron of the copy: the pre trace x1, ``[learning] trace_bits``;
 * per learning neuron: the post traces y1, y2, y3 it writes (y3 is always 0 but the neuron keeps
-  it), ``[learning] trace_bits`` each, and its state s, saved free state s_free and bias,
-  ``[arithmetic] state_bits`` each.
+  it), ``[learning] trace_bits`` each, and its state s, saved free state s_free, saved −β
+  state s_minus (the symmetric estimator's bias update) and bias, ``[arithmetic] state_bits``
+  each.
 
 Not counted: what the rule never reads although Lava's learning synapses allocate it (the trace
 x2 and the second tag, the delay d), the clamped input (the host's sample source sends it) and
@@ -40,7 +41,7 @@ from lava_eqprop.lava_compat import import_lava
 from lava_eqprop.network.network import Network, Projection
 
 Y_TRACES = ("y1", "y2", "y3")
-NEURON_STATE = ("s", "s_free", "bias")
+NEURON_STATE = ("s", "s_free", "s_minus", "bias")
 
 
 def lava_synapse_widths() -> tuple[int, int]:

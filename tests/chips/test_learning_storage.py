@@ -1,7 +1,7 @@
 """What the loihi2 training graph stores (``lava-eqprop map --target loihi2``), against counts
 worked by hand: per synapse a 9-bit weight and a 9-bit tag (Lava's W_WEIGHTS_S, W_TAG_1_S), a
 sparse one also ⌈log₂ source size⌉ index bits; per copy and source neuron a 7-bit x1; per
-learning neuron three 7-bit y traces and three 24-bit state variables (loihi2's config)."""
+learning neuron three 7-bit y traces and four 24-bit state variables (loihi2's config)."""
 
 import json
 
@@ -51,13 +51,13 @@ def test_a_layered_3_2_2_net_counted_by_hand(loihi2):
     assert storage["projections"]["h1-output"] == {
         "process": "LearningDense", "copies": 2, "synapses": 8, "weight_bits": 72,
         "tag_bits": 72, "index_bits": 0, "x1_trace_bits": 28, "total_bits": 172}
-    neuron = {"neurons": 2, "y_trace_bits": 2 * 3 * 7, "state_bits": 2 * 3 * 24,
-              "total_bits": 42 + 144}
+    neuron = {"neurons": 2, "y_trace_bits": 2 * 3 * 7, "state_bits": 2 * 4 * 24,
+              "total_bits": 42 + 192}
     assert storage["populations"] == {"h1": neuron, "output": neuron}
     assert storage["total"] == {
         "copies": 3, "synapses": 14, "weight_bits": 126, "tag_bits": 126, "index_bits": 0,
-        "x1_trace_bits": 49, "neurons": 4, "y_trace_bits": 84, "state_bits": 288,
-        "synaptic_variable_bits": 252, "total_bits": 252 + 49 + 84 + 288}
+        "x1_trace_bits": 49, "neurons": 4, "y_trace_bits": 84, "state_bits": 384,
+        "synaptic_variable_bits": 252, "total_bits": 252 + 49 + 84 + 384}
 
 
 def test_a_masked_net_counted_from_its_masks(loihi2):
@@ -118,7 +118,7 @@ def test_map_target_loihi2_prints_and_returns_the_storage(capsys):
     # 64-64-10: input-h1 64 x 64 forward only; h1-output 10 x 64 twice
     assert storage["projections"]["h1-output"]["total_bits"] == 2 * 640 * 18 + (64 + 10) * 7
     assert storage["total"]["synaptic_variable_bits"] == (4096 + 1280) * 18
-    assert storage["total"]["state_bits"] == 74 * 3 * 24
+    assert storage["total"]["state_bits"] == 74 * 4 * 24
     memory = storage["synaptic_memory"]
     assert memory["cores"] == 2 and memory["share"] == pytest.approx(
         (4096 + 1280) * 18 / (2 * 128 * 8192))
