@@ -11,7 +11,7 @@ import numpy as np
 
 from lava_eqprop.cli.arguments import positive_int, positive_number, unit_interval, weight_bits
 from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
-from lava_eqprop.spec.model_spec import load_spec
+from lava_eqprop.spec.model_spec import ModelSpec, load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
 
@@ -23,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "float, Lava fixed point and Brian2; print per backend pair the "
                                    "max and mean |difference| of the free and nudged equilibria "
                                    "and of dW against its tolerance, the steps to settle, and the "
-                                   "physics checks. Exits 1 when anything is out of tolerance.")
+                                   "physics checks. Exits 1 when anything is out of tolerance. "
+                                   "--target loihi2 runs the Lava backends on the loihi2 graph, "
+                                   "compared with the engine sample by sample.")
     add_model_input_arguments(p, "check", samples=100)
     p.add_argument("--backends", nargs="+", choices=BACKEND_NAMES, default=list(BACKEND_NAMES),
                    help="backends to run (the engine always runs: it is the reference)")
@@ -40,11 +42,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "compared to 1e-9; 0.1: continuous time)")
     p.add_argument("--brian2-target", choices=("numpy", "cython"), default="numpy",
                    help="Brian2 code generation target (cython: compiled once, cached)")
+    p.add_argument("--target", choices=("cpu", "loihi2"), default="cpu",
+                   help="what lava-float and lava-fixed compile: cpu (lava-eqprop's EP processes, "
+                        "all samples in one batch; default) or loihi2 (Loihi 2's learning neurons "
+                        "and stock learning synapses, one sample at a time, learning after each "
+                        "with the spec's estimator: compared with the engine per sample from the "
+                        "graph's weights before it); brian2 ignores it")
     p.add_argument("--chip", default="loihi2", help="chip config for lava-fixed")
     p.add_argument("--weight-bits", type=weight_bits, help="override the chip's weight width")
     p.add_argument("--out", type=Path, help="write the report as JSON to this file")
     p.add_argument("--json", action="store_true", help="print the JSON report as the last line")
     p.set_defaults(handler=run)
+
+
+def check_loihi2_estimator(spec: ModelSpec) -> None:
+    """Refuse, naming the key and the option, an estimator the loihi2 graph does not learn
+    with (the cross-check runs the graph with the spec's estimator)."""
+    from lava_eqprop.capabilities import refusal, supported
+    from lava_eqprop.errors import SpecError
+
+    estimator = spec.learning.estimator
+    if estimator not in supported("lava-loihi2", "estimator"):
+        raise SpecError(refusal("lava-loihi2", "estimator", estimator,
+                                f"{spec.path} with --target loihi2"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,14 +90,20 @@ def run(args: argparse.Namespace) -> int:
     setup = CrosscheckSetup(network, dynamics, get_loss(spec.learning.loss), probe,
                             backends=tuple(args.backends),
                             brian2_dt=args.brian2_dt * dynamics.epsilon,
-                            brian2_target=args.brian2_target,
+                            brian2_target=args.brian2_target, target=args.target,
+                            estimator=spec.learning.estimator,
                             progress=lambda message: print(message, file=sys.stderr, flush=True))
     if any(b.startswith("lava") for b in args.backends):
         from lava_eqprop.lava_backend.settings import settings_from_spec
 
-        common = dict(batch=len(x), training=False, chip=args.chip, weight_bits=args.weight_bits)
-        setup.lava_float = settings_from_spec(spec, network, precision="float", **common)
-        if "lava-fixed" in args.backends:
+        loihi2 = args.target == "loihi2"
+        if loihi2:
+            check_loihi2_estimator(spec)
+        common = dict(batch=1 if loihi2 else len(x), training=False, chip=args.chip,
+                      weight_bits=args.weight_bits)
+        setup.lava_float = settings_from_spec(spec, network, precision="float",
+                                              target=args.target, **common)
+        if "lava-fixed" in args.backends:      # the loihi2 graph takes the fixed-point settings
             setup.lava_fixed = settings_from_spec(spec, network, precision="fixed", **common)
     report = crosscheck(setup, x, targets)
     report |= {"model": str(args.model), "weights": str(args.weights) if args.weights else None,

@@ -8,6 +8,14 @@ equilibria and ΔW, against the tolerances of :mod:`lava_eqprop.crosscheck.toler
 checks per backend: along the free phase the energy does not increase (float backends: by more
 than 1e-9·(1 + |E|) between checks; fixed point, whose rounding makes a noisy descent: E at the
 end below E at the start), and the mean loss of the nudged equilibria is below the free one's.
+
+``target``: the Lava target that ``lava-float`` and ``lava-fixed`` compile for. ``cpu``
+(lava-eqprop's EP processes) runs every sample in one batch from the network's weights, as the
+engine does. ``loihi2`` runs the loihi2 graph, one sample at a time, learning after each: it is
+compared with the engine per sample, from the weights the graph had before the sample, with the
+spec's estimator (:mod:`lava_eqprop.crosscheck.loihi2`). Its weights change between samples, so
+it is paired with the engine only. The graph's refusal of ``lava-float`` is an error; a refusal
+of ``lava-fixed`` is reported and the others run, unless nothing besides the engine is left.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,17 +33,24 @@ from lava_eqprop.crosscheck.rounding_bound import FixedPointBound, payload_input
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.phases import EPPhases, ProbeSettings, engine_phases
 from lava_eqprop.engine.relaxation import Dynamics
+from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network
 
+if TYPE_CHECKING:
+    from lava_eqprop.crosscheck.loihi2 import Loihi2Answer
+
 BACKENDS = ("engine", "lava-float", "lava-fixed", "brian2")
+LAVA = ("lava-float", "lava-fixed")
+TARGETS = ("cpu", "loihi2")
 
 
 @dataclass
 class CrosscheckSetup:
     """What to run: the network and its dynamics, the probe, and the backends' options.
 
-    ``lava_settings``: :class:`~lava_eqprop.lava_backend.settings.LavaSettings` for float (its
-    fixed-point twin is derived with ``chip``); ``brian2_dt``: dt/τ (None: ε, the same scheme).
+    ``lava_float``, ``lava_fixed``: :class:`~lava_eqprop.lava_backend.settings.LavaSettings`
+    of each precision; ``brian2_dt``: dt/τ (None: ε, the same scheme); ``target``: the Lava
+    target (module docstring), ``estimator``: the one its loihi2 graph learns with.
     """
 
     network: Network
@@ -48,6 +63,8 @@ class CrosscheckSetup:
     brian2_dt: float | None = None
     brian2_target: str = "numpy"
     brian2_batch: int = 16
+    target: str = "cpu"
+    estimator: str = "one_sided"
     progress: Any = field(default=lambda message: None)
 
 
@@ -70,31 +87,64 @@ def run_backend(name: str, setup: CrosscheckSetup, x: np.ndarray, targets: np.nd
     raise ValueError(f"unknown backend {name!r}; allowed: {', '.join(BACKENDS)}")
 
 
+def run_loihi2(name: str, setup: CrosscheckSetup, x: np.ndarray,
+               targets: np.ndarray) -> Loihi2Answer:
+    """A Lava backend's answer on the loihi2 target, with the engine's per sample."""
+    from lava_eqprop.crosscheck.loihi2 import loihi2_phases
+
+    settings = setup.lava_float if name == "lava-float" else setup.lava_fixed
+    return loihi2_phases(setup.network, settings, setup.dynamics, setup.loss, x, targets,
+                         setup.probe, setup.estimator)
+
+
 def crosscheck(setup: CrosscheckSetup, x: np.ndarray, targets: np.ndarray) -> dict[str, Any]:
     """Run every backend, compare every pair, check the physics; the report as plain data
-    (``report["ok"]`` is False when a pair is out of tolerance or a physics check fails)."""
+    (``report["ok"]`` is False when a pair is out of tolerance or a physics check fails;
+    ``report["refused"]``: the backends the loihi2 graph refused, with the reason)."""
     unknown = [b for b in setup.backends if b not in BACKENDS]
     if unknown:
         raise ValueError(f"unknown backend(s) {unknown}; allowed: {', '.join(BACKENDS)}")
+    if setup.target not in TARGETS:
+        raise ValueError(f"unknown target {setup.target!r}; allowed: {', '.join(TARGETS)}")
     if "engine" not in setup.backends:
         setup.backends = ("engine", *setup.backends)     # the reference of every tolerance
-    results, seconds = {}, {}
+    loihi2 = setup.target == "loihi2"
+    results, seconds, answers, refused = {}, {}, {}, {}
     for name in setup.backends:
-        setup.progress(f"running {name} on {len(x)} samples")
+        setup.progress(f"running {name}{' (loihi2)' if loihi2 and name in LAVA else ''} on "
+                       f"{len(x)} samples")
         start = time.perf_counter()
-        results[name] = run_backend(name, setup, x, targets)
+        if loihi2 and name in LAVA:
+            try:
+                answers[name] = run_loihi2(name, setup, x, targets)
+            except NetworkError as exc:
+                if name == "lava-float":
+                    raise NetworkError(_refused(name, str(exc))) from None
+                refused[name] = str(exc)
+                continue
+            results[name] = answers[name].graph
+        else:
+            results[name] = run_backend(name, setup, x, targets)
         seconds[name] = time.perf_counter() - start
+    if len(results) == 1 and refused:
+        raise NetworkError("; ".join(_refused(name, why) for name, why in refused.items()))
     reference = results["engine"]
     q = {"free": tol.contraction(setup.network, setup.dynamics, setup.loss, x, reference.free),
          "nudged": tol.contraction(setup.network, setup.dynamics, setup.loss, x, reference.nudged,
                                    setup.probe.beta, targets)}
-    distances = {name: _distance(name, setup, results, q, x, targets) for name in results}
+    batched = [name for name in results if name not in answers]
+    distances = {name: _distance(name, setup, results, q, x, targets) for name in batched}
     backends = {name: _backend_report(name, setup, results[name], seconds[name], targets)
                 for name in results}
+    for name, answer in answers.items():
+        backends[name] |= {"target": "loihi2", "estimator": setup.estimator,
+                           "rule_rates": answer.rule_rates}
     pairs = [_pair_report(a, b, results, distances, setup) for a, b in
-             itertools.combinations(results, 2)]
+             itertools.combinations(batched, 2)]
+    pairs += [_loihi2_pair(name, answer, setup) for name, answer in answers.items()]
     ok = all(p["ok"] for p in pairs) and all(b["physics_ok"] for b in backends.values())
-    return {"network": setup.network.name, "samples": len(x),
+    return {"network": setup.network.name, "samples": len(x), "target": setup.target,
+            "refused": refused,
             "probe": {"beta": setup.probe.beta, "free_steps": setup.probe.free_steps,
                       "nudged_steps": setup.probe.nudged_steps, "tol": setup.probe.tol},
             "brian2_dt_over_tau": setup.brian2_dt or setup.dynamics.epsilon,
@@ -188,6 +238,18 @@ def _pair_report(a: str, b: str, results: dict[str, EPPhases], distances: dict[s
                              da.weight, db.weight)}
     report["ok"] = all(report[k]["ok"] for k in ("free", "nudged", "dw"))
     return report
+
+
+def _refused(name: str, why: str) -> str:
+    return f"{name} on the loihi2 target (--target loihi2): {why}"
+
+
+def _loihi2_pair(name: str, answer: Loihi2Answer, setup: CrosscheckSetup) -> dict[str, Any]:
+    """The engine, per sample from the graph's weights, against the loihi2 graph."""
+    exact = tol.Distance(0.0, 0.0, {key: 0.0 for key in answer.engine.weight_updates})
+    report = _pair_report("engine", name, {"engine": answer.engine, name: answer.graph},
+                          {"engine": exact, name: answer.distance}, setup)
+    return report | {"target": "loihi2"}
 
 
 def _backend_report(name: str, setup: CrosscheckSetup, result: EPPhases, seconds: float,

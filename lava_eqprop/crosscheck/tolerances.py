@@ -18,6 +18,10 @@ trajectory s_t (float64, the same schedule). A pair's tolerance is the sum of bo
   step (payloads, drives, the ε shift, the nudge), bounded per unit and sample from the chip's
   widths and carried through every step along that trajectory as an affine form, clip
   switches included (:mod:`lava_eqprop.crosscheck.rounding_bound`).
+* **the loihi2 target** (Lava float on the loihi2 graph, :mod:`lava_eqprop.crosscheck.loihi2`):
+  one sample at a time against the engine from the same weights, the same scheme: distance
+  1e-9 per sample, and for ΔW the product bound of that sample's two contrasted states over β
+  (2β with the symmetric estimator).
 
 A pair's tolerance is per unit and sample where a distance is (Lava fixed), one number
 otherwise. ΔW follows from the state distances E (:func:`product_bound`): a product s_k s_j
