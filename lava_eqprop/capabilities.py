@@ -11,7 +11,7 @@ Backends: ``engine`` (the NumPy reference and trainer), ``torch`` (the engine's 
 PyTorch, ``--device``), ``lava-float`` and ``lava-fixed`` (compiled Lava graphs of the ``cpu``
 target with floating- or fixed-point process models), ``lava-loihi2`` (the ``loihi2`` target:
 learning neurons and Lava's stock learning synapses with the EP rule in their learning engine,
-floating point; run by Lava's CPU simulation, not on a chip), ``brian2`` (the reference
+floating or fixed point; run by Lava's CPU simulation, not on a chip), ``brian2`` (the reference
 simulator; it runs phases for the cross-check, not training, so the training features do not
 apply to it).
 """
@@ -32,7 +32,7 @@ from lava_eqprop.spec.sections import LR_SCHEDULES
 BACKENDS = ("engine", "torch", "lava-float", "lava-fixed", "lava-loihi2", "brian2")
 TRAINERS = ("engine", "torch", "lava-float", "lava-fixed", "lava-loihi2")
 LAVA_BACKENDS = {("cpu", "float"): "lava-float", ("cpu", "fixed"): "lava-fixed",
-                 ("loihi2", "float"): "lava-loihi2"}
+                 ("loihi2", "float"): "lava-loihi2", ("loihi2", "fixed"): "lava-loihi2"}
 """The backend of each Lava (target, precision) that is built."""
 ALL = object()          # every value of the feature
 ON_OFF = (False, True)
@@ -108,7 +108,7 @@ SUPPORT: dict[str, dict[str, Any]] = {
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
     "lava-loihi2": _LAVA | _LAVA_TRAINING | {
-        "projections": ("dense",), "estimator": ("one_sided", "symmetric"),
+        "projections": ("dense", "masked dense"), "estimator": ("one_sided", "symmetric"),
         "beta_sign": ("positive",),
         "batch": ("one sample",)},
     "brian2": {},
@@ -126,9 +126,11 @@ WHY = {
                                 "of steps on the stored images",
     ("lava-fixed", "projections"): "average pooling's 1/size² is not an integer operation",
     ("lava-loihi2", "projections"): "each projection is a mirrored pair of stock LearningDense "
-                                    "synapses; the graph also needs every projection symmetric, "
-                                    "between layers (not lateral) and learning, and runs with "
-                                    "every neuron sending every step (no event threshold)",
+                                    "(LearningSparse when masked) synapses, and Lava has no "
+                                    "learning conv synapse; the graph also needs every "
+                                    "projection symmetric, between layers (not lateral) and "
+                                    "learning, and runs with every neuron sending every step "
+                                    "(no event threshold)",
     ("lava-loihi2", "estimator"): "the learning rule contrasts the ends of two phases of a "
                                   "sample: the free and nudged ones, or the −β and +β ones",
     ("lava-loihi2", "beta_sign"): "the rule's learning rate m·2^E approximates η/β > 0",

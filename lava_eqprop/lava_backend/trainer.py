@@ -95,4 +95,5 @@ class LavaTrainer(TrainingRun):
             "eval_events_per_sample": eval_counters.get("events"),
             "eval_synops_per_sample": eval_counters.get("synops"),
             "saturations_per_sample": counters.get("saturations"),
+            "mirror_mismatch": counters.get("mirror_mismatch"),
         }

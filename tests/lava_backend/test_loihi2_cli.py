@@ -95,7 +95,8 @@ REFUSED = {
                    r"\[learning\] batch_size: several samples is not supported by the "
                    "lava-loihi2"),
     "fixed": (["train", "{spec}", "--backend", "lava", "--target", "loihi2", "--precision",
-               "fixed"], "the Lava loihi2 target is not built for precision 'fixed'"),
+               "fixed", "--weight-bits", "10"],
+              r"projection 'input-h1': its weights on the grid .* would leave \[-256, 255\]"),
     "batch": (["compile", "{spec}", "--target", "loihi2", "--lava-batch", "4"],
               "the loihi2 graph runs one sample at a time"),
 }

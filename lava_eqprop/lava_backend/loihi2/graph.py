@@ -242,10 +242,10 @@ class FixedPlan:
     seed: int = 0
 
 
-def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPlan:
+def fixed_plan(network: Network, settings: LavaSettings, beta: float | None) -> FixedPlan:
     """The formats, weights, drive shifts and rule scales of a fixed-point graph, refusing by
     name what would not be exact or would not fit (module docstring); ``beta`` is the rule's
-    β per contrast: β, or 2β with the symmetric estimator."""
+    β per contrast: β, or 2β with the symmetric estimator (None: no learning, no scales)."""
     chip = settings.chip
     if chip is None:
         raise NetworkError(f"network {network.name!r}: precision 'fixed' needs a chip config")
@@ -272,18 +272,11 @@ def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPl
         scale_in[proj.post][proj.name] = e - 1 - (frac[proj.pre] + 1)
         if proj.pre in scale_in:
             scale_in[proj.pre][proj.name] = e - 1 - (frac[proj.post] + 1)
-        rate = settings.weight_rates[proj.name] / beta * 2.0 ** (
-            -frac[proj.pre] - frac[proj.post] - (e - 1))
-        try:
-            scale = fixed_point_scale(rate, top[proj.pre], top[proj.post], learning)
-        except ValueError as exc:
-            raise NetworkError(f"{where}: {exc}") from None
-        real = scale.rate / 2 ** product_shift(learning)
-        if abs(real - rate) > RATE_TOLERANCE * rate:
-            raise NetworkError(f"{where}: the rate {rate:g} LSB per unit of ρ_q·ρ_q is not "
-                               f"within 1/8 of a rule rate m·2^E/2^{product_shift(learning)}; "
-                               f"the nearest is {real:g}")
-        scales[proj.name] = scale
+        if beta is not None:
+            rate = settings.weight_rates[proj.name] / beta * 2.0 ** (
+                -frac[proj.pre] - frac[proj.post] - (e - 1))
+            scales[proj.name] = fixed_rule_scale(where, rate, top[proj.pre], top[proj.post],
+                                                 learning)
     shifts, weight_exps = {}, {}
     for receiver, scales_in in scale_in.items():
         common = min(scales_in.values())
@@ -296,6 +289,22 @@ def fixed_plan(network: Network, settings: LavaSettings, beta: float) -> FixedPl
             weight_exps[name, receiver] = c - common
     return FixedPlan(learning, frac, shifts, mantissas, exponents, scales, weight_exps,
                      chip.seed)
+
+
+def fixed_rule_scale(where: str, rate: float, pre_max: int, post_max: int,
+                     learning: LearningWidths) -> RuleScale:
+    """:func:`~lava_eqprop.lava_backend.loihi2.rule.fixed_point_scale` for ``rate`` (M-LSBs per
+    unit of ρ_q·ρ_q), refused by name when it cannot be built or is off by more than 1/8."""
+    try:
+        scale = fixed_point_scale(rate, pre_max, post_max, learning)
+    except ValueError as exc:
+        raise NetworkError(f"{where}: {exc}") from None
+    real = scale.rate / 2 ** product_shift(learning)
+    if abs(real - rate) > RATE_TOLERANCE * rate:
+        raise NetworkError(f"{where}: the rate {rate:g} LSB per unit of ρ_q·ρ_q is not "
+                           f"within 1/8 of a rule rate m·2^E/2^{product_shift(learning)}; "
+                           f"the nearest is {real:g}")
+    return scale
 
 
 def io_processes(network: Network, schedule: Schedule, x: np.ndarray, targets: np.ndarray,

@@ -2,17 +2,20 @@
 
 The same parts as the training graph (:mod:`lava_eqprop.lava_backend.loihi2.graph`) without
 learning: one :class:`LearningRatePopulation` per free population (none nudged, no bias rate),
-a stock ``Dense`` W forward and its mirror Wᵀ backward per projection (graded payloads 2ρ, so
-the drive is 2Wρ as in training), the phase codes of a schedule without nudged phases, the
-host-side sample source and the readout, which reports each sample's argmax at the last free
-step. The populations and synapses are what neuro cores would run; the source, the phase codes
-and the readout are host processes. Floating point, one sample at a time.
+a stock ``Dense`` W forward and its mirror Wᵀ backward per projection (``Sparse`` on a masked
+projection's entries; graded payloads 2ρ, so the drive is 2Wρ as in training), the phase codes
+of a schedule without nudged phases, the host-side sample source and the readout, which
+reports each sample's argmax at the last free step. The populations and synapses are what
+neuro cores would run; the source, the phase codes and the readout are host processes.
+Floating or fixed point (the training graph's formats, :func:`fixed_plan`), one sample at a
+time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from lava.proc.dense.process import Dense
+from lava.proc.sparse.process import Sparse
 
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.graph import check_supported
@@ -22,8 +25,10 @@ from lava_eqprop.lava_backend.loihi2.graph import (
     Mirror,
     build_population,
     check_projection,
+    fixed_plan,
     io_processes,
     phase_sources,
+    sparse_weights,
 )
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
@@ -33,9 +38,6 @@ from lava_eqprop.network.network import Network
 def check_inference_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
     """Refuse, naming the part, what the inference graph does not build."""
     where = f"network {network.name!r}"
-    if settings.precision != "float":
-        raise NetworkError(f"{where}: the loihi2 graph runs in floating point only, not "
-                           f"precision {settings.precision!r}")
     check_supported(network, settings)
     if settings.batch != 1 or settings.event_threshold != 0:
         raise NetworkError(f"{where}: the loihi2 graph runs one sample at a time with every "
@@ -52,22 +54,36 @@ def build_loihi2_inference_graph(network: Network, settings: LavaSettings, sched
     """Instantiate and connect the free-phase graph (module docstring) over ``x`` (samples,
     inputs) for an :func:`~lava_eqprop.lava_backend.schedule.inference_schedule`."""
     check_inference_scope(network, settings, schedule)
-    pops = {pop.name: build_population(pop, settings, 0.0, False) for pop in network.free}
+    plan = fixed_plan(network, settings, None) if settings.precision == "fixed" else None
+    pops = {pop.name: build_population(pop, settings, 0.0, False, plan)
+            for pop in network.free}
     codes = phase_sources(pops, schedule)
     targets = np.zeros((len(x), network.outputs[0].size))
-    data, readout = io_processes(network, schedule, x, targets, pops, codes)
+    data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
     synapses = {}
     for proj in network.projections:
-        post = pops[proj.post]
-        forward = Dense(weights=np.array(proj.weight, dtype=float),
-                        num_message_bits=MESSAGE_BITS, name=f"{proj.name}.forward")
-        pops.get(proj.pre, data).s_out.connect(forward.s_in)
-        forward.a_out.connect(post.a_in)
-        backward = None
+        weight = plan.mantissas[proj.name] if plan else np.asarray(proj.weight, dtype=float)
+        exps = plan.weight_exps if plan else {}
+        ends = [(pops.get(proj.pre, data), pops[proj.post], weight, proj.mask, "forward")]
         if proj.pre in pops:
-            backward = Dense(weights=np.array(proj.weight, dtype=float).T,
-                             num_message_bits=MESSAGE_BITS, name=f"{proj.name}.backward")
-            post.s_out.connect(backward.s_in)
-            backward.a_out.connect(pops[proj.pre].a_in)
-        synapses[proj.name] = Mirror(forward, backward)
-    return Loihi2Graph(network, settings, schedule, {}, pops, synapses, codes, data, readout)
+            mask = None if proj.mask is None else proj.mask.T
+            ends.append((pops[proj.post], pops[proj.pre], weight.T, mask, "backward"))
+        copies = []
+        for sender, receiver, w, mask, role in ends:
+            synapse = fixed_synapse(w, mask, f"{proj.name}.{role}",
+                                    exps.get((proj.name, receiver.name), 0))
+            sender.s_out.connect(synapse.s_in)
+            synapse.a_out.connect(receiver.a_in)
+            copies.append(synapse)
+        synapses[proj.name] = Mirror(copies[0], copies[1] if len(copies) > 1 else None)
+    return Loihi2Graph(network, settings, schedule, {}, pops, synapses, codes, data, readout,
+                       plan)
+
+
+def fixed_synapse(weights: np.ndarray, mask: np.ndarray | None, name: str,
+                  weight_exp: int) -> Dense | Sparse:
+    """A stock Dense, or Sparse on ``mask``'s entries, sending (weights·payload)·2^weight_exp."""
+    common = dict(num_message_bits=MESSAGE_BITS, weight_exp=weight_exp, name=name)
+    if mask is None:
+        return Dense(weights=np.array(weights, dtype=float), **common)
+    return Sparse(weights=sparse_weights(weights, mask), **common)
