@@ -182,3 +182,30 @@ def test_depth_study_quick(tmp_path):
     for curve in figures["curves"].values():
         assert len(curve["train_loss"]) == 1 and 0 < curve["train_loss"][0] < 10
     assert (tmp_path / "depth_study.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.lava
+def test_bench_loihi2_graph_quick():
+    figures = run_tool("bench_loihi2_graph.py")
+    for case in ("layered", "small-world"):
+        exact = figures["bit_exact"][case]
+        assert exact["bit_exact"] and exact["differences"] == 0
+        assert all(exact["perturbation_caught"].values()) and exact["mirror_mismatch"] == 0
+    net = figures["nets"]["digits-small-world"]
+    training = net["training"]
+    assert set(training["test_error"]) == {"engine-float", "loihi2-fixed", "cpu-fixed"}
+    assert all(0 <= e <= 1 for e in training["test_error"].values())
+    assert len(training["mirror_mismatch_per_epoch"]) == 1
+    # 64-32-32-32-10 with 40 free and 2 x 10 nudged steps, symmetric: 1 + 40 + 20 + 1 steps, in
+    # each of which the 64 inputs and the 106 free neurons send; each step every synapse of
+    # every copy receives one payload, and the cpu graph's counters see the same free neurons
+    traffic = net["loihi2_traffic_per_sample"]
+    assert traffic["events"] == {"load": 170, "free": 170 * 40, "nudged": 170 * 20,
+                                 "restore": 170}
+    synapses = traffic["synops"]["load"]
+    assert traffic["synops"]["free"] == 40 * synapses
+    assert training["cpu_graph_events_per_sample"]["free"] == 106 * 40
+    assert set(net["samples_per_s"]) == {"engine", "cpu-float", "cpu-fixed", "loihi2-float",
+                                         "loihi2-fixed"}
+    assert min(net["samples_per_s"].values()) > 0

@@ -1,16 +1,20 @@
-"""The loihi2 graph as plain data and text, for ``lava-eqprop compile --target loihi2``.
+"""The loihi2 graph as plain data and text, for ``lava-eqprop compile --target loihi2``, and
+its traffic per sample.
 
 Every process with its fully qualified class name, its kind (``neuron``: learning rate
-populations; ``synapse``: stock Dense/LearningDense; ``io``: the host-side sample source and
-readout; ``control``: the host-side phase codes), its ports and Vars with their shapes and the
-widths known for it; then every connection, read from the ports themselves.
+populations; ``synapse``: stock Dense/LearningDense/Sparse/LearningSparse; ``io``: the
+host-side sample source and readout; ``control``: the host-side phase codes), its ports and
+Vars with their shapes and the widths known for it; then every connection, read from the ports
+themselves.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from lava.proc.dense.process import Dense
+from lava.proc.sparse.process import Sparse
 
 from lava_eqprop.lava_backend.graph import connection_lines, port_list
 from lava_eqprop.lava_backend.loihi2.graph import Loihi2Graph
@@ -19,8 +23,9 @@ from lava_eqprop.lava_backend.procs.learning_population.process import (
     PhaseCodeSource,
 )
 from lava_eqprop.lava_backend.procs.loihi2_io.process import PredictionReadout, SampleSource
+from lava_eqprop.lava_backend.protocol import PHASE_NAMES
 
-KINDS = ((LearningRatePopulation, "neuron"), (Dense, "synapse"),
+KINDS = ((LearningRatePopulation, "neuron"), ((Dense, Sparse), "synapse"),
          ((SampleSource, PredictionReadout), "io"), (PhaseCodeSource, "control"))
 
 
@@ -33,8 +38,9 @@ def widths(proc: Any, graph: Loihi2Graph) -> dict[str, Any]:
     """The widths known for a process: the arithmetic, and a synapse's payload bits."""
     known: dict[str, Any] = {"arithmetic": "float64" if graph.settings.precision == "float"
                              else "fixed"}
-    if isinstance(proc, Dense):
-        known["num_message_bits"] = int(proc.num_message_bits.init)
+    if isinstance(proc, (Dense, Sparse)):
+        known["num_message_bits"] = int(np.asarray(proc.num_message_bits.init).item())
+        known["weight_exp"] = int(proc.proc_params.get("weight_exp", 0))
     return known
 
 
@@ -67,6 +73,36 @@ def loihi2_summary(graph: Loihi2Graph) -> dict[str, Any]:
                       for proc in graph.processes],
         "connections": connections(graph),
     }
+
+
+def phase_steps(graph: Loihi2Graph) -> dict[str, int]:
+    """Steps of one sample per phase (load, free, nudged, restore)."""
+    schedule = graph.schedule
+    nudged_phases = schedule.betas.shape[1]
+    return {"load": 1, "free": schedule.free_steps,
+            "nudged": nudged_phases * schedule.nudged_steps,
+            "restore": max(nudged_phases - 1, 0)}
+
+
+def traffic_per_sample(graph: Loihi2Graph) -> dict[str, dict[str, float]]:
+    """Messages (``events``) and synaptic operations (``synops``) of one sample, by phase.
+
+    Every neuron of the graph, and the sample source for the input, sends a graded payload
+    every step (ρ = 0 as the smallest payload, :func:`~lava_eqprop.lava_backend.loihi2.rule.
+    pre_payload`), so per step the events are the free neurons plus the inputs, and each
+    synapse of every copy (a LearningDense's every entry, a LearningSparse's stored ones)
+    receives one payload: synops = Σ synapses."""
+    network = graph.network
+    senders = sum(pop.size for pop in network.free) + network.inputs[0].size
+    synapses = 0
+    for name, mirror in graph.synapses.items():
+        mask = network.projection(name).mask
+        per_copy = (int(np.count_nonzero(mask)) if mask is not None
+                    else int(np.prod(mirror.forward.weights.shape)))
+        synapses += per_copy * (2 if mirror.backward is not None else 1)
+    steps = phase_steps(graph)
+    return {"events": {phase: float(senders * steps[phase]) for phase in PHASE_NAMES},
+            "synops": {phase: float(synapses * steps[phase]) for phase in PHASE_NAMES}}
 
 
 def describe_loihi2(graph: Loihi2Graph) -> str:
