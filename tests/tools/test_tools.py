@@ -203,8 +203,13 @@ def test_bench_loihi2_graph_quick():
     traffic = net["loihi2_traffic_per_sample"]
     assert traffic["events"] == {"load": 170, "free": 170 * 40, "nudged": 170 * 20,
                                  "restore": 170}
-    synapses = traffic["synops"]["load"]
-    assert traffic["synops"]["free"] == 40 * synapses
+    from lava_eqprop.spec import load_spec
+
+    network = load_spec(TOOLS.parent / "models" / "digits_small_world.toml").build_network()
+    synapses = sum(int(p.mask.sum()) * (1 if p.pre == "input" else 2)
+                   for p in network.projections)
+    assert traffic["synops"] == {"load": synapses, "free": 40 * synapses,
+                                 "nudged": 20 * synapses, "restore": synapses}
     assert training["cpu_graph_events_per_sample"]["free"] == 106 * 40
     assert set(net["samples_per_s"]) == {"engine", "cpu-float", "cpu-fixed", "loihi2-float",
                                          "loihi2-fixed"}
