@@ -108,7 +108,8 @@ SUPPORT: dict[str, dict[str, Any]] = {
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
     "lava-loihi2": _LAVA | _LAVA_TRAINING | {
-        "projections": ("dense", "masked dense"), "estimator": ("one_sided", "symmetric"),
+        "projections": tuple(p for p in PROJECTIONS if p != "conv with max pooling"),
+        "estimator": ("one_sided", "symmetric"),
         "beta_sign": ("positive",),
         "batch": ("one sample",)},
     "brian2": {},
@@ -126,11 +127,12 @@ WHY = {
                                 "of steps on the stored images",
     ("lava-fixed", "projections"): "average pooling's 1/size² is not an integer operation",
     ("lava-loihi2", "projections"): "each projection is a mirrored pair of stock LearningDense "
-                                    "(LearningSparse when masked) synapses, and Lava has no "
-                                    "learning conv synapse; the graph also needs every "
-                                    "projection symmetric, between layers (not lateral) and "
-                                    "learning, and runs with every neuron sending every step "
-                                    "(no event threshold)",
+                                    "or LearningSparse synapses (a conv unrolled into them: "
+                                    "Lava has no learning conv synapse), and a max-pooled conv "
+                                    "drives by a max, not a weighted sum; the graph also needs "
+                                    "every projection symmetric, between layers (not lateral), "
+                                    "and runs with every neuron sending every step (no event "
+                                    "threshold)",
     ("lava-loihi2", "estimator"): "the learning rule contrasts the ends of two phases of a "
                                   "sample: the free and nudged ones, or the −β and +β ones",
     ("lava-loihi2", "beta_sign"): "the rule's learning rate m·2^E approximates η/β > 0",

@@ -68,29 +68,43 @@ def read_counters(run: GraphRun, graph: EPGraph, samples: int) -> dict[str, Any]
 
 def read_loihi2_parameters(run: GraphRun, graph: Loihi2Graph, updates: int) -> dict[str, Any]:
     """Copy the forward synapses' learnt weights and the populations' biases back into
-    ``graph.network`` (in place; fixed point: mantissas M·2^(e−1), biases b·2^−F), and return
-    the update magnitudes the host can tell from them: ``mean_abs_dw``/``rms_dw`` per
+    ``graph.network`` (in place; fixed point: mantissas M·2^(e−1), biases b·2^−F; an unrolled
+    conv's kernel gains the fold of its synapses' changes,
+    :meth:`~lava_eqprop.lava_backend.loihi2.layout.SynapseLayout.fold`, and a channel's bias
+    the sum of its pixels' changes), and return the update
+    magnitudes the host can tell from them: ``mean_abs_dw``/``rms_dw`` per learning
     projection, the net change of the run divided by its ``updates`` (stock synapses keep no
     statistics of their own updates), and ``mirror_mismatch``: per projection with a backward
     copy, the synapses where W and the mirror's Wᵀ differ (0 while they stay mirrored)."""
     plan = graph.plan
     mean_dw, rms_dw, mismatch = {}, {}, {}
-    for name, mirror in graph.synapses.items():
+    for name in graph.scales:
+        mirror, layout = graph.synapses[name], graph.layouts[name]
         proj = graph.network.projection(name)
-        forward = synapse_weights(run, mirror.forward, proj.mask)
+        forward = synapse_weights(run, mirror.forward, layout.mask)
         if mirror.backward is not None:
             backward = synapse_weights(run, mirror.backward,
-                                       None if proj.mask is None else proj.mask.T)
+                                       None if layout.mask is None else layout.mask.T)
             mismatch[name] = int(np.count_nonzero(forward != backward.T))
         scale = 2.0 ** plan.exponents[name] if plan else 1.0
-        change = forward * scale - proj.weight
+        if layout.unrolled is None:
+            change = forward * scale - proj.weight
+        else:
+            start = plan.mantissas[name] * scale if plan else layout.weights
+            change = layout.fold(forward * scale - start)
         mean_dw[name] = float(np.mean(np.abs(change))) / updates
         rms_dw[name] = float(np.sqrt(np.mean(change ** 2))) / updates
         proj.weight += change
     scale = 2.0 ** -graph.settings.chip.state_frac_bits if plan and graph.settings.chip else 1.0
     for name, pop in graph.populations.items():
-        bias = graph.network.population(name).bias
-        bias[...] = (run.get(pop.bias) * scale).reshape(np.shape(bias))
+        population = graph.network.population(name)
+        bias = run.get(pop.bias) * scale
+        if population.channel_bias:     # each pixel learnt its own: the channel gains their sum
+            start = np.asarray(pop.bias.init, dtype=float) * scale
+            change = (bias - start).reshape(population.shape[0], -1).sum(axis=1)
+            population.bias += change.reshape(np.shape(population.bias))
+        else:
+            population.bias[...] = bias.reshape(np.shape(population.bias))
     return {"mean_abs_dw": mean_dw, "rms_dw": rms_dw, "mirror_mismatch": mismatch}
 
 

@@ -23,7 +23,8 @@ from lava_eqprop.lava_backend.schedule import Schedule, training_schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
 from lava_eqprop.network.generators import layered
 from lava_eqprop.network.network import Network, Population, Projection
-from tests.nets import conv_net, directed_net
+from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
+from tests.nets import directed_net
 
 # isort: split
 # (Lava after lava_eqprop.lava_backend, which installs its Python 3.11 fix)
@@ -193,6 +194,62 @@ def test_loihi2_graph_trains_the_symmetric_estimator_as_the_engine():
     assert max(np.abs(ref["db"]["output"]).max() for ref in reference) > 1e-3
 
 
+@pytest.mark.timeout(90)
+def test_unrolled_convs_learn_the_engines_kernel_update():
+    """A conv net (padding, stride 2, average pooling, a learnt 1x1 skip conv, a fixed identity
+    skip, channel biases, a dense head) unrolled into LearningSparse: after one sample the
+    states are the engine's, and the kernels and channel biases read back (the fold of the
+    per-synapse changes, the sum of the pixels' bias changes) take the engine's update."""
+    from lava_eqprop.lava_backend.readback import read_loihi2_parameters
+    from lava_eqprop.lava_backend.runner import GraphRun
+
+    net = hopfield_conv_net(np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, (1, net.inputs[0].size))
+    targets = np.eye(3)[[1]]
+    settings = LavaSettings(dynamics=Dynamics(epsilon=EPSILON),
+                            weight_rates={p.name: WEIGHT_RATE for p in net.projections
+                                          if p.plastic},
+                            bias_rates={p.name: BIAS_RATE for p in net.free})
+    schedule = training_schedule(1, 1, EP, np.random.default_rng(5))
+    graph = build_loihi2_graph(net, settings, schedule, x, targets)
+    kinds = {type(m.forward).__name__ for m in graph.synapses.values()}
+    assert kinds == {"LearningSparse", "LearningDense", "Sparse"}    # convs, head, identity
+    rates = {name: scale.rate for name, scale in graph.scales.items()}
+    reference = engine_samples(copy.deepcopy(net), schedule, x, targets, rates)[0]
+    before = copy.deepcopy(net)
+    with GraphRun(graph) as run:
+        run.run(schedule.steps, lambda message: None, expected=1)
+        states = {n: (run.get(p.s_free), run.get(p.s)) for n, p in graph.populations.items()}
+        read_loihi2_parameters(run, graph, 1)
+    for name, (free, nudged) in states.items():
+        np.testing.assert_allclose(free, reference["free"][name].reshape(-1), rtol=0, atol=TOL)
+        np.testing.assert_allclose(nudged, reference["nudged"][name].reshape(-1), rtol=0,
+                                   atol=TOL)
+    for name, dw in reference["dw"].items():
+        change = net.projection(name).weight - before.projection(name).weight
+        np.testing.assert_allclose(change, dw, rtol=0, atol=TOL, err_msg=name)
+    for name, db in reference["db"].items():
+        change = net.population(name).bias - before.population(name).bias
+        np.testing.assert_allclose(change, db, rtol=0, atol=TOL, err_msg=name)
+    assert min(np.abs(d).max() for d in reference["dw"].values()) > 1e-3
+
+
+def test_large_convs_are_refused_with_their_synapse_count(monkeypatch):
+    import lava_eqprop.lava_backend.loihi2.layout as layout
+
+    monkeypatch.setattr(layout, "MAX_UNROLLED_ENTRIES", 100)
+    net = hopfield_conv_net(np.random.default_rng(0))
+    settings = LavaSettings(weight_rates={p.name: WEIGHT_RATE for p in net.projections})
+    schedule = training_schedule(1, 1, EP, np.random.default_rng(5))
+    # a 3x3 kernel with padding 1 over 6x6: 2 + 3 + 3 + 3 + 3 + 2 = 16 valid taps per axis,
+    # 16² per output channel, 2 channels
+    with pytest.raises(NetworkError, match=r"projection 'input-a': Lava has no learning conv "
+                                           r"synapse, and unrolled it is 512 synapses in a "
+                                           r"72 x 36 matrix"):
+        build_loihi2_graph(net, settings, schedule, np.zeros((1, 36)), np.zeros((1, 3)))
+
+
 def lateral_net(rng):
     """input → h → out with a symmetric lateral projection h → h."""
     w = rng.uniform(-0.5, 0.5, (5, 5))
@@ -204,6 +261,27 @@ def lateral_net(rng):
              Projection("h-h", "h", "h", w),
              Projection("h-out", "h", "out", rng.uniform(-.6, .6, (3, 5)))]
     return Network("lateral", pops, projs)
+
+
+def hopfield_conv_net(rng):
+    """tests/nets.py's conv net (padding, stride 2, average pooling, a learnt 1x1 skip conv,
+    an identity skip, channel biases, a dense head) with activations in [0, 1] throughout and
+    positive biases, so that every layer is active."""
+    layers = [ConvLayer("a", 2, 3, padding=1), ConvLayer("b", 2, 3, stride=2, padding=1),
+              ConvLayer("c", 2, 3, padding=1), ConvLayer("d", 3, 2, pool="avg")]
+    net = conv_network((1, 6, 6), layers, 3, rng=rng, skips=[Skip("a", "b"),
+                                                            Skip("b", "c", "identity")],
+                       gains=Gains(1.0, 0.7, 1.0), output_activation="hard_sigmoid")
+    for pop in net.free:
+        pop.bias = rng.uniform(0.1, 0.4, pop.bias.shape)
+    return net
+
+
+def max_pooled_net(rng):
+    """A 1x4x4 input, a 2x4x4 conv layer and a max-pooled conv into the output."""
+    layers = [ConvLayer("h", 2, 3, padding=1), ConvLayer("out", 3, 3, padding=1, pool="max")]
+    return conv_network((1, 4, 4), layers, 2, rng=rng, name="max_pooled",
+                        output_activation="hard_sigmoid")
 
 
 def other_net(make):
@@ -232,7 +310,7 @@ def negative_beta(net, settings, schedule):
 
 
 REFUSALS = {
-    "conv": (other_net(conv_net), "projection 'input-a': conv projections"),
+    "max_pool": (other_net(max_pooled_net), "projection 'h-out': a max-pooled conv"),
     "lateral": (other_net(lateral_net), "projection 'h-h': lateral"),
     "directed": (other_net(directed_net), "projection 'h-out': directed"),
     "negative_beta": (negative_beta, "β < 0"),

@@ -93,7 +93,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from lava.magma.core.learning.constants import GradedSpikeCfg
 from lava.proc.dense.process import Dense, LearningDense
-from lava.proc.sparse.process import LearningSparse
+from lava.proc.sparse.process import LearningSparse, Sparse
 from scipy.sparse import csr_matrix
 
 from lava_eqprop.chips.config import LearningWidths, load_chip_config
@@ -104,6 +104,7 @@ from lava_eqprop.chips.fixed_point import (
 )
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.graph import check_supported
+from lava_eqprop.lava_backend.loihi2.layout import SynapseLayout, synapse_layout
 from lava_eqprop.lava_backend.loihi2.rule import (
     RuleScale,
     ep_rule,
@@ -152,6 +153,7 @@ class Loihi2Graph:
     phase_codes: dict[int, PhaseCodeSource]
     data: SampleSource
     readout: PredictionReadout
+    layouts: dict[str, SynapseLayout]
     plan: FixedPlan | None = None
 
     @property
@@ -168,8 +170,10 @@ class Loihi2Graph:
                 self.readout]
 
 
-def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
-    """Refuse, naming the part and the reason, what this graph does not build yet."""
+def check_scope(network: Network, settings: LavaSettings,
+                schedule: Schedule) -> dict[str, SynapseLayout]:
+    """Refuse, naming the part and the reason, what this graph does not build yet; the
+    synapses of every projection."""
     where = f"network {network.name!r}"
     check_supported(network, settings)
     if settings.batch != 1 or settings.event_threshold != 0:
@@ -186,8 +190,13 @@ def check_scope(network: Network, settings: LavaSettings, schedule: Schedule) ->
             symmetric and np.any(betas[:, 1] != -betas[:, 0])):
         raise NetworkError(f"{where}: the loihi2 graph needs one β > 0 for every sample (β < 0 "
                            f"is not built), got betas {np.unique(betas).tolist()}")
-    for proj in network.projections:
-        check_projection(proj, network, settings)
+    return {proj.name: check_projection(proj, network, settings)
+            for proj in network.projections}
+
+
+def learns(proj: Projection, settings: LavaSettings) -> bool:
+    """Whether ``proj`` gets learning synapses: plastic with a positive rate."""
+    return proj.plastic and settings.weight_rates.get(proj.name, 0.0) > 0
 
 
 def is_symmetric(schedule: Schedule) -> bool:
@@ -196,21 +205,23 @@ def is_symmetric(schedule: Schedule) -> bool:
 
 
 def check_projection(proj: Projection, network: Network, settings: LavaSettings,
-                     learning: bool = True) -> None:
-    """Refuse a projection that is not dense, symmetric, between two populations, into a free
-    one, and (when ``learning``) learning."""
+                     learning: bool = True) -> SynapseLayout:
+    """Refuse a projection that is not symmetric, between two populations, into a free one,
+    and (when ``learning`` and it is plastic) learning; its synapses
+    (:func:`~lava_eqprop.lava_backend.loihi2.layout.synapse_layout`, refusing what cannot be
+    unrolled)."""
     where = f"projection {proj.name!r}"
     refusals = [
-        (proj.kind != "dense", f"{proj.kind} projections are not built (dense only)"),
         (proj.lateral, "lateral projections are not built"),
         (not proj.symmetric, "directed (asymmetric) projections are not built"),
         (network.population(proj.post).clamped, "its post population is clamped"),
-        (learning and (not proj.plastic or settings.weight_rates.get(proj.name, 0.0) <= 0),
+        (learning and proj.plastic and settings.weight_rates.get(proj.name, 0.0) <= 0,
          "it does not learn (a positive weight rate is needed)"),
     ]
     for refused, why in refusals:
         if refused:
             raise NetworkError(f"{where}: {why}")
+    return synapse_layout(proj, network)
 
 
 def rule_scale(name: str, rate: float) -> RuleScale:
@@ -242,10 +253,12 @@ class FixedPlan:
     seed: int = 0
 
 
-def fixed_plan(network: Network, settings: LavaSettings, beta: float | None) -> FixedPlan:
-    """The formats, weights, drive shifts and rule scales of a fixed-point graph, refusing by
-    name what would not be exact or would not fit (module docstring); ``beta`` is the rule's
-    β per contrast: β, or 2β with the symmetric estimator (None: no learning, no scales)."""
+def fixed_plan(network: Network, settings: LavaSettings, layouts: dict[str, SynapseLayout],
+               beta: float | None) -> FixedPlan:
+    """The formats, weights (of ``layouts``), drive shifts and rule scales of a fixed-point
+    graph, refusing by name what would not be exact or would not fit (module docstring);
+    ``beta`` is the rule's β per contrast: β, or 2β with the symmetric estimator (None: no
+    learning, no scales)."""
     chip = settings.chip
     if chip is None:
         raise NetworkError(f"network {network.name!r}: precision 'fixed' needs a chip config")
@@ -260,10 +273,11 @@ def fixed_plan(network: Network, settings: LavaSettings, beta: float | None) -> 
     scale_in: dict[str, dict[str, int]] = {pop.name: {} for pop in network.free}
     for proj in network.projections:
         where = f"projection {proj.name!r}"
+        weights = layouts[proj.name].weights
         e = settings.weight_exponents.get(proj.name)
         if e is None:
-            e = choose_weight_exponent(proj.weight, chip.weight_bits, chip.weight_headroom)
-        m = 2 * quantise(proj.weight, -e).astype(np.int64)
+            e = choose_weight_exponent(weights, chip.weight_bits, chip.weight_headroom)
+        m = 2 * quantise(weights, -e).astype(np.int64)
         if m.min() < LAVA_WEIGHTS[0] or m.max() > LAVA_WEIGHTS[1]:
             raise NetworkError(f"{where}: its weights on the grid 2^{e - 1} would leave "
                                f"[{LAVA_WEIGHTS[0]}, {LAVA_WEIGHTS[1]}] (LearningDense's 8 bits "
@@ -272,7 +286,7 @@ def fixed_plan(network: Network, settings: LavaSettings, beta: float | None) -> 
         scale_in[proj.post][proj.name] = e - 1 - (frac[proj.pre] + 1)
         if proj.pre in scale_in:
             scale_in[proj.pre][proj.name] = e - 1 - (frac[proj.post] + 1)
-        if beta is not None:
+        if beta is not None and learns(proj, settings):
             rate = settings.weight_rates[proj.name] / beta * 2.0 ** (
                 -frac[proj.pre] - frac[proj.post] - (e - 1))
             scales[proj.name] = fixed_rule_scale(where, rate, top[proj.pre], top[proj.post],
@@ -391,25 +405,41 @@ def connect_synapse(synapse: LearningDense | LearningSparse,
         getattr(receiver, f"s_out_{name}").connect(getattr(synapse, f"s_in_{name}"))
 
 
-def build_mirror(proj: Projection, scale: RuleScale, pops: dict[str, LearningRatePopulation],
-                 data: SampleSource, plan: FixedPlan | None = None) -> Mirror:
-    """Both copies of ``proj``, connected; the forward copy's payloads come from ``data``
-    when pre is the clamped input. Fixed point: the plan's weights M, weight_exps and seed."""
-    post = pops[proj.post]
-    weight, exps, seed = proj.weight, {}, None
+def fixed_synapse(weights: np.ndarray, mask: np.ndarray | None, name: str,
+                  weight_exp: int = 0) -> Dense | Sparse:
+    """A stock Dense, or Sparse on ``mask``'s entries, sending (weights·payload)·2^weight_exp."""
+    common = dict(num_message_bits=MESSAGE_BITS, weight_exp=weight_exp, name=name)
+    if mask is None:
+        return Dense(weights=np.array(weights, dtype=float), **common)
+    return Sparse(weights=sparse_weights(weights, mask), **common)
+
+
+def build_mirror(proj: Projection, layout: SynapseLayout, scale: RuleScale | None,
+                 pops: dict[str, LearningRatePopulation], data: SampleSource,
+                 plan: FixedPlan | None = None) -> Mirror:
+    """Both copies of ``proj`` on ``layout``'s synapses, connected: learning ones with the
+    rule of ``scale``, fixed ones (Dense/Sparse) for ``scale`` None. The forward copy's
+    payloads come from ``data`` when pre is the clamped input. Fixed point: the plan's weights
+    M, weight_exps and seed."""
+    weight, exps, seed = layout.weights, {}, None
     if plan is not None:
         weight, exps, seed = plan.mantissas[proj.name], plan.weight_exps, plan.seed
-    mask = proj.mask
-    forward = plastic_synapse(weight, mask, scale, f"{proj.name}.forward",
-                              exps.get((proj.name, proj.post), 0), seed)
-    connect_synapse(forward, pops.get(proj.pre, data), post)
-    if proj.pre not in pops:
-        return Mirror(forward, None)
-    backward = plastic_synapse(np.transpose(weight), None if mask is None else mask.T, scale,
-                               f"{proj.name}.backward", exps.get((proj.name, proj.pre), 0),
-                               seed)
-    connect_synapse(backward, post, pops[proj.pre])
-    return Mirror(forward, backward)
+    ends = [(pops.get(proj.pre, data), pops[proj.post], weight, layout.mask, "forward")]
+    if proj.pre in pops:
+        mask = None if layout.mask is None else layout.mask.T
+        ends.append((pops[proj.post], pops[proj.pre], np.transpose(weight), mask, "backward"))
+    copies = []
+    for sender, receiver, w, mask, role in ends:
+        name, weight_exp = f"{proj.name}.{role}", exps.get((proj.name, receiver.name), 0)
+        if scale is None:
+            synapse = fixed_synapse(w, mask, name, weight_exp)
+            sender.s_out.connect(synapse.s_in)
+            synapse.a_out.connect(receiver.a_in)
+        else:
+            synapse = plastic_synapse(w, mask, scale, name, weight_exp, seed)
+            connect_synapse(synapse, sender, receiver)
+        copies.append(synapse)
+    return Mirror(copies[0], copies[1] if len(copies) > 1 else None)
 
 
 def phase_sources(pops: dict[str, LearningRatePopulation],
@@ -433,20 +463,23 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
     """Instantiate and connect the processes (module docstring) for ``schedule`` over the data
     ``x`` (samples, inputs) and ``targets`` (samples, outputs); ``settings.weight_rates`` η and
     ``settings.bias_rates`` η_b. The rule's rate is η/β, or η/(2β) for the symmetric estimator."""
-    check_scope(network, settings, schedule)
+    layouts = check_scope(network, settings, schedule)
     beta = float(schedule.betas[0, 0])
     symmetric = is_symmetric(schedule)
     output = network.outputs[0]
     contrast_beta = 2 * beta if symmetric else beta
-    plan = fixed_plan(network, settings, contrast_beta) if settings.precision == "fixed" else None
+    plan = None
+    if settings.precision == "fixed":
+        plan = fixed_plan(network, settings, layouts, contrast_beta)
     pops = {pop.name: build_population(pop, settings, beta, pop is output, plan, symmetric)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
     data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
     scales = plan.scales if plan else {
         proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / contrast_beta)
-        for proj in network.projections}
-    synapses = {proj.name: build_mirror(proj, scales[proj.name], pops, data, plan)
+        for proj in network.projections if learns(proj, settings)}
+    synapses = {proj.name: build_mirror(proj, layouts[proj.name], scales.get(proj.name), pops,
+                                        data, plan)
                 for proj in network.projections}
     return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, data, readout,
-                       plan)
+                       layouts, plan)

@@ -3,7 +3,8 @@
 The same parts as the training graph (:mod:`lava_eqprop.lava_backend.loihi2.graph`) without
 learning: one :class:`LearningRatePopulation` per free population (none nudged, no bias rate),
 a stock ``Dense`` W forward and its mirror Wᵀ backward per projection (``Sparse`` on a masked
-projection's entries; graded payloads 2ρ, so the drive is 2Wρ as in training), the phase codes
+projection's entries or an unrolled conv's synapses; graded payloads 2ρ, so the drive is 2Wρ
+as in training), the phase codes
 of a schedule without nudged phases, the host-side sample source and the readout, which
 reports each sample's argmax at the last free step. The populations and synapses are what
 neuro cores would run; the source, the phase codes and the readout are host processes.
@@ -14,29 +15,28 @@ time.
 from __future__ import annotations
 
 import numpy as np
-from lava.proc.dense.process import Dense
-from lava.proc.sparse.process import Sparse
 
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.graph import check_supported
 from lava_eqprop.lava_backend.loihi2.graph import (
-    MESSAGE_BITS,
     Loihi2Graph,
-    Mirror,
+    build_mirror,
     build_population,
     check_projection,
     fixed_plan,
     io_processes,
     phase_sources,
-    sparse_weights,
 )
+from lava_eqprop.lava_backend.loihi2.layout import SynapseLayout
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
 from lava_eqprop.network.network import Network
 
 
-def check_inference_scope(network: Network, settings: LavaSettings, schedule: Schedule) -> None:
-    """Refuse, naming the part, what the inference graph does not build."""
+def check_inference_scope(network: Network, settings: LavaSettings,
+                          schedule: Schedule) -> dict[str, SynapseLayout]:
+    """Refuse, naming the part, what the inference graph does not build; the synapses of every
+    projection."""
     where = f"network {network.name!r}"
     check_supported(network, settings)
     if settings.batch != 1 or settings.event_threshold != 0:
@@ -45,45 +45,24 @@ def check_inference_scope(network: Network, settings: LavaSettings, schedule: Sc
                            f"{settings.batch}, event_threshold {settings.event_threshold}")
     if schedule.betas.shape[1] != 0:
         raise NetworkError(f"{where}: the loihi2 inference graph runs the free phase alone")
-    for proj in network.projections:
-        check_projection(proj, network, settings, learning=False)
+    return {proj.name: check_projection(proj, network, settings, learning=False)
+            for proj in network.projections}
 
 
 def build_loihi2_inference_graph(network: Network, settings: LavaSettings, schedule: Schedule,
                                  x: np.ndarray) -> Loihi2Graph:
     """Instantiate and connect the free-phase graph (module docstring) over ``x`` (samples,
     inputs) for an :func:`~lava_eqprop.lava_backend.schedule.inference_schedule`."""
-    check_inference_scope(network, settings, schedule)
-    plan = fixed_plan(network, settings, None) if settings.precision == "fixed" else None
+    layouts = check_inference_scope(network, settings, schedule)
+    plan = None
+    if settings.precision == "fixed":
+        plan = fixed_plan(network, settings, layouts, None)
     pops = {pop.name: build_population(pop, settings, 0.0, False, plan)
             for pop in network.free}
     codes = phase_sources(pops, schedule)
     targets = np.zeros((len(x), network.outputs[0].size))
     data, readout = io_processes(network, schedule, x, targets, pops, codes, settings, plan)
-    synapses = {}
-    for proj in network.projections:
-        weight = plan.mantissas[proj.name] if plan else np.asarray(proj.weight, dtype=float)
-        exps = plan.weight_exps if plan else {}
-        ends = [(pops.get(proj.pre, data), pops[proj.post], weight, proj.mask, "forward")]
-        if proj.pre in pops:
-            mask = None if proj.mask is None else proj.mask.T
-            ends.append((pops[proj.post], pops[proj.pre], weight.T, mask, "backward"))
-        copies = []
-        for sender, receiver, w, mask, role in ends:
-            synapse = fixed_synapse(w, mask, f"{proj.name}.{role}",
-                                    exps.get((proj.name, receiver.name), 0))
-            sender.s_out.connect(synapse.s_in)
-            synapse.a_out.connect(receiver.a_in)
-            copies.append(synapse)
-        synapses[proj.name] = Mirror(copies[0], copies[1] if len(copies) > 1 else None)
+    synapses = {proj.name: build_mirror(proj, layouts[proj.name], None, pops, data, plan)
+                for proj in network.projections}
     return Loihi2Graph(network, settings, schedule, {}, pops, synapses, codes, data, readout,
-                       plan)
-
-
-def fixed_synapse(weights: np.ndarray, mask: np.ndarray | None, name: str,
-                  weight_exp: int) -> Dense | Sparse:
-    """A stock Dense, or Sparse on ``mask``'s entries, sending (weights·payload)·2^weight_exp."""
-    common = dict(num_message_bits=MESSAGE_BITS, weight_exp=weight_exp, name=name)
-    if mask is None:
-        return Dense(weights=np.array(weights, dtype=float), **common)
-    return Sparse(weights=sparse_weights(weights, mask), **common)
+                       layouts, plan)

@@ -96,7 +96,7 @@ def traffic_per_sample(graph: Loihi2Graph) -> dict[str, dict[str, float]]:
     senders = sum(pop.size for pop in network.free) + network.inputs[0].size
     synapses = 0
     for name, mirror in graph.synapses.items():
-        mask = network.projection(name).mask
+        mask = graph.layouts[name].mask
         per_copy = (int(np.count_nonzero(mask)) if mask is not None
                     else int(np.prod(mirror.forward.weights.shape)))
         synapses += per_copy * (2 if mirror.backward is not None else 1)
