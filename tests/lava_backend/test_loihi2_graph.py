@@ -21,9 +21,9 @@ from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
 from lava_eqprop.lava_backend.schedule import Schedule, training_schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
+from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
 from lava_eqprop.network.generators import layered
 from lava_eqprop.network.network import Network, Population, Projection
-from lava_eqprop.network.conv_nets import ConvLayer, Gains, Skip, conv_network
 from tests.nets import directed_net
 
 # isort: split
