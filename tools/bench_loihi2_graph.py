@@ -21,6 +21,11 @@ their learning engine), measured: bit-exactness, training, mirrors, traffic and 
    (counted from its structure: every neuron sends every step) and of the cpu graph (its
    counters), and samples/s of one epoch of --speed-samples samples for the engine, the cpu
    graph and the loihi2 graph in float and fixed point, side by side in this run.
+5. Contrast: what applying the free term at the end of the free phase (``--contrast
+   free_term_first``, the coarsest continual EP) costs against the exact contrast: the loihi2
+   graph in floating point trained both ways for one epoch of --contrast-samples samples from
+   the same weights and order: test errors, and the relative difference of the two weight
+   changes, ‖ΔW_free_term_first − ΔW_exact‖ / ‖ΔW_exact‖ over all projections.
 
     python tools/bench_loihi2_graph.py --nets digits --epochs 3      # about 45 minutes here
     python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 3 --train-samples 600
@@ -59,6 +64,7 @@ from tests.lava_backend.loihi2_bit_exact import (  # noqa: E402
 NETS = {"digits": MODELS / "digits.toml", "digits-small-world": MODELS / "digits_small_world.toml"}
 PERTURBATIONS = {"product_shift": {"product_shift_error": 1},
                  "drive_shift": {"drive_shift_error": 1}}
+SECTIONS = ("bit_exact", "training", "speed", "contrast")
 RUNS = {"loihi2-fixed": {"target": "loihi2", "precision": "fixed"},
         "cpu-fixed": {"target": "cpu", "precision": "fixed", "batch": 1}}
 
@@ -152,6 +158,25 @@ def speed(spec, data, work: Path, samples: int) -> dict[str, float]:
     return figures
 
 
+def contrast_cost(spec, data, work: Path, samples: int) -> dict:
+    """The loihi2 graph trained with each contrast for one epoch of ``samples`` samples."""
+    subset = data.subset(samples, None)
+    start = spec.build_network()
+    changes, errors = {}, {}
+    for contrast in ("exact", "free_term_first"):
+        trainer = LavaTrainer(spec, subset, work / f"contrast-{contrast}", progress=False,
+                              log=log, lava_options={"target": "loihi2", "contrast": contrast})
+        errors[contrast] = trainer.train(1)[-1]["test_error"]
+        changes[contrast] = np.concatenate(
+            [(p.weight - start.projection(p.name).weight).ravel()
+             for p in trainer.network.projections])
+    exact = changes["exact"]
+    relative = float(np.linalg.norm(changes["free_term_first"] - exact) / np.linalg.norm(exact))
+    log(f"{spec.name} contrast: test errors {errors}, relative change difference {relative:.4f}")
+    return {"samples": len(subset.x_train), "test_error": errors,
+            "relative_change_difference": relative}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (the tests)")
@@ -161,54 +186,73 @@ def main() -> None:
     parser.add_argument("--test-samples", type=int, help="default: the whole test set")
     parser.add_argument("--speed-samples", type=int, default=60)
     parser.add_argument("--bit-exact-samples", type=int, default=30)
+    parser.add_argument("--contrast-samples", type=int, default=300)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args()
     data = load_dataset("digits")
     if args.quick:
         args.nets, args.epochs, args.speed_samples, args.bit_exact_samples = (
             ["digits-small-world"], 1, 4, 2)
+        args.contrast_samples = 4
         args.train_samples, args.test_samples = 12, 10
     data = data.subset(args.train_samples, args.test_samples)
     figures: dict = {"benchmark": "bench_loihi2_graph", "quick": args.quick,
-                     "machine": machine(), "bit_exact": bit_exact(args.bit_exact_samples),
-                     "nets": {}}
+                     "machine": machine(), "sections": args.sections, "nets": {}}
+    if "bit_exact" in args.sections:
+        figures["bit_exact"] = bit_exact(args.bit_exact_samples)
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets:
             spec = one_sample_spec(NETS[net])
             work = Path(tmp) / net
-            figures["nets"][net] = {
-                "model": str(NETS[net]),
-                "training": training(spec, data, work, args.epochs),
-                "loihi2_traffic_per_sample": loihi2_traffic(spec, data),
-                "samples_per_s": speed(spec, data, work, args.speed_samples),
-            }
+            found: dict = {"model": str(NETS[net])}
+            if "training" in args.sections:
+                found["training"] = training(spec, data, work, args.epochs)
+            if "speed" in args.sections:
+                found["loihi2_traffic_per_sample"] = loihi2_traffic(spec, data)
+                found["samples_per_s"] = speed(spec, data, work, args.speed_samples)
+            if "contrast" in args.sections:
+                found["contrast"] = contrast_cost(spec, data, work, args.contrast_samples)
+            figures["nets"][net] = found
     print_tables(figures)
     emit(figures)
 
 
 def print_tables(figures: dict) -> None:
-    """The training table and the speed table, per net."""
-    for case, r in figures["bit_exact"].items():
+    """The tables of the sections that ran, per net."""
+    for case, r in figures.get("bit_exact", {}).items():
         print(f"bit-exact {case:12s}: {r['bit_exact']} over {r['samples']} samples; "
               f"perturbations caught {r['perturbation_caught']}; "
               f"mirror mismatch {r['mirror_mismatch']}")
     for net, n in figures["nets"].items():
-        t = n["training"]
-        print(f"\n{net}: {t['train_samples']} train / {t['test_samples']} test samples, "
-              f"{t['epochs']} epochs, one sample per update")
-        print(f"{'backend':14s} {'test error':>10s} {'- engine':>9s} {'train error':>11s}")
-        for name, err in t["test_error"].items():
-            diff = t["minus_engine_points"].get(name)
-            print(f"{name:14s} {100 * err:9.2f}% "
-                  f"{'' if diff is None else f'{diff:+8.2f}':>9s} "
-                  f"{100 * t['train_error'][name]:10.2f}%")
-        print(f"loihi2 mirrors' mismatched synapses per epoch: {t['mirror_mismatch_per_epoch']}")
-        traffic = n["loihi2_traffic_per_sample"]
-        print(f"per sample: loihi2 graph {sum(traffic['events'].values()):.0f} messages, "
-              f"{sum(traffic['synops'].values()):.0f} synops; cpu graph "
-              f"{sum(t['cpu_graph_events_per_sample'].values()):.0f} messages, "
-              f"{sum(t['cpu_graph_synops_per_sample'].values()):.0f} synops")
-        print("samples/s: " + ", ".join(f"{k} {v:.2f}" for k, v in n["samples_per_s"].items()))
+        if "contrast" in n:
+            c = n["contrast"]
+            print(f"\n{net}, loihi2 float, {c['samples']} samples: test error exact "
+                  f"{100 * c['test_error']['exact']:.2f}%, free_term_first "
+                  f"{100 * c['test_error']['free_term_first']:.2f}%; weight changes differ by "
+                  f"{100 * c['relative_change_difference']:.1f}%")
+        if "training" in n:
+            print_training(net, n)
 
+
+def print_training(net: str, n: dict) -> None:
+    """The training and mirror lines of one net, and its traffic and speed when measured."""
+    t = n["training"]
+    print(f"\n{net}: {t['train_samples']} train / {t['test_samples']} test samples, "
+          f"{t['epochs']} epochs, one sample per update")
+    print(f"{'backend':14s} {'test error':>10s} {'- engine':>9s} {'train error':>11s}")
+    for name, err in t["test_error"].items():
+        diff = t["minus_engine_points"].get(name)
+        print(f"{name:14s} {100 * err:9.2f}% {'' if diff is None else f'{diff:+8.2f}':>9s} "
+              f"{100 * t['train_error'][name]:10.2f}%")
+    print(f"loihi2 mirrors' mismatched synapses per epoch: {t['mirror_mismatch_per_epoch']}")
+    if "samples_per_s" not in n:
+        return
+    traffic = n["loihi2_traffic_per_sample"]
+    print(f"per sample: loihi2 graph {sum(traffic['events'].values()):.0f} messages, "
+          f"{sum(traffic['synops'].values()):.0f} synops; cpu graph "
+          f"{sum(t['cpu_graph_events_per_sample'].values()):.0f} messages, "
+          f"{sum(t['cpu_graph_synops_per_sample'].values()):.0f} synops")
+    print("samples/s: " + ", ".join(f"{k} {v:.2f}" for k, v in n["samples_per_s"].items()))
 
 if __name__ == "__main__":
     main()

@@ -46,6 +46,10 @@ def add_backend_options(p: argparse.ArgumentParser) -> None:
                         "extra lava-eqprop[torch]; default: NumPy)")
     lava = p.add_argument_group("lava backend")
     add_target_option(lava)
+    lava.add_argument("--contrast", choices=("exact", "free_term_first"), default="exact",
+                      help="--target loihi2's rule: exact (the first phase's term kept in the "
+                           "synaptic tag, the weights moved once per sample; default) or "
+                           "free_term_first (that term applied at the end of its phase)")
     lava.add_argument("--precision", choices=("float", "fixed"), default="float",
                       help="Lava process models: floating_pt or fixed_pt (default float)")
     lava.add_argument("--lava-batch", type=positive_int,
@@ -65,21 +69,26 @@ def add_target_option(p) -> None:
     """--target: which Lava graph is compiled (both run in Lava's CPU simulation)."""
     p.add_argument("--target", choices=("cpu", "loihi2"), default="cpu",
                    help="cpu: the EP graph of lava-eqprop's own processes (default); loihi2: "
-                        "learning neurons and Lava's stock LearningDense synapses with the EP "
-                        "rule (floating point, one-sided, one sample at a time)")
+                        "learning neurons and Lava's stock LearningDense/LearningSparse "
+                        "synapses with the EP rule in their learning engine (one sample at a "
+                        "time)")
 
 
 def check_backend_options(args: argparse.Namespace) -> None:
-    """--device belongs to the engine backend."""
+    """--device belongs to the engine backend, --contrast to the loihi2 target."""
     if args.backend == "lava" and args.device:
         raise SpecError("--device runs the engine with PyTorch: it does not apply to "
                         "--backend lava")
+    if args.contrast != "exact" and (args.backend != "lava" or args.target != "loihi2"):
+        raise SpecError(f"--contrast {args.contrast} is a rule of the loihi2 graph: it needs "
+                        "--backend lava --target loihi2")
 
 
 def lava_options(args: argparse.Namespace) -> dict:
     return {"batch": args.lava_batch, "precision": args.precision,
             "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog,
-            "chip": args.chip, "weight_bits": args.weight_bits, "target": args.target}
+            "chip": args.chip, "weight_bits": args.weight_bits, "target": args.target,
+            "contrast": args.contrast}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from lava_eqprop.spec.model_spec import ModelSpec
 
 PRECISIONS = ("float", "fixed")
 TARGETS = ("cpu", "loihi2")
+CONTRASTS = ("exact", "free_term_first")
 
 
 @dataclass
@@ -34,7 +35,11 @@ class LavaSettings:
     ``settle_tol``: populations record when each phase settled to this tolerance (None: off).
     ``target``: which graph is compiled: ``cpu`` (the EP graph of lava-eqprop's own processes)
     or ``loihi2`` (learning neurons and Lava's stock learning synapses, the parts of a Loihi 2
-    chip), both run by Lava's CPU simulation.
+    chip), both run by Lava's CPU simulation. ``contrast`` (``loihi2`` target): ``exact``, the
+    rule that keeps the first phase's term in the tag and moves the weights once per sample
+    (:func:`~lava_eqprop.lava_backend.loihi2.rule.ep_rule`), or ``free_term_first``, which
+    applies that term at the end of its phase, so the nudged phase runs with moved weights
+    (:func:`~lava_eqprop.lava_backend.loihi2.rule.ep_rule_free_term_first`).
     """
 
     batch: int = 1
@@ -49,6 +54,7 @@ class LavaSettings:
     weight_exponents: dict[str, int] = field(default_factory=dict)
     settle_tol: float | None = None
     target: str = "cpu"
+    contrast: str = "exact"
 
     @property
     def backend(self) -> str:
@@ -63,6 +69,8 @@ class LavaSettings:
     def validate(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"target {self.target!r} is not one of {list(TARGETS)}")
+        if self.contrast not in CONTRASTS:
+            raise ValueError(f"contrast {self.contrast!r} is not one of {list(CONTRASTS)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision {self.precision!r} is not one of {list(PRECISIONS)}")
         if self.batch < 1:
@@ -79,7 +87,7 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
                        precision: str = "float", event_threshold: float = 0.0,
                        watchdog_seconds: float = 60.0, training: bool = True,
                        chip: str = "loihi2", weight_bits: int | None = None,
-                       target: str = "cpu") -> LavaSettings:
+                       target: str = "cpu", contrast: str = "exact") -> LavaSettings:
     """Lava settings for a model spec; refuse, naming the key, what the backend cannot run
     (:mod:`lava_eqprop.capabilities`).
 
@@ -93,7 +101,7 @@ def settings_from_spec(spec: ModelSpec, network: Network, *, batch: int | None =
         batch = 1 if target == "loihi2" and not training else spec.learning.batch_size
     weight_rates, bias_rates = spec.learning_rates(network)
     settings = LavaSettings(
-        batch=batch, precision=precision, target=target,
+        batch=batch, precision=precision, target=target, contrast=contrast,
         event_threshold=event_threshold, dynamics=spec.dynamics_settings(),
         loss_scale=get_loss(spec.learning.loss).scale,
         weight_rates=weight_rates, bias_rates=bias_rates, watchdog_seconds=watchdog_seconds)

@@ -194,6 +194,39 @@ def test_loihi2_graph_trains_the_symmetric_estimator_as_the_engine():
     assert max(np.abs(ref["db"]["output"]).max() for ref in reference) > 1e-3
 
 
+@pytest.mark.timeout(60)
+def test_free_term_first_moves_the_weights_between_the_phases():
+    """The continual variant: the free term is applied at the end of the free phase, so the
+    nudged phase runs with moved weights (its states differ from the exact rule's) and the
+    sample's change is still m·2^E·(ρ_post^β ρ_pre^βᵀ − ρ_post^0 ρ_pre^0ᵀ) of the graph's own
+    end states."""
+    runs = {}
+    for contrast in ("exact", "free_term_first"):
+        net, settings, schedule, x, targets = problem()
+        settings.contrast = contrast
+        graph = build_loihi2_graph(net, settings, schedule, x, targets)
+        runs[contrast] = (net, graph, lava_samples(graph))
+    net, graph, ran = runs["free_term_first"]
+    before = {p.name: p.weight for p in net.projections}
+    x = {k: x_k for k, x_k in enumerate(problem()[3][graph.schedule.order[:, 0]])}
+    for k, got in enumerate(ran):
+        rate = graph.scales["h1-output"].rate
+        post0, postb = got["free"]["output"], got["nudged"]["output"]
+        pre0, preb = got["free"]["h1"], got["nudged"]["h1"]
+        expected = rate * (np.outer(postb, preb) - np.outer(post0, pre0))
+        forward = got["weights"]["h1-output"][0]
+        np.testing.assert_allclose(forward - before["h1-output"], expected, rtol=0, atol=TOL)
+        before["h1-output"] = forward
+        rate = graph.scales["input-h1"].rate
+        expected = rate * np.outer(got["nudged"]["h1"] - got["free"]["h1"], x[k])
+        forward = got["weights"]["input-h1"][0]
+        np.testing.assert_allclose(forward - before["input-h1"], expected, rtol=0, atol=TOL)
+        before["input-h1"] = forward
+    exact = runs["exact"][2]
+    assert max(np.abs(a["nudged"]["h1"] - b["nudged"]["h1"]).max()
+               for a, b in zip(exact, ran)) > 1e-3
+
+
 @pytest.mark.timeout(90)
 def test_unrolled_convs_learn_the_engines_kernel_update():
     """A conv net (padding, stride 2, average pooling, a learnt 1x1 skip conv, a fixed identity

@@ -214,3 +214,6 @@ def test_bench_loihi2_graph_quick():
     assert set(net["samples_per_s"]) == {"engine", "cpu-float", "cpu-fixed", "loihi2-float",
                                          "loihi2-fixed"}
     assert min(net["samples_per_s"].values()) > 0
+    contrast = net["contrast"]
+    assert set(contrast["test_error"]) == {"exact", "free_term_first"}
+    assert contrast["relative_change_difference"] > 0    # the nudged phase saw moved weights

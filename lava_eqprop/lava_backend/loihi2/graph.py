@@ -108,6 +108,7 @@ from lava_eqprop.lava_backend.loihi2.layout import SynapseLayout, synapse_layout
 from lava_eqprop.lava_backend.loihi2.rule import (
     RuleScale,
     ep_rule,
+    ep_rule_free_term_first,
     fixed_point_scale,
     nearest_scale,
     pre_payload,
@@ -128,6 +129,7 @@ FLOAT_DRIVE_SHIFT = -1          # the synapses deliver 2Wρ
 TRACE_PORTS = ("bap", "y1", "y2")
 RATE_TOLERANCE = 1 / 8          # the relative error of the learning rate m·2^E ≈ η/β
 LAVA_WEIGHTS = (-256, 255)      # LearningDense's fixed-point weights: 8 bits and sign
+RULES = {"exact": ep_rule, "free_term_first": ep_rule_free_term_first}
 MAX_WEIGHT_EXP = 7              # Loihi 2's largest weight exponent
 
 
@@ -373,13 +375,15 @@ def build_population(pop: Population, settings: LavaSettings, beta: float, nudge
 
 
 def plastic_synapse(weights: np.ndarray, mask: np.ndarray | None, scale: RuleScale, name: str,
-                    weight_exp: int = 0, rng_seed: int | None = None,
+                    weight_exp: int = 0, rng_seed: int | None = None, contrast: str = "exact",
                     ) -> LearningDense | LearningSparse:
     """A stock LearningDense (``mask`` None) or LearningSparse (one synapse per true entry of
-    ``mask``, kept as a stored entry even while its weight is 0) with the EP rule, taking
-    graded payloads as x1 = payload/2; fixed point (integer ``weights``): drive
+    ``mask``, kept as a stored entry even while its weight is 0) with the EP rule of
+    ``contrast`` (:class:`~lava_eqprop.lava_backend.settings.LavaSettings`), taking graded
+    payloads as x1 = payload/2; fixed point (integer ``weights``): drive
     (weights·payload)·2^weight_exp, rule seed ``rng_seed``."""
-    common = dict(learning_rule=ep_rule(scale, rng_seed=rng_seed),
+    rule = RULES[contrast](scale, rng_seed=rng_seed)
+    common = dict(learning_rule=rule,
                   num_message_bits=MESSAGE_BITS, weight_exp=weight_exp,
                   graded_spike_cfg=GradedSpikeCfg.OVERWRITE, name=name)
     if mask is None:
@@ -416,11 +420,11 @@ def fixed_synapse(weights: np.ndarray, mask: np.ndarray | None, name: str,
 
 def build_mirror(proj: Projection, layout: SynapseLayout, scale: RuleScale | None,
                  pops: dict[str, LearningRatePopulation], data: SampleSource,
-                 plan: FixedPlan | None = None) -> Mirror:
+                 plan: FixedPlan | None = None, contrast: str = "exact") -> Mirror:
     """Both copies of ``proj`` on ``layout``'s synapses, connected: learning ones with the
-    rule of ``scale``, fixed ones (Dense/Sparse) for ``scale`` None. The forward copy's
-    payloads come from ``data`` when pre is the clamped input. Fixed point: the plan's weights
-    M, weight_exps and seed."""
+    rule of ``contrast`` and ``scale``, fixed ones (Dense/Sparse) for ``scale`` None. The
+    forward copy's payloads come from ``data`` when pre is the clamped input. Fixed point: the
+    plan's weights M, weight_exps and seed."""
     weight, exps, seed = layout.weights, {}, None
     if plan is not None:
         weight, exps, seed = plan.mantissas[proj.name], plan.weight_exps, plan.seed
@@ -436,7 +440,7 @@ def build_mirror(proj: Projection, layout: SynapseLayout, scale: RuleScale | Non
             sender.s_out.connect(synapse.s_in)
             synapse.a_out.connect(receiver.a_in)
         else:
-            synapse = plastic_synapse(w, mask, scale, name, weight_exp, seed)
+            synapse = plastic_synapse(w, mask, scale, name, weight_exp, seed, contrast)
             connect_synapse(synapse, sender, receiver)
         copies.append(synapse)
     return Mirror(copies[0], copies[1] if len(copies) > 1 else None)
@@ -479,7 +483,7 @@ def build_loihi2_graph(network: Network, settings: LavaSettings, schedule: Sched
         proj.name: rule_scale(proj.name, settings.weight_rates[proj.name] / contrast_beta)
         for proj in network.projections if learns(proj, settings)}
     synapses = {proj.name: build_mirror(proj, layouts[proj.name], scales.get(proj.name), pops,
-                                        data, plan)
+                                        data, plan, settings.contrast)
                 for proj in network.projections}
     return Loihi2Graph(network, settings, schedule, scales, pops, synapses, codes, data, readout,
                        layouts, plan)
