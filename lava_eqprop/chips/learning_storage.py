@@ -6,7 +6,9 @@ neuron per free neuron and, per symmetric projection pre → post, two stock lea
 the forward copy W (post, pre), into post, and the backward mirror Wᵀ (pre, post), into pre; a
 projection from the clamped input has the forward copy only. An unmasked projection's copies
 are ``LearningDense`` (every post × pre entry is a synapse), a masked one's ``LearningSparse``
-(one synapse per mask entry). Counted, in bits:
+(one synapse per mask entry), an unrolled conv's ``LearningSparse`` too (one synapse per pair
+it connects: the chip shares no kernel), an identity skip's a fixed ``Sparse`` (weights and
+indices only). Counted, in bits:
 
 * per synapse: its weight, ``W_WEIGHTS_S`` = 9 bits, and its tag t, ``W_TAG_1_S`` = 9 bits
   (``lava/magma/core/learning/constants.py``: 8 bits and sign, weights in [−256, 255], the tag
@@ -35,7 +37,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from lava_eqprop.chips.config import ChipConfig
+from lava_eqprop.engine.unrolling import synapse_pattern
 from lava_eqprop.errors import MappingError
 from lava_eqprop.lava_compat import import_lava
 from lava_eqprop.network.network import Network, Projection
@@ -72,13 +77,15 @@ class StorageWidths:
 class SynapseCopy:
     """One learning synapse of the graph, a copy of ``projection`` (forward W or backward
     mirror Wᵀ): its ``process``, ``synapses`` stored, ``source_neurons`` (one x1 each) and
-    ``index_bits`` per synapse (0 when dense)."""
+    ``index_bits`` per synapse (0 when dense); a fixed copy (``Sparse``, an identity skip) has
+    no tag and no trace."""
 
     projection: str
     process: str
     synapses: int
     source_neurons: int
     index_bits: int
+    learning: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,9 @@ class LearningStorage:
             row["copies"] += 1
             row["synapses"] += c.synapses
             row["weight_bits"] += c.synapses * w.weight
-            row["tag_bits"] += c.synapses * w.tag
+            row["tag_bits"] += c.synapses * w.tag * c.learning
             row["index_bits"] += c.synapses * c.index_bits
-            row["x1_trace_bits"] += c.source_neurons * w.trace
+            row["x1_trace_bits"] += c.source_neurons * w.trace * c.learning
         for row in out.values():
             row["total_bits"] = sum(row[k] for k in ("weight_bits", "tag_bits", "index_bits",
                                                      "x1_trace_bits"))
@@ -147,11 +154,12 @@ class LearningStorage:
 
 def check_training_graph(network: Network) -> None:
     """Refuse, naming the projection, what the loihi2 training graph has no synapses for: a
-    projection that is not dense (masked or not), symmetric, between two populations and into
-    a free one."""
+    max-pooled conv, or a projection that is not symmetric, between two populations and into a
+    free one."""
     for proj in network.projections:
+        max_pooled = proj.kind == "conv" and proj.conv_geometry.pool == "max"
         refusals = [
-            (proj.kind != "dense", f"its kind is {proj.kind} (dense only)"),
+            (max_pooled, "a max-pooled conv drives by a max, not a weighted sum"),
             (proj.lateral, "it is lateral"),
             (not proj.symmetric, "it is directed (asymmetric)"),
             (network.population(proj.post).clamped, "its post population is clamped"),
@@ -185,10 +193,14 @@ def learning_storage(network: Network, chip: ChipConfig) -> LearningStorage:
 
 def _copy(proj: Projection, network: Network, *, source: str, target: str) -> SynapseCopy:
     """The copy of ``proj`` driving ``target`` from ``source``: every target × source entry
-    (dense) or one synapse per mask entry (sparse)."""
+    (dense), or one synapse per mask entry (sparse), or per pair an unrolled conv or identity
+    connects (:func:`~lava_eqprop.engine.unrolling.synapse_pattern`; an identity skip does not
+    learn: a fixed ``Sparse``)."""
     n_source = network.population(source).size
-    if proj.mask is None:
+    if proj.kind == "dense" and proj.mask is None:
         return SynapseCopy(proj.name, "LearningDense",
                            n_source * network.population(target).size, n_source, 0)
-    return SynapseCopy(proj.name, "LearningSparse", int(proj.mask.astype(bool).sum()),
-                       n_source, max(1, math.ceil(math.log2(n_source))))
+    synapses = int(np.count_nonzero(synapse_pattern(proj, network)))
+    learning = proj.plastic
+    return SynapseCopy(proj.name, "LearningSparse" if learning else "Sparse", synapses,
+                       n_source, max(1, math.ceil(math.log2(n_source))), learning)

@@ -91,6 +91,24 @@ def test_synapses_and_synaptic_memory_agree_with_the_masks_and_the_mapping(make,
     assert sum(c.synaptic_memory_bits for c in mapping.cores) == total["synaptic_variable_bits"]
 
 
+def test_unrolled_convs_and_a_fixed_identity_skip_are_counted(loihi2):
+    """tests/nets.py's conv net: a 3x3 conv with padding 1 over a 1x6x6 input into 2 channels
+    connects 16 valid taps per axis, 16² per channel (512 synapses, forward only, indices of
+    ⌈log₂ 36⌉ = 6 bits); the identity skip b~c (2x3x3) is a fixed Sparse pair of 18 synapses
+    each, without tags or traces."""
+    from tests.nets import conv_net
+
+    projections = learning_storage(conv_net(np.random.default_rng(0)),
+                                   loihi2).summary()["projections"]
+    assert projections["input-a"] == {
+        "process": "LearningSparse", "copies": 1, "synapses": 512, "weight_bits": 512 * 9,
+        "tag_bits": 512 * 9, "index_bits": 512 * 6, "x1_trace_bits": 36 * 7,
+        "total_bits": 512 * 24 + 36 * 7}
+    assert projections["b~c"] == {
+        "process": "Sparse", "copies": 2, "synapses": 36, "weight_bits": 36 * 9, "tag_bits": 0,
+        "index_bits": 36 * 5, "x1_trace_bits": 0, "total_bits": 36 * 14}
+
+
 @pytest.mark.parametrize("change, why", [
     (lambda p: Projection(p.name, p.pre, p.post, p.weight, symmetric=False), "directed"),
     (lambda p: Projection(p.name, p.post, p.post, np.zeros((2, 2))), "lateral"),
