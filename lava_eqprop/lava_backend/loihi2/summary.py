@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from lava.magma.core.learning.constants import W_TAG_1_S, W_WEIGHTS_S
 from lava.proc.dense.process import Dense
 from lava.proc.sparse.process import Sparse
 
@@ -35,12 +36,28 @@ def kind(proc: Any) -> str:
 
 
 def widths(proc: Any, graph: Loihi2Graph) -> dict[str, Any]:
-    """The widths known for a process: the arithmetic, and a synapse's payload bits."""
-    known: dict[str, Any] = {"arithmetic": "float64" if graph.settings.precision == "float"
-                             else "fixed"}
+    """The widths known for a process: the arithmetic; a synapse's payload bits and weight
+    exponent, and a learning synapse's rule scale (η/β = m·2^E, tag exponent K); in fixed point
+    also Lava's learning-synapse weight and tag widths and the traces', a neuron's state,
+    payload and trace widths and its drive shift."""
+    fixed = graph.plan is not None and graph.settings.chip is not None
+    known: dict[str, Any] = {"arithmetic": "fixed" if fixed else "float64"}
     if isinstance(proc, (Dense, Sparse)):
         known["num_message_bits"] = int(np.asarray(proc.num_message_bits.init).item())
         known["weight_exp"] = int(proc.proc_params.get("weight_exp", 0))
+        projection = proc.name.rsplit(".", 1)[0]
+        scale = graph.scales.get(projection)
+        if scale is not None:
+            known["rule"] = {"mantissa": scale.mantissa, "exponent": scale.exponent,
+                             "tag_exponent": scale.tag_exponent, "t_epoch": 1}
+            if fixed:
+                known |= {"weight_bits": W_WEIGHTS_S, "tag_bits": W_TAG_1_S,
+                          "trace_bits": graph.plan.learning.trace_bits}
+    if isinstance(proc, LearningRatePopulation) and fixed:
+        chip = graph.settings.chip
+        known |= {"state_bits": chip.state_bits, "payload_bits": chip.activation_bits,
+                  "trace_bits": graph.plan.learning.trace_bits,
+                  "drive_shift": graph.plan.drive_shifts[proc.name]}
     return known
 
 
