@@ -44,6 +44,7 @@ from lava_eqprop.engine.phases import EPPhases, ProbeSettings, energy_of
 from lava_eqprop.engine.relaxation import Dynamics, Relaxer
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.lava_backend.loihi2.graph import Loihi2Graph, build_loihi2_graph
+from lava_eqprop.lava_backend.readback import synapse_weights
 from lava_eqprop.lava_backend.runner import GraphRun
 from lava_eqprop.lava_backend.schedule import Schedule
 from lava_eqprop.lava_backend.settings import LavaSettings
@@ -93,6 +94,12 @@ def loihi2_phases(network: Network, settings: LavaSettings, dynamics: Dynamics,
     if estimator not in ESTIMATORS:
         raise NetworkError(f"the loihi2 graph learns with the {' or '.join(ESTIMATORS)} "
                            f"estimator, not {estimator!r}")
+    unrolled = [p.name for p in network.projections if p.kind != "dense"]
+    if unrolled:
+        raise NetworkError(f"projection {unrolled[0]!r}: the loihi2 graph unrolls it into "
+                           "synapses that learn apart within a run, which the engine's tied "
+                           "weights cannot start the next sample from; the cross-check "
+                           "compares dense (masked or not) projections")
     settings = dataclasses.replace(settings, batch=1, target="loihi2", bias_rates={})
     schedule = sample_schedule(len(x), probe, estimator)
     graph = build_loihi2_graph(network, settings, schedule, x, targets)
@@ -125,9 +132,7 @@ def loihi2_phases(network: Network, settings: LavaSettings, dynamics: Dynamics,
                 states = {name: run.get(p.s)[None, :] for name, p in graph.populations.items()}
                 sample_energies.append(energy_of(net, sample, states)[0])
             run.run(schedule.steps_per_batch - done, count, expected=k + 1 - received)
-            after = {name: (run.get(m.forward.weights),
-                            run.get(m.backward.weights) if m.backward else None)
-                     for name, m in graph.synapses.items()}
+            after = {name: copy_weights(run, graph, name) for name in graph.synapses}
             graph_samples.append(
                 ({n: run.get(p.s_free) for n, p in graph.populations.items()},
                  {n: run.get(p.s) for n, p in graph.populations.items()},
@@ -147,6 +152,17 @@ def loihi2_phases(network: Network, settings: LavaSettings, dynamics: Dynamics,
         _stacked(graph_samples, np.array(energies).T), _stacked(engine_samples, None),
         tol.Distance(tol.FLOAT_FLOOR, tol.FLOAT_FLOOR, weight_bound),
         {name: s.rate for name, s in graph.scales.items()})
+
+
+def copy_weights(run: GraphRun, graph: Loihi2Graph,
+                 name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """(W forward, W backward) of a projection as dense (post, pre) and (pre, post) arrays
+    (zeros off a mask); None for a missing mirror."""
+    mirror, mask = graph.synapses[name], graph.layouts[name].mask
+    backward = None
+    if mirror.backward is not None:
+        backward = synapse_weights(run, mirror.backward, None if mask is None else mask.T)
+    return synapse_weights(run, mirror.forward, mask), backward
 
 
 def _updates(before: dict, after: dict, scale: dict[str, float]) -> dict[str, np.ndarray]:

@@ -18,6 +18,7 @@ from lava_eqprop.crosscheck import loihi2 as crosscheck_loihi2
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.phases import ProbeSettings
 from lava_eqprop.engine.relaxation import Dynamics
+from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.generators import layered
 
 pytestmark = pytest.mark.lava
@@ -25,14 +26,20 @@ PROBE = ProbeSettings(beta=0.5, free_steps=8, nudged_steps=5)
 SAMPLES, RATE, ROUNDING = 4, 0.3, 1e-12
 
 
-def setup_for(estimator: str) -> tuple[check.CrosscheckSetup, np.ndarray, np.ndarray]:
-    """A 6-4-3 net with random biases, SAMPLES inputs and targets, Lava float on loihi2."""
+def setup_for(estimator: str,
+              masked: bool = False) -> tuple[check.CrosscheckSetup, np.ndarray, np.ndarray]:
+    """A 6-4-3 net with random biases (``masked``: h1-output on 2/3 of its pairs, stock
+    LearningSparse), SAMPLES inputs and targets, Lava float on loihi2."""
     from lava_eqprop.lava_backend.settings import LavaSettings
 
     rng = np.random.default_rng(4)
     net = layered([6, 4, 3], rng=rng, weight_gain=1.0)
     for pop in net.free:
         pop.bias = rng.uniform(-0.2, 0.4, pop.bias.shape)
+    if masked:
+        proj = net.projection("h1-output")
+        proj.mask = np.arange(proj.weight.size).reshape(proj.weight.shape) % 3 != 0
+        proj.weight *= proj.mask
     x = rng.uniform(0, 1, (SAMPLES, 6))
     targets = np.eye(3)[rng.integers(3, size=SAMPLES)]
     settings = LavaSettings(dynamics=Dynamics(0.5), target="loihi2", watchdog_seconds=30,
@@ -56,10 +63,11 @@ def spy_on_answers(monkeypatch) -> list:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("estimator", ["one_sided", "symmetric"])
-def test_loihi2_graph_agrees_with_the_engine_sample_by_sample(estimator, monkeypatch):
+@pytest.mark.parametrize("estimator, masked", [("one_sided", False), ("symmetric", False),
+                                               ("symmetric", True)])
+def test_loihi2_graph_agrees_with_the_engine_sample_by_sample(estimator, masked, monkeypatch):
     answers = spy_on_answers(monkeypatch)
-    setup, x, targets = setup_for(estimator)
+    setup, x, targets = setup_for(estimator, masked)
     report = check.crosscheck(setup, x, targets)
     assert report["ok"], report
     assert report["target"] == "loihi2" and report["refused"] == {}
@@ -157,3 +165,13 @@ def test_loihi2_crosscheck_refusals_are_one_line(case, tiny_spec_path, capsys):
     *progress, error = capsys.readouterr().err.strip().splitlines()
     assert all(line.startswith("running ") for line in progress), progress
     assert error.startswith("lava-eqprop crosscheck: error: ") and re.search(words, error), error
+
+
+def test_unrolled_convs_are_refused_by_name():
+    from tests.nets import conv_net
+
+    setup, _, _ = setup_for("one_sided")
+    net = conv_net(np.random.default_rng(0))
+    with pytest.raises(NetworkError, match="projection 'input-a': the loihi2 graph unrolls it"):
+        crosscheck_loihi2.loihi2_phases(net, setup.lava_float, setup.dynamics, setup.loss,
+                                        np.zeros((1, 36)), np.zeros((1, 3)), PROBE, "one_sided")
