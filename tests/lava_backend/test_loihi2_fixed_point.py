@@ -7,6 +7,8 @@ first rule of the sample stored them; over 30 samples the final weights, W == Wá
 off-by-one shift in the reference is caught; what cannot be exact is refused by name.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from lava_eqprop.lava_backend.loihi2.rule import RuleScale
 from tests.lava_backend.loihi2_bit_exact import (
     CASES,
     CHIP,
+    T1,
     config,
     copies,
     differences,
@@ -99,3 +102,29 @@ def test_fixed_graph_refuses_what_cannot_be_exact(case):
     build = fixed_refusal(change)
     with pytest.raises(NetworkError, match=words):
         build()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("case", CASES)
+def test_fixed_inference_graph_is_the_references_free_phase(case):
+    """The inference graph (stock Dense/Sparse pairs on the training graph's formats): after
+    each sample's T1 free steps, every population's state is the reference's free state for
+    that sample, bit for bit (weights do not learn: a fresh reference per sample)."""
+    from lava_eqprop.lava_backend.loihi2.inference import build_loihi2_inference_graph
+    from lava_eqprop.lava_backend.schedule import inference_schedule
+
+    net, settings, schedule, x, targets = problem(4, case=case)
+    frozen = dataclasses.replace(settings, weight_rates={}, bias_rates={})
+    graph = build_loihi2_inference_graph(net, frozen, inference_schedule(4, 1, T1), x)
+    got = []
+    try:
+        for _ in range(4):
+            graph.data.run(condition=RunSteps(num_steps=1 + T1), run_cfg=config(graph))
+            got.append({n: p.s.get() for n, p in graph.populations.items()})
+    finally:
+        graph.data.stop()
+    for k in range(4):
+        expected = reference(net, settings, schedule).sample(x[k], targets[k])["free"]
+        for name, state in expected.items():
+            assert np.array_equal(got[k][name], state), (k, name)
+    assert any(np.any(g["output"] > 0) for g in got)
