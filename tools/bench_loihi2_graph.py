@@ -27,9 +27,13 @@ their learning engine), measured: bit-exactness, training, mirrors, traffic and 
    the same weights and order: test errors, and the relative difference of the two weight
    changes, ‖ΔW_free_term_first − ΔW_exact‖ / ‖ΔW_exact‖ over all projections.
 
-    python tools/bench_loihi2_graph.py --nets digits --epochs 3      # about 45 minutes here
-    python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 3 --train-samples 600
-    python tools/bench_loihi2_graph.py --quick                       # a minute (the tests)
+    python tools/bench_loihi2_graph.py --nets digits --epochs 3          # about 35 min here
+    python tools/bench_loihi2_graph.py --nets digits --epochs 6 --rate-scale 0.25 \
+        --sections training
+    python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 3 \
+        --train-samples 600 --sections bit_exact training speed
+    python tools/bench_loihi2_graph.py --nets digits --sections contrast
+    python tools/bench_loihi2_graph.py --quick                           # a minute (the tests)
 """
 
 from __future__ import annotations
@@ -90,16 +94,16 @@ def bit_exact(samples: int) -> dict:
     return results
 
 
-def one_sample_spec(path: Path):
-    """The net's spec with one sample per update (the loihi2 graph's batch) and half its
-    learning rates: the files' rates are for batches of 16, and per sample they learn
-    unstably (digits, the engine, 4 epochs: 71, 24, 33% test error; halved: 23, 9, 7, 5%)."""
+def one_sample_spec(path: Path, rate_scale: float):
+    """The net's spec with one sample per update (the loihi2 graph's batch) and its learning
+    rates times ``rate_scale``: the files' rates are for batches of 16, and per sample they
+    learn unstably (digits, the engine, 3 epochs: 71, 24, 33% test error; halved: 23, 9, 7%)."""
     spec = load_spec(path)
     rates = spec.learning.layer_learning_rates
-    learning = ({"layer_learning_rates": [r / 2 for r in rates]} if rates
-                else {"learning_rate": spec.learning.learning_rate / 2})
+    learning = ({"layer_learning_rates": [r * rate_scale for r in rates]} if rates
+                else {"learning_rate": spec.learning.learning_rate * rate_scale})
     return spec.with_overrides({"learning": {"batch_size": 1, **learning}},
-                               "one sample per update, half the learning rates")
+                               f"one sample per update, the learning rates times {rate_scale}")
 
 
 def train(spec, data, out: Path, epochs: int, lava_options: dict | None = None) -> list[dict]:
@@ -182,6 +186,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (the tests)")
     parser.add_argument("--nets", nargs="+", choices=list(NETS), default=list(NETS))
     parser.add_argument("--epochs", type=int, default=2, help="training epochs per backend")
+    parser.add_argument("--rate-scale", type=float, default=0.5,
+                        help="the spec's learning rates times this (one sample per update)")
     parser.add_argument("--train-samples", type=int, help="default: the whole training set")
     parser.add_argument("--test-samples", type=int, help="default: the whole test set")
     parser.add_argument("--speed-samples", type=int, default=60)
@@ -197,12 +203,13 @@ def main() -> None:
         args.train_samples, args.test_samples = 12, 10
     data = data.subset(args.train_samples, args.test_samples)
     figures: dict = {"benchmark": "bench_loihi2_graph", "quick": args.quick,
-                     "machine": machine(), "sections": args.sections, "nets": {}}
+                     "machine": machine(), "sections": args.sections,
+                     "rate_scale": args.rate_scale, "nets": {}}
     if "bit_exact" in args.sections:
         figures["bit_exact"] = bit_exact(args.bit_exact_samples)
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets:
-            spec = one_sample_spec(NETS[net])
+            spec = one_sample_spec(NETS[net], args.rate_scale)
             work = Path(tmp) / net
             found: dict = {"model": str(NETS[net])}
             if "training" in args.sections:
