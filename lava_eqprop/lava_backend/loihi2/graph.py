@@ -177,11 +177,7 @@ def check_scope(network: Network, settings: LavaSettings,
     """Refuse, naming the part and the reason, what this graph does not build yet; the
     synapses of every projection."""
     where = f"network {network.name!r}"
-    check_supported(network, settings)
-    if settings.batch != 1 or settings.event_threshold != 0:
-        raise NetworkError(f"{where}: the loihi2 graph runs one sample at a time with every "
-                           f"neuron sending every step (batch 1, event_threshold 0), got batch "
-                           f"{settings.batch}, event_threshold {settings.event_threshold}")
+    check_one_sample(network, settings)
     betas = schedule.betas
     if betas.shape[1] not in (1, 2):
         raise NetworkError(f"{where}: the loihi2 graph needs the one-sided or symmetric "
@@ -194,6 +190,17 @@ def check_scope(network: Network, settings: LavaSettings,
                            f"is not built), got betas {np.unique(betas).tolist()}")
     return {proj.name: check_projection(proj, network, settings)
             for proj in network.projections}
+
+
+def check_one_sample(network: Network, settings: LavaSettings) -> None:
+    """What both loihi2 graphs (training and inference) need of the settings: what the Lava
+    backend supports, one sample at a time, every neuron sending every step."""
+    check_supported(network, settings)
+    if settings.batch != 1 or settings.event_threshold != 0:
+        raise NetworkError(f"network {network.name!r}: the loihi2 graph runs one sample at a "
+                           f"time with every neuron sending every step (batch 1, "
+                           f"event_threshold 0), got batch {settings.batch}, event_threshold "
+                           f"{settings.event_threshold}")
 
 
 def learns(proj: Projection, settings: LavaSettings) -> bool:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from lava_eqprop.errors import NetworkError
-from lava_eqprop.lava_backend.graph import check_supported
 from lava_eqprop.lava_backend.loihi2.graph import (
     Loihi2Graph,
     build_mirror,
     build_population,
+    check_one_sample,
     check_projection,
     fixed_plan,
     io_processes,
@@ -37,14 +37,10 @@ def check_inference_scope(network: Network, settings: LavaSettings,
                           schedule: Schedule) -> dict[str, SynapseLayout]:
     """Refuse, naming the part, what the inference graph does not build; the synapses of every
     projection."""
-    where = f"network {network.name!r}"
-    check_supported(network, settings)
-    if settings.batch != 1 or settings.event_threshold != 0:
-        raise NetworkError(f"{where}: the loihi2 graph runs one sample at a time with every "
-                           f"neuron sending every step (batch 1, event_threshold 0), got batch "
-                           f"{settings.batch}, event_threshold {settings.event_threshold}")
+    check_one_sample(network, settings)
     if schedule.betas.shape[1] != 0:
-        raise NetworkError(f"{where}: the loihi2 inference graph runs the free phase alone")
+        raise NetworkError(f"network {network.name!r}: the loihi2 inference graph runs the "
+                           "free phase alone")
     return {proj.name: check_projection(proj, network, settings, learning=False)
             for proj in network.projections}
 
