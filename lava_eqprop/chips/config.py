@@ -82,6 +82,8 @@ class CoreLimits(Section):
     output_axons_per_core: int = key(check=positive, doc="output axons per core")
     mesh_columns: int = key(check=positive, doc="tiles per row of the on-chip mesh")
     cores_per_tile: int = key(1, check=positive, doc="cores per tile")
+    shared_conv_weights: bool = key(False, doc="a conv is stored as kernels shared within a "
+                                               "core (false: one weight per synapse)")
 
     @property
     def synaptic_memory_bits(self) -> int:

@@ -4,22 +4,25 @@ The model charges each operation the chip performs its per-operation cost from t
 (Davies et al. 2018, Table 2, for Loihi 1). Per sample, with phases ph (load, free, nudged,
 restore) of T_ph time steps:
 
-    E = S·e_syn  +  Σ_ph [A_ph·e_act + (N·T_ph − A_ph)·e_inact]  +  Σ_P M_P·r_P  +  U·e_upd
+    E = S·e_syn  +  Σ_ph [A_ph·e_act + (N·T_ph − A_ph)·e_inact]  +  Σ_P M_P·(r_P + x_P)  +  U·e_upd
 
 * S synaptic operations (each message times the synapses it reaches, as the Lava models count);
 * N neurons on the chip, A_ph of their updates active (a neuron that sent a message that step);
-* M_P messages sent by population P; r_P the mean cost of delivering one of its messages to
-  every core it reaches: e_tile inside a tile, else Σ tile hops (e_x east-west, e_y
-  north-south) plus e_chip per chip boundary crossed, tiles placed as in :class:`CoreLimits`;
+* M_P messages sent by population P; r_P the mean cost on chip of delivering one of its
+  messages to every core it reaches: e_tile inside a tile, else Σ tile hops (e_x east-west,
+  e_y north-south), tiles placed as in :class:`CoreLimits`; x_P the mean inter-chip cost of
+  the same, e_chip per chip boundary crossed (chips in a row, filled in core order), reported
+  as its own term;
 * U synaptic updates: every stored copy of a plastic synapse, once per sample (training only).
 
 Time steps are synchronous (a barrier ends each), so a step lasts as long as its busiest core:
 
-    L = Σ_ph T_ph·(max_c [s_ph·σ_c·t_syn + n_c·(a_c·t_act + (1 − a_c)·t_inact)] + t_route + t_sync)
-        + max_c U_c·t_upd
+    L = Σ_ph T_ph·(max_c [s_ph·σ_c·t_syn + n_c·(a_c·t_act + (1 − a_c)·t_inact)] + t_route
+                   + t_cross + t_sync) + max_c U_c·t_upd
 
 with s_ph synaptic ops per step, σ_c core c's share of the synapses, n_c its neurons, a_c the
-fraction of them active (their population's measured rate), t_route the slowest route used and
+fraction of them active (their population's measured rate), t_route the on-chip part of the
+slowest route used, t_cross the largest chip-crossing time of a route used (its own term) and
 t_sync the barrier: interpolated between one tile and a whole chip, or the multi-chip barrier.
 """
 
@@ -30,13 +33,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_eqprop.chips.config import CoreLimits, EnergyCosts
-from lava_eqprop.chips.mapping import Mapping, pathways, reached_slices
+from lava_eqprop.chips.connectivity import slice_traffic
+from lava_eqprop.chips.mapping import Mapping
+from lava_eqprop.chips.pathways import arranged_group, pathways, slice_starts
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
-FORMULA = ("E = S*e_syn + sum_ph[A_ph*e_act + (N*T_ph - A_ph)*e_inact] + sum_P M_P*r_P + U*e_upd;"
-           "  L = sum_ph T_ph*(max_c[s_ph*sigma_c*t_syn + n_c*(a_c*t_act + (1-a_c)*t_inact)]"
-           " + t_route + t_sync) + max_c U_c*t_upd")
+FORMULA = ("E = S*e_syn + sum_ph[A_ph*e_act + (N*T_ph - A_ph)*e_inact] + sum_P M_P*(r_P + x_P)"
+           " + U*e_upd;  L = sum_ph T_ph*(max_c[s_ph*sigma_c*t_syn + n_c*(a_c*t_act"
+           " + (1-a_c)*t_inact)] + t_route + t_cross + t_sync) + max_c U_c*t_upd")
 
 
 @dataclass(frozen=True)
@@ -60,32 +65,56 @@ def tile_position(core: np.ndarray, cores: CoreLimits) -> tuple[np.ndarray, np.n
     return chip, tile, x, y
 
 
-def route_costs(mapping: Mapping, network: Network, costs: EnergyCosts
-                ) -> tuple[dict[str, float], float]:
-    """Per population, the mean energy (pJ) of delivering one of its messages to every core
-    it reaches; and the slowest single route in the network (ns)."""
+@dataclass(frozen=True)
+class Routes:
+    """What delivering messages costs on a mapping: per population, the mean energy (pJ) of
+    delivering one of its messages to every core it reaches, on chip (``energy``: within a
+    tile, or the tile hops) and between chips (``inter_chip``: the chip crossings); and the
+    slowest route's on-chip part and chip-crossing part (ns)."""
+
+    energy: dict[str, float]
+    inter_chip: dict[str, float]
+    slowest_ns: float
+    slowest_crossing_ns: float
+
+
+def route_costs(mapping: Mapping, network: Network, costs: EnergyCosts) -> Routes:
+    """The :class:`Routes` of ``mapping``, from the slice-to-slice traffic of every pair of
+    populations (:func:`~lava_eqprop.chips.connectivity.slice_traffic`)."""
     cores = mapping.chip.cores
-    paths = pathways(network)
+    first = {}
+    for core in mapping.cores:
+        first.setdefault(core.population, core.index)
     energy = {pop.name: 0.0 for pop in network.populations}
-    slowest = 0.0
-    for pop in network.populations:
-        outgoing = [w for w in paths if w.source == pop.name]
-        chip_s, tile_s, x_s, y_s = tile_position(mapping.core_of(pop.name)[None, :], cores)
-        for target, reached in reached_slices(outgoing, mapping.splits).items():
-            first = min(c.index for c in mapping.cores if c.population == target)
-            target_core = first + np.arange(len(reached))[:, None]
-            chip_t, tile_t, x_t, y_t = tile_position(target_core, cores)
-            local = (chip_s == chip_t) & (tile_s == tile_t)
-            crossings = np.abs(chip_s - chip_t)
-            dx, dy = np.abs(x_s - x_t), np.abs(y_s - y_t)
-            pj = np.where(local, costs.spike_in_tile_pj, dx * costs.spike_hop_x_pj
-                          + dy * costs.spike_hop_y_pj + crossings * costs.chip_crossing_pj)
-            ns = np.where(local, costs.spike_in_tile_ns, dx * costs.spike_hop_x_ns
-                          + dy * costs.spike_hop_y_ns + crossings * costs.chip_crossing_ns)
-            energy[pop.name] += float(np.mean(np.sum(pj * reached, axis=0)))
-            if reached.any():
-                slowest = max(slowest, float(ns[reached].max()))
-    return energy, slowest
+    inter_chip = dict(energy)
+    slowest = crossing = 0.0
+    paths = pathways(network)
+    for source, target in dict.fromkeys((w.source, w.target) for w in paths):
+        n_source = network.population(source).size
+        group = arranged_group([w for w in paths if (w.source, w.target) == (source, target)],
+                               mapping.layouts)
+        traffic = slice_traffic(
+            [b for c in group for b in c.slice_blocks(slice_starts(c.shape[0],
+                                                                   mapping.splits[target]))],
+            slice_starts(n_source, mapping.splits[source]))
+        chip_s, tile_s, x_s, y_s = tile_position(
+            first[source] + np.arange(mapping.splits[source])[None, :], cores)
+        chip_t, tile_t, x_t, y_t = tile_position(
+            first[target] + np.arange(mapping.splits[target])[:, None], cores)
+        local = (chip_s == chip_t) & (tile_s == tile_t)
+        crossings = np.abs(chip_s - chip_t)
+        dx, dy = np.abs(x_s - x_t), np.abs(y_s - y_t)
+        pj = np.where(local, costs.spike_in_tile_pj,
+                      dx * costs.spike_hop_x_pj + dy * costs.spike_hop_y_pj)
+        ns = np.where(local, costs.spike_in_tile_ns,
+                      dx * costs.spike_hop_x_ns + dy * costs.spike_hop_y_ns)
+        energy[source] += float(np.sum(traffic * pj)) / n_source
+        inter_chip[source] += float(np.sum(traffic * crossings)) * costs.chip_crossing_pj / n_source
+        used = traffic > 0
+        if used.any():
+            slowest = max(slowest, float(ns[used].max()))
+            crossing = max(crossing, float(crossings[used].max()) * costs.chip_crossing_ns)
+    return Routes(energy, inter_chip, slowest, crossing)
 
 
 def barrier_ns(mapping: Mapping, costs: EnergyCosts) -> float:
@@ -100,19 +129,6 @@ def barrier_ns(mapping: Mapping, costs: EnergyCosts) -> float:
                                                    - costs.barrier_sync_min_ns)
 
 
-def plastic_synapses(mapping: Mapping, network: Network) -> np.ndarray:
-    """Stored plastic synapses on every core (each direction's copy counts)."""
-    per_core = np.zeros(len(mapping.cores))
-    for path in pathways(network):
-        if not network.projection(path.projection).plastic:
-            continue
-        rows = path.synapses.sum(axis=1)
-        for core in mapping.cores:
-            if core.population == path.target:
-                per_core[core.index] += rows[core.start:core.stop].sum()
-    return per_core
-
-
 def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
     """Energy (pJ) and latency (ns) per sample, by term, with each term's share (see the module
     docstring for the formula)."""
@@ -124,9 +140,10 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
     synapses = np.array([c.synapses for c in mapping.cores], dtype=float)
     share = synapses / synapses.sum() if synapses.sum() else synapses
     sizes = {pop.name: pop.size for pop in network.populations}
-    routes, slowest = route_costs(mapping, network, costs)
+    routes = route_costs(mapping, network, costs)
     sync = barrier_ns(mapping, costs)
-    updates = plastic_synapses(mapping, network) if activity.learns else np.zeros(len(neurons))
+    updates = np.array([c.plastic_synapses if activity.learns else 0 for c in mapping.cores],
+                       dtype=float)
 
     total_steps = sum(activity.steps.values())
     active = sum(sum(by_phase.values()) for by_phase in activity.events.values())
@@ -135,8 +152,10 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
         "neuron_updates": (active * costs.neuron_update_active_pj
                            + (neurons.sum() * total_steps - active)
                            * costs.neuron_update_inactive_pj),
-        "spike_routing": sum(sum(activity.events[name].values()) * routes[name]
+        "spike_routing": sum(sum(activity.events[name].values()) * routes.energy[name]
                              for name in activity.events),
+        "inter_chip": sum(sum(activity.events[name].values()) * routes.inter_chip[name]
+                          for name in activity.events),
         "learning": float(updates.sum()) * costs.synaptic_update_pj}
     compute = 0.0
     for phase, steps in activity.steps.items():
@@ -149,7 +168,8 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
                     + neurons * (a * costs.neuron_update_active_ns
                                  + (1 - a) * costs.neuron_update_inactive_ns))
         compute += steps * float(per_core.max())
-    latency = {"compute": compute, "routing": total_steps * slowest,
+    latency = {"compute": compute, "routing": total_steps * routes.slowest_ns,
+               "inter_chip": total_steps * routes.slowest_crossing_ns,
                "barrier": total_steps * sync,
                "learning": float(updates.max()) * costs.synaptic_update_ns}
     return {"energy_pj": _with_total(energy), "energy_share": _shares(energy),

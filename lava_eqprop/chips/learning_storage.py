@@ -37,10 +37,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from lava_eqprop.chips.config import ChipConfig
-from lava_eqprop.engine.unrolling import synapse_pattern
+from lava_eqprop.chips.connectivity import Connectivity
 from lava_eqprop.errors import MappingError
 from lava_eqprop.lava_compat import import_lava
 from lava_eqprop.network.network import Network, Projection
@@ -194,13 +192,13 @@ def learning_storage(network: Network, chip: ChipConfig) -> LearningStorage:
 def _copy(proj: Projection, network: Network, *, source: str, target: str) -> SynapseCopy:
     """The copy of ``proj`` driving ``target`` from ``source``: every target × source entry
     (dense), or one synapse per mask entry (sparse), or per pair an unrolled conv or identity
-    connects (:func:`~lava_eqprop.engine.unrolling.synapse_pattern`; an identity skip does not
+    connects (:class:`~lava_eqprop.chips.connectivity.Connectivity`; an identity skip does not
     learn: a fixed ``Sparse``)."""
     n_source = network.population(source).size
     if proj.kind == "dense" and proj.mask is None:
         return SynapseCopy(proj.name, "LearningDense",
                            n_source * network.population(target).size, n_source, 0)
-    synapses = int(np.count_nonzero(synapse_pattern(proj, network)))
+    synapses = Connectivity.of(proj, network).total()
     learning = proj.plastic
     return SynapseCopy(proj.name, "LearningSparse" if learning else "Sparse", synapses,
                        n_source, max(1, math.ceil(math.log2(n_source))), learning)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from lava_eqprop.chips.learning_storage import LearningStorage
-from lava_eqprop.chips.mapping import RESOURCE_LABELS, Mapping
+from lava_eqprop.chips.mapping import Mapping
+from lava_eqprop.chips.partition import RESOURCE_LABELS
 
 
 def mapping_summary(mapping: Mapping, quantisation: dict[str, dict[str, float]] | None
@@ -19,6 +20,7 @@ def mapping_summary(mapping: Mapping, quantisation: dict[str, dict[str, float]] 
         cores = [c for c in mapping.cores if c.population == name]
         populations[name] = {
             "neurons": sum(c.neurons for c in cores), "cores": k,
+            "layout": mapping.layouts[name].order,
             **{f"max_{field}": max(getattr(c, field) for c in cores)
                for field in ("neurons", "synapses", "synaptic_memory_bits", "input_axons",
                              "output_axons")}}
@@ -28,6 +30,7 @@ def mapping_summary(mapping: Mapping, quantisation: dict[str, dict[str, float]] 
         "chips": mapping.chips_used, "cores_per_chip": per_chip,
         "populations": populations, "utilisation": mapping.utilisation(),
         "binding": mapping.binding(),
+        "weights": "shared" if mapping.shared_weights else "unrolled",
         "fits_systems": {name: n for name, n in chip.systems.items() if n >= mapping.chips_used},
         "weight_quantisation": quantisation or {},
         "weight_sharing": mapping.weight_sharing}
@@ -38,16 +41,18 @@ def format_mapping(summary: dict[str, Any]) -> str:
     lines = [f"{summary['network']} on {summary['chip']}: {summary['cores']} cores"
              + (f" on {summary['chips']} chip{'s' if summary['chips'] > 1 else ''} "
                 f"({summary['cores_per_chip']} cores each)" if summary["cores_per_chip"] else
-                " (unconstrained target: one per population)")]
+                " (unconstrained target: one per population)")
+             + (f", convs stored {summary['weights']}" if summary["weight_sharing"] else "")]
     if "learning_storage" in summary:
         w = summary["learning_storage"]["widths"]
         lines.append(f"target loihi2: memory/core holds the training graph's learning synapses, "
                      f"{w['weight_bits']}-bit weight + {w['tag_bits']}-bit tag each")
     lines.append("")
-    lines.append(f"{'population':<14}{'neurons':>9}{'cores':>7}{'neurons/core':>14}"
+    lines.append(f"{'population':<14}{'neurons':>9}{'cores':>7}{'layout':>9}{'neurons/core':>14}"
                  f"{'synapses/core':>15}{'memory/core':>13}{'in axons':>10}{'out axons':>11}")
     for name, row in summary["populations"].items():
-        lines.append(f"{name:<14}{row['neurons']:>9}{row['cores']:>7}{row['max_neurons']:>14}"
+        lines.append(f"{name:<14}{row['neurons']:>9}{row['cores']:>7}{row['layout']:>9}"
+                     f"{row['max_neurons']:>14}"
                      f"{row['max_synapses']:>15}{_kib(row['max_synaptic_memory_bits']):>13}"
                      f"{row['max_input_axons']:>10}{row['max_output_axons']:>11}")
     use = summary["utilisation"]
@@ -70,8 +75,8 @@ def format_mapping(summary: dict[str, Any]) -> str:
             lines.append(f"{name:<22}{q['exponent']:>9}{q['max_abs_error']:>11.2e}"
                          f"{q['relative_rms_error']:>14.2%}{q['saturated']:>11}")
     if summary["weight_sharing"]:
-        lines += ["", "synaptic memory of conv projections: one weight per synapse (as mapped) "
-                      "vs kernels shared within each core", f"{'conv projection':<22}"
+        lines += ["", "synaptic memory of conv projections on these cores: one weight per "
+                      "synapse vs kernels shared within each core", f"{'conv projection':<22}"
                       f"{'synapses':>10}{'kernel':>8}{'unrolled':>14}{'shared':>14}{'saving':>9}"]
         for name, w in summary["weight_sharing"].items():
             lines.append(f"{name:<22}{w['synapses']:>10}{w['kernel_entries']:>8}"
@@ -145,14 +150,15 @@ def format_estimates(chip: str, estimates: dict) -> str:
     """Per event threshold and mode (training, inference): energy per sample and the share of
     each term, latency per sample, messages (see :mod:`lava_eqprop.chips.energy`)."""
     lines = [f"per sample on {chip}: {'threshold':>9} {'mode':<10}{'energy':>12}"
-             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'learning':>9}{'latency':>14}"
-             f"{'messages':>11}"]
+             f"{'syn ops':>9}{'neurons':>9}{'routing':>9}{'chip-chip':>10}{'learning':>9}"
+             f"{'latency':>14}{'messages':>11}"]
     for threshold, by_mode in estimates.items():
         for mode, e in by_mode.items():
             share = e["energy_share"]
             lines.append(
                 f"{'':<15}{threshold:>9} {mode:<10}{e['energy_pj']['total'] / 1e6:>9.2f} uJ"
                 f"{share['synaptic_ops']:>9.0%}{share['neuron_updates']:>9.0%}"
-                f"{share['spike_routing']:>9.0%}{share['learning']:>9.0%}"
+                f"{share['spike_routing']:>9.0%}{share['inter_chip']:>10.0%}"
+                f"{share['learning']:>9.0%}"
                 f"{e['latency_ns']['total'] / 1e3:>11.1f} us{e['messages']:>11.0f}")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lava_eqprop.chips.partition import LAYOUT_CHOICES
 from lava_eqprop.cli.arguments import non_negative_number, positive_int, weight_bits
 from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
@@ -38,6 +39,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "initial grid) placed on the cores, and a table of everything it "
                         "stores: synapses, weights, tags, traces, neuron state (the chip "
                         "config needs [arithmetic] and [learning]; not with --energy)")
+    p.add_argument("--weights", choices=("chip", "unrolled", "shared"), default="chip",
+                   help="how convs are stored: one weight per synapse (unrolled), or kernels "
+                        "shared within a core (shared); chip (default): what the chip config's "
+                        "[cores] shared_conv_weights says (--target loihi2 is always unrolled: "
+                        "Lava has no learning conv)")
+    p.add_argument("--layout", choices=LAYOUT_CHOICES, default="best",
+                   help="cut images of several channels channel-major, pixel-major, or each "
+                        "the way that needs fewer cores (best, the default)")
     limit = p.add_mutually_exclusive_group()
     limit.add_argument("--chips", type=positive_int,
                        help="chips available (error if more are needed)")
@@ -77,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         storage = learning_storage(network, chip) if args.target == "loihi2" else None
         mapping = map_network(network, chip,
                               weight_bits=synapse_bits() if storage else args.weight_bits,
-                              max_chips=_max_chips(args, chip))
+                              max_chips=_max_chips(args, chip), layout=args.layout,
+                              shared_weights=_shared_weights(args, storage is not None))
         arithmetic = chip.arithmetic
         if arithmetic is not None and args.weight_bits:
             arithmetic = arithmetic.with_weight_bits(args.weight_bits)
@@ -92,6 +102,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"model": str(args.model), "chips": results}))
     return 0
+
+
+def _shared_weights(args: argparse.Namespace, training_graph: bool) -> bool | None:
+    """--weights as map_network's ``shared_weights`` (None: the chip's); the loihi2 training
+    graph unrolls its convs, so it refuses shared."""
+    if training_graph:
+        if args.weights == "shared":
+            raise SpecError("--target loihi2 maps the training graph, whose convs are unrolled "
+                            "learning synapses (Lava has no learning conv): drop --weights "
+                            "shared")
+        return False
+    return {"chip": None, "unrolled": False, "shared": True}[args.weights]
 
 
 def _max_chips(args: argparse.Namespace, chip) -> int | None:

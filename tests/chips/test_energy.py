@@ -34,19 +34,21 @@ def test_training_sample_energy_and_latency_by_hand(placed):
     e = estimate(mapping, net, Activity(**ACTIVITY, learns=True))
     # synaptic ops: 24 x 2 pJ. neuron updates: 5 neurons x 6 steps, 17 active:
     # 17 x 5 + 13 x 1. routing per message: input 2 x 1 hop (1 pJ); h1 1 hop + 1 chip
-    # crossing (8 pJ); output reaches 2 cores at 8 pJ: 2 x 2 + 10 x 8 + 5 x 16.
+    # crossing (7 pJ); output reaches 2 cores, each 1 hop + 1 crossing: on chip
+    # 2 x 2 + 10 x 1 + 5 x 2, between chips 10 x 7 + 5 x 14.
     # learning: 8 stored plastic synapses (input-h1 4, h1-output both ways 2 + 2) x 10 pJ.
     assert e["energy_pj"] == pytest.approx({"synaptic_ops": 48.0, "neuron_updates": 98.0,
-                                            "spike_routing": 164.0, "learning": 80.0,
-                                            "total": 390.0})
-    assert e["energy_share"]["spike_routing"] == pytest.approx(164 / 390)
+                                            "spike_routing": 24.0, "inter_chip": 140.0,
+                                            "learning": 80.0, "total": 390.0})
+    assert e["energy_share"]["inter_chip"] == pytest.approx(140 / 390)
     # busiest core per step: load, core 0 (1 active neuron, 4 ns); free and nudged, an h1
     # core: 4 synops/step x 3/8 of the synapses x 1 ns + 1 active neuron x 4 ns = 5.5 ns.
-    # slowest route: 1 hop east-west (1.5 ns) + a chip crossing (9 ns); barrier across chips
-    # 1000 ns; learning: 3 plastic synapses on an h1 core x 3 ns.
+    # slowest route: 1 hop east-west (1.5 ns) on chip, a chip crossing (9 ns) between;
+    # barrier across chips 1000 ns; learning: 3 plastic synapses on an h1 core x 3 ns.
     assert e["latency_ns"] == pytest.approx({"compute": 4 + 3 * 5.5 + 2 * 5.5,
-                                             "routing": 6 * 10.5, "barrier": 6 * 1000.0,
-                                             "learning": 9.0, "total": 6103.5})
+                                             "routing": 6 * 1.5, "inter_chip": 6 * 9.0,
+                                             "barrier": 6 * 1000.0, "learning": 9.0,
+                                             "total": 6103.5})
 
 
 def test_inference_does_not_learn(placed):

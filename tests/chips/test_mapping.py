@@ -1,16 +1,21 @@
 """The partition onto cores: never over a limit (property test against a loop-by-loop recount
 of every core's use), and clear errors when a network cannot fit."""
 
+import copy
+import dataclasses
 import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from lava_eqprop.chips.mapping import _channels_per_slice, map_network
+from lava_eqprop.chips.connectivity import Layout
+from lava_eqprop.chips.mapping import map_network
+from lava_eqprop.chips.pathways import channels_per_slice, slice_starts
 from lava_eqprop.engine.interactions import interaction_for
-from lava_eqprop.errors import MappingError
+from lava_eqprop.errors import MappingError, NetworkError
+from lava_eqprop.network.conv_nets import ConvLayer, Skip, conv_network
 from lava_eqprop.network.generators import layered, small_world
 from lava_eqprop.network.network import Network, Projection
 from tests.nets import conv_net
@@ -32,19 +37,32 @@ def _with_extras(net: Network, rng, directed: bool, lateral: bool) -> Network:
     return Network(net.name, net.populations, projs)
 
 
-def _recount(net: Network, mapping, weight_bits: int):
+def _linear(proj: Projection) -> Projection:
+    """A max-pooled conv as the average-pooled one: the same window connectivity, which the
+    engine can unroll."""
+    if proj.kind != "conv" or proj.conv_geometry.pool != "max":
+        return proj
+    linear = copy.copy(proj)
+    linear.geometry = dataclasses.replace(proj.conv_geometry, pool="avg")
+    return linear
+
+
+def _recount(net: Network, mapping, weight_bits: int, shared: bool = False):
     """Every core's synapses, memory bits and axons, counted neuron by neuron from the
-    projections' meaning (symmetric: both directions; nothing into a clamped population)."""
+    projections' meaning (symmetric: both directions; nothing into a clamped population);
+    ``shared``: a conv direction's memory is, instead, the kernel of every channel among the
+    core's neurons."""
     core_of = {pop.name: mapping.core_of(pop.name) for pop in net.populations}
     counts = []
     for core in mapping.cores:
         pop = net.population(core.population)
         synapses = bits = 0
         axons_in: set = set()
-        targets: dict[int, set] = {i: set() for i in range(core.start, core.stop)}
+        neurons = mapping.neurons_of(core)
+        targets: dict[int, set] = {int(i): set() for i in neurons}
         for proj in net.projections:
             if proj.kind != "dense":     # the engine's unrolled conv (random taps: no zeros)
-                exists = interaction_for(proj, net).dense_matrix() != 0
+                exists = interaction_for(_linear(proj), net).dense_matrix() != 0
             else:
                 exists = proj.mask if proj.mask is not None else np.ones(proj.weight.shape, bool)
             if proj.lateral:
@@ -57,18 +75,25 @@ def _recount(net: Network, mapping, weight_bits: int):
                 if net.population(target).clamped:
                     continue
                 if target == pop.name:
-                    for i in range(core.start, core.stop):
+                    if shared and proj.kind == "conv":
+                        out_ch, in_ch, kh, kw = proj.weight.shape
+                        held = len(set(neurons // (pop.size // pop.shape[0])))
+                        bits += held * (in_ch if target == proj.post else out_ch) * kh * kw \
+                            * weight_bits
+                    for i in neurons:
                         row = conn[i]
                         synapses += int(row.sum())
+                        axons_in |= {(source, j) for j in np.flatnonzero(row)}
+                        if shared and proj.kind == "conv":
+                            continue
                         if sparse:
                             bits += int(row.sum()) * (weight_bits
                                                       + max(1, math.ceil(math.log2(len(row)))))
                         elif row.any():
                             bits += len(row) * weight_bits
-                        axons_in |= {(source, j) for j in np.flatnonzero(row)}
                 if source == pop.name:
-                    for i in range(core.start, core.stop):
-                        targets[i] |= {int(core_of[target][j]) for j in np.flatnonzero(conn[:, i])}
+                    for i in neurons:
+                        targets[int(i)] |= {int(core_of[target][j]) for j in np.flatnonzero(conn[:, i])}
         counts.append((synapses, bits, len(axons_in), sum(len(t) for t in targets.values())))
     return counts
 
@@ -171,11 +196,79 @@ def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
     row = sharing["b-c"]
     assert row["synapses"] == net.connections(proj) and row["directions"] == 2
     split_b, split_c = mapping.splits["b"], mapping.splits["c"]
-    expected = (_channels_per_slice((2, 3, 3), split_c) * 2 * 9
-                + _channels_per_slice((2, 3, 3), split_b) * 2 * 9) * 8
+    expected = (channels_per_slice(mapping.layouts["c"], slice_starts(18, split_c)).sum() * 2 * 9
+                + channels_per_slice(mapping.layouts["b"], slice_starts(18, split_b)).sum()
+                * 2 * 9) * 8
     assert row["shared_bits"] == expected
 
 
-@pytest.mark.parametrize("k, expected", [(1, 2), (2, 2), (3, 4), (72, 72)])
-def test_channels_per_slice_counts_the_channels_each_core_holds(k, expected):
-    assert _channels_per_slice((2, 6, 6), k) == expected
+@pytest.mark.parametrize("order, k, expected", [("channels", 1, 2), ("channels", 2, 2),
+                                                ("channels", 3, 4), ("channels", 72, 72),
+                                                ("pixels", 1, 2), ("pixels", 36, 72),
+                                                ("pixels", 48, 72), ("pixels", 72, 72)])
+def test_channels_per_slice_counts_the_channels_each_core_holds(order, k, expected):
+    layout = Layout((2, 6, 6), order)
+    starts = slice_starts(72, k)
+    assert channels_per_slice(layout, starts).sum() == expected
+    stops = np.append(starts[1:], 72)
+    held = [len(set(layout.positions[a:b] // 36)) for a, b in zip(starts, stops)]
+    assert channels_per_slice(layout, starts).tolist() == held
+
+
+@st.composite
+def conv_nets(draw):
+    """A small conv net: two or three conv layers of random kernel, stride, padding and
+    pooling (none, average, max), with a 1x1 conv or an identity skip where shapes allow."""
+    size = draw(st.integers(4, 7))
+    shape = (draw(st.integers(1, 2)), size, size)
+    layers, sizes = [], [size]
+    for index in range(draw(st.integers(2, 3))):
+        kernel = draw(st.integers(1, 3))
+        stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+        out = (sizes[-1] + 2 * padding - kernel) // stride + 1
+        pool = draw(st.sampled_from([None, "avg", "max"])) if out >= 2 else None
+        out = out // 2 if pool else out
+        if out < 1:
+            break
+        layers.append(ConvLayer(f"l{index}", draw(st.integers(1, 3)), kernel, stride=stride,
+                                padding=padding, pool=pool))
+        sizes.append(out)
+    assume(len(layers) >= 2)
+    skips = []
+    strided = any((size - 1) // s + 1 == sizes[2] for s in range(1, size + 1))
+    same = layers[0].channels == layers[1].channels and sizes[1] == sizes[2]
+    if same and draw(st.booleans()):
+        skips.append(Skip("l0", "l1", "identity"))
+    elif strided and draw(st.booleans()):
+        skips.append(Skip("input", "l1", "conv"))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    try:
+        return conv_network(shape, layers, 2, rng=rng, skips=skips, name="random-conv")
+    except NetworkError:            # a skip no 1x1 conv stride fits
+        assume(False)
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(conv_nets(), limits, st.booleans(), st.sampled_from(["best", "channels", "pixels"]))
+def test_conv_pooled_residual_nets_count_as_their_unrolled_matrices(toy_chip, net, chip_limits,
+                                                                   shared, layout):
+    """Every core's load on random conv, pooled and residual nets, in either layout, equals
+    the recount from the engine's unrolled matrices, neuron by neuron; with shared kernels the
+    memory is the kernel slices of the channels each core holds."""
+    chip = toy_chip(cores_per_tile=1, **chip_limits)
+    try:
+        mapping = map_network(net, chip, shared_weights=shared, layout=layout)
+    except MappingError as exc:
+        assert "over" in str(exc) and "does not fit" in str(exc)
+        event("does not fit")
+        return
+    event("some image cut pixel-major" if any(layout.order == "pixels" for layout in
+                                              mapping.layouts.values()) else "all channel-major")
+    recount = _recount(net, mapping, chip.arithmetic.weight_bits, shared)
+    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
+        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
+                core.output_axons) == (synapses, bits, axons_in, axons_out)
+        assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
+        assert core.input_axons <= chip.cores.input_axons_per_core
+        assert core.output_axons <= chip.cores.output_axons_per_core

@@ -59,5 +59,6 @@ def test_map_errors_are_one_line(capsys):
     assert main(["map", "models/scellier_784-500-10.toml", "--chip", "loihi1", "--system",
                  "nowhere"]) == 2
     assert "'nowhere' is not a system of loihi1" in capsys.readouterr().err
-    assert main(["map", "models/conv_mnist.toml", "--chip", "loihi1", "--chips", "1"]) == 2
+    assert main(["map", "models/conv_mnist.toml", "--chip", "loihi1", "--layout", "channels",
+                 "--chips", "1"]) == 2
     assert "2 chips over" in capsys.readouterr().err

@@ -1,0 +1,90 @@
+"""What a chip stores of a network: every direction of synaptic drive (:class:`Pathway`), and
+how a population's neurons are cut into contiguous slices, one per core, in its layout."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lava_eqprop.chips.connectivity import PIXEL_MAJOR, Connectivity, Layout
+from lava_eqprop.network.network import Network
+
+
+@dataclass(frozen=True)
+class Pathway:
+    """One direction of synaptic drive: ``source`` neurons onto ``target`` neurons through
+    ``projection``; ``synapses`` the pairs that exist, as their structure, both sides
+    channel-major (:class:`~lava_eqprop.chips.connectivity.Connectivity`); ``sparse`` says they
+    are stored as sparse entries; ``kernel`` is, for a conv, the kernel entries one target
+    channel uses (in channels × kh × kw into post, out channels × kh × kw into pre), else 0."""
+
+    projection: str
+    source: str
+    target: str
+    synapses: Connectivity
+    sparse: bool
+    kernel: int = 0
+
+    def row_bits(self, rows: np.ndarray, weight_bits: int) -> np.ndarray:
+        """Synaptic memory each target neuron with ``rows`` synapses of this pathway needs,
+        stored unrolled (bits): sparse entries of weight and source index, or a dense row."""
+        if self.sparse:
+            index_bits = max(1, math.ceil(math.log2(self.synapses.shape[1])))
+            return rows * (weight_bits + index_bits)
+        return np.where(rows > 0, self.synapses.shape[1] * weight_bits, 0)
+
+
+def pathways(network: Network) -> list[Pathway]:
+    """Every direction of drive a chip must store: a symmetric projection between two free
+    populations drives both ends (W on the post cores, Wᵀ on the pre cores: a chip's
+    synapses are one-way), a directed one or one from a clamped input only its post."""
+    out = []
+    for proj in network.projections:
+        exists = Connectivity.of(proj, network)
+        sparse = proj.mask is not None or proj.lateral or proj.kind != "dense"
+        directions = [(proj.pre, proj.post, exists)]
+        if proj.symmetric and not proj.lateral:
+            directions.append((proj.post, proj.pre, exists.T))
+        for source, target, synapses in directions:
+            if network.population(target).clamped:
+                continue
+            kernel = 0
+            if proj.kind == "conv":
+                out_ch, in_ch, kh, kw = proj.weight.shape
+                kernel = (in_ch if target == proj.post else out_ch) * kh * kw
+            out.append(Pathway(proj.name, source, target, synapses, sparse, kernel))
+    return out
+
+
+def arranged_group(paths: list[Pathway], layouts: dict[str, Layout]) -> list[Connectivity]:
+    """The pathways joining one source population to one target, in their layouts' orders, as
+    the structures to count together (a source neuron is one input axon of a core however
+    many pathways join it to the core); pathways whose factors then differ in shape (a dense
+    one beside a conv) are counted in their materialised form."""
+    group = [w.synapses.arranged(layouts[w.target], layouts[w.source]) for w in paths]
+    if len({c.factor_shapes for c in group}) > 1:
+        group = [c.materialised() for c in group]
+    return group
+
+
+def pixel_major_allowed(shape: tuple[int, ...]) -> bool:
+    """Whether a population of ``shape`` has two layouts: an image of several channels and
+    several pixels."""
+    return len(shape) == 3 and shape[0] > 1 and shape[1] * shape[2] > 1
+
+
+def slice_starts(n: int, k: int) -> np.ndarray:
+    """First position of each of ``k`` contiguous, near-equal slices of ``n`` neurons."""
+    return (np.arange(k) * n) // k
+
+
+def channels_per_slice(layout: Layout, starts: np.ndarray) -> np.ndarray:
+    """How many channels of an image population each slice beginning at ``starts`` holds (a
+    slice ends where the next begins): channel-major, the channels it touches; pixel-major,
+    every channel once it spans as many neurons as there are channels."""
+    stops = np.append(starts[1:], layout.channels * layout.pixels)
+    if layout.order == PIXEL_MAJOR:
+        return np.minimum(stops - starts, layout.channels)
+    return (stops - 1) // layout.pixels - starts // layout.pixels + 1
