@@ -63,6 +63,23 @@ class Layout:
             return index.reshape(self.channels, self.pixels).T.ravel()
         return index
 
+    def cut(self, k: int) -> np.ndarray:
+        """First positions of the slices of a cut into about ``k``, aligned to the layout's
+        units (channels channel-major, pixels pixel-major): up to one slice per unit, whole
+        units near-equally grouped; beyond, every unit cut into the same number of near-equal
+        parts (so the slices number a multiple of the units, and ``cut(len(cut(k)))`` is
+        ``cut(k)``). A slice then never mixes parts of two units, whose sources differ."""
+        units, per_unit = ((self.channels, self.pixels) if self.order == CHANNEL_MAJOR
+                           else (self.pixels, self.channels))
+        n = units * per_unit
+        if units == 1 or per_unit == 1:
+            return (np.arange(min(k, n)) * n) // min(k, n)
+        if k <= units:
+            return (np.arange(k) * units // k) * per_unit
+        parts = min(per_unit, -(-k // units))
+        return (np.arange(units)[:, None] * per_unit
+                + (np.arange(parts) * per_unit // parts)[None, :]).ravel()
+
     def in_order(self, per_neuron: np.ndarray) -> np.ndarray:
         """Values per neuron (channel-major) in the layout's order."""
         if self.order == PIXEL_MAJOR:
@@ -142,6 +159,20 @@ class Connectivity:
             pairs = pairs.transpose(0, 1, 3, 2)
         return pairs.reshape(a * p, b * q)
 
+    def source_share(self, start: int, stop: int) -> Connectivity:
+        """The pairs whose source lies in channels [start, stop) (a dense factor: sources
+        [start, stop)), both sides channel-major."""
+        channels, plane = self.channels.copy(), self.plane.copy()
+        keep = channels if channels.shape[1] > 1 else plane
+        keep[:, :start] = False
+        keep[:, stop:] = False
+        return Connectivity(channels, plane)
+
+    @property
+    def source_units(self) -> int:
+        """What :meth:`source_share` cuts: source channels, or a dense factor's sources."""
+        return self.channels.shape[1] if self.channels.shape[1] > 1 else self.plane.shape[1]
+
     def materialised(self) -> Connectivity:
         """The same pairs with a trivial channel factor, C = [[true]] and S the whole pattern."""
         return Connectivity(np.ones((1, 1), dtype=bool), self.dense())
@@ -156,9 +187,8 @@ class Connectivity:
         for ranges in slice_ranges(starts, self.channels.shape[0], self.plane.shape[0],
                                    self.orders[0]):
             o0, o1, q0, q1 = (np.broadcast_to(r, starts.shape) for r in ranges)
-            channels = (cum_channels[o1] - cum_channels[o0]) > 0
-            pixels = (cum_plane[q1] - cum_plane[q0]) > 0
-            blocks.append(Block(channels, pixels, self.orders[1]))
+            blocks.append(Block(_any_rows(cum_channels, o0, o1), _any_rows(cum_plane, q0, q1),
+                                self.orders[1]))
         return blocks
 
     def _cumulatives(self) -> tuple[np.ndarray, np.ndarray]:
@@ -169,8 +199,17 @@ class Connectivity:
 
 
 def _cumulative_rows(factor: np.ndarray) -> np.ndarray:
-    return np.concatenate([np.zeros((1, factor.shape[1]), dtype=np.int64),
-                           np.cumsum(factor, axis=0, dtype=np.int64)])
+    return np.concatenate([np.zeros((1, factor.shape[1]), dtype=np.int32),
+                           np.cumsum(factor, axis=0, dtype=np.int32)])
+
+
+def _any_rows(cumulative: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per slice, which columns have a true entry in rows [lo, hi) of the factor whose
+    ``cumulative`` row counts are given; each distinct row range is read once (slices of a
+    cut aligned to its units share most ranges)."""
+    keys, slot = np.unique(lo.astype(np.int64) * len(cumulative) + hi, return_inverse=True)
+    first, stop = np.divmod(keys, len(cumulative))
+    return ((cumulative[stop] - cumulative[first]) > 0)[slot]
 
 
 def _ordered(per_channel_and_pixel: np.ndarray, order: str) -> np.ndarray:

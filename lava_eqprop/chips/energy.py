@@ -35,7 +35,7 @@ import numpy as np
 from lava_eqprop.chips.config import CoreLimits, EnergyCosts
 from lava_eqprop.chips.connectivity import slice_traffic
 from lava_eqprop.chips.mapping import Mapping
-from lava_eqprop.chips.pathways import arranged_group, pathways, slice_starts
+from lava_eqprop.chips.pathways import ChipGraph, arranged_group
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
@@ -78,25 +78,25 @@ class Routes:
     slowest_crossing_ns: float
 
 
-def route_costs(mapping: Mapping, network: Network, costs: EnergyCosts) -> Routes:
+def route_costs(mapping: Mapping, costs: EnergyCosts) -> Routes:
     """The :class:`Routes` of ``mapping``, from the slice-to-slice traffic of every pair of
-    populations (:func:`~lava_eqprop.chips.connectivity.slice_traffic`)."""
+    groups (:func:`~lava_eqprop.chips.connectivity.slice_traffic`)."""
     cores = mapping.chip.cores
-    first = {}
+    first: dict[str, int] = {}
     for core in mapping.cores:
         first.setdefault(core.population, core.index)
-    energy = {pop.name: 0.0 for pop in network.populations}
+    energy = {group.name: 0.0 for group in mapping.graph.groups}
     inter_chip = dict(energy)
     slowest = crossing = 0.0
-    paths = pathways(network)
+    paths = mapping.graph.paths
     for source, target in dict.fromkeys((w.source, w.target) for w in paths):
-        n_source = network.population(source).size
+        n_source = mapping.graph.group(source).size
         group = arranged_group([w for w in paths if (w.source, w.target) == (source, target)],
                                mapping.layouts)
         traffic = slice_traffic(
-            [b for c in group for b in c.slice_blocks(slice_starts(c.shape[0],
-                                                                   mapping.splits[target]))],
-            slice_starts(n_source, mapping.splits[source]))
+            [b for c in group
+             for b in c.slice_blocks(mapping.layouts[target].cut(mapping.splits[target]))],
+            mapping.layouts[source].cut(mapping.splits[source]))
         chip_s, tile_s, x_s, y_s = tile_position(
             first[source] + np.arange(mapping.splits[source])[None, :], cores)
         chip_t, tile_t, x_t, y_t = tile_position(
@@ -129,6 +129,26 @@ def barrier_ns(mapping: Mapping, costs: EnergyCosts) -> float:
                                                    - costs.barrier_sync_min_ns)
 
 
+def with_dendrites(activity: Activity, graph: ChipGraph) -> tuple[Activity, int]:
+    """``activity`` of the network as its chip graph does it, and the chip time steps per
+    step of the dynamics. A dendrite (:mod:`lava_eqprop.chips.dendrites`) sends a partial sum
+    as often as its soma sends (an assumption: the partial sum moves when the soma's drive
+    does), each message one synaptic operation at the soma, and the soma's messages each
+    reach its dendrites too; a graph with dendrites takes two time steps per step of the
+    dynamics (the dendrites sum, then the somas update)."""
+    events = dict(activity.events)
+    synops = dict(activity.synops)
+    for group in graph.groups:
+        if group.dendrite_of is None:
+            continue
+        soma = activity.events.get(group.dendrite_of, {})
+        events[group.name] = dict(soma)
+        for phase, count in soma.items():
+            synops[phase] = synops.get(phase, 0.0) + 2 * count
+    stages = 2 if any(g.dendrite_of for g in graph.groups) else 1
+    return Activity(activity.steps, events, synops, activity.learns), stages
+
+
 def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
     """Energy (pJ) and latency (ns) per sample, by term, with each term's share (see the module
     docstring for the formula)."""
@@ -136,16 +156,17 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
     if costs is None or cores is None:
         raise MappingError(f"{mapping.chip.path}: chip {mapping.chip.name!r} has no [energy] "
                            "and [cores] sections, so no energy estimate")
+    activity, stages = with_dendrites(activity, mapping.graph)
     neurons = np.array([c.neurons for c in mapping.cores], dtype=float)
     synapses = np.array([c.synapses for c in mapping.cores], dtype=float)
     share = synapses / synapses.sum() if synapses.sum() else synapses
-    sizes = {pop.name: pop.size for pop in network.populations}
-    routes = route_costs(mapping, network, costs)
+    sizes = {group.name: group.size for group in mapping.graph.groups}
+    routes = route_costs(mapping, costs)
     sync = barrier_ns(mapping, costs)
     updates = np.array([c.plastic_synapses if activity.learns else 0 for c in mapping.cores],
                        dtype=float)
 
-    total_steps = sum(activity.steps.values())
+    total_steps = sum(activity.steps.values()) * stages
     active = sum(sum(by_phase.values()) for by_phase in activity.events.values())
     energy = {
         "synaptic_ops": sum(activity.synops.values()) * costs.synaptic_op_pj,
@@ -162,12 +183,12 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
         if steps == 0:
             continue
         rate = {name: min(1.0, activity.events.get(name, {}).get(phase, 0.0)
-                          / (sizes[name] * steps)) for name in sizes}
+                          / (sizes[name] * steps * stages)) for name in sizes}
         a = np.array([rate[c.population] for c in mapping.cores])
         per_core = (activity.synops.get(phase, 0.0) / steps * share * costs.synaptic_op_ns
                     + neurons * (a * costs.neuron_update_active_ns
                                  + (1 - a) * costs.neuron_update_inactive_ns))
-        compute += steps * float(per_core.max())
+        compute += steps * stages * float(per_core.max())
     latency = {"compute": compute, "routing": total_steps * routes.slowest_ns,
                "inter_chip": total_steps * routes.slowest_crossing_ns,
                "barrier": total_steps * sync,

@@ -47,8 +47,9 @@ import numpy as np
 
 from lava_eqprop.chips.config import ChipConfig
 from lava_eqprop.chips.connectivity import Layout
+from lava_eqprop.chips.dendrites import split_dendrites
 from lava_eqprop.chips.partition import Partitioner, core_limits
-from lava_eqprop.chips.pathways import channels_per_slice, slice_starts
+from lava_eqprop.chips.pathways import ChipGraph, channels_per_slice, chip_graph
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
@@ -85,6 +86,7 @@ class Mapping:
     splits: dict[str, int]
     cores: list[CoreLoad]
     layouts: dict[str, Layout]
+    graph: ChipGraph
     weight_sharing: dict[str, dict[str, float]] = field(default_factory=dict)
     shared_weights: bool = False
 
@@ -131,14 +133,13 @@ def _cores(search: Partitioner, splits: dict[str, int]) -> list[CoreLoad]:
     """Every core's load, populations in network order, chips filled in core order."""
     per_chip = search.chip.cores.cores_per_chip if search.chip.cores else None
     cores: list[CoreLoad] = []
-    for pop in search.network.populations:
+    for pop in search.graph.groups:
         k = splits[pop.name]
         loads = search.incoming_loads(pop.name, k)
         outputs = search.output_loads(pop.name, splits)
-        starts = np.append(slice_starts(pop.size, k), pop.size)
+        starts = np.append(search.layouts[pop.name].cut(k), pop.size)
         plastic = sum((np.add.reduceat(search.rows(w), starts[:-1])
-                       for w in search.into[pop.name]
-                       if search.network.projection(w.projection).plastic),
+                       for w in search.into[pop.name] if w.plastic),
                       np.zeros(k, dtype=np.int64))
         for j in range(k):
             index = len(cores)
@@ -168,7 +169,7 @@ def weight_sharing(network: Network, search: Partitioner, splits: dict[str, int]
         unrolled = sum(int(w.row_bits(search.rows(w), search.weight_bits).sum())
                        for w in paths)
         shared = sum(int((channels_per_slice(search.layouts[w.target],
-                                             slice_starts(w.synapses.shape[0], splits[w.target]))
+                                             search.layouts[w.target].cut(splits[w.target]))
                           * w.kernel).sum()) * search.weight_bits for w in paths)
         report[proj.name] = {"synapses": network.connections(proj),
                              "kernel_entries": int(proj.weight.size),
@@ -193,12 +194,15 @@ def map_network(network: Network, chip: ChipConfig, *, weight_bits: int | None =
         weight_bits = chip.arithmetic.weight_bits if chip.arithmetic else 32
     if shared_weights is None:
         shared_weights = bool(chip.cores and chip.cores.shared_conv_weights)
-    search = Partitioner(network, chip, weight_bits, shared_weights, layout)
+    graph = chip_graph(network)
+    if chip.cores is not None:
+        graph = split_dendrites(graph, chip.cores.input_axons_per_core)
+    search = Partitioner(graph, chip, weight_bits, shared_weights, layout)
     search.check_single_neurons()
-    splits = {pop.name: search.smallest_split(pop.name) for pop in network.populations}
+    splits = {group.name: search.smallest_split(group.name) for group in graph.groups}
     search.fit_output_axons(splits)
     mapping = Mapping(network.name, chip, splits, _cores(search, splits), dict(search.layouts),
-                      weight_sharing(network, search, splits), shared_weights)
+                      graph, weight_sharing(network, search, splits), shared_weights)
     if max_chips is not None and chip.cores is not None and mapping.chips_used > max_chips:
         raise MappingError(
             f"{network.name!r} needs {len(mapping.cores)} cores = {mapping.chips_used} "

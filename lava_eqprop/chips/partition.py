@@ -20,15 +20,13 @@ from lava_eqprop.chips.connectivity import (
     union_row_counts,
 )
 from lava_eqprop.chips.pathways import (
+    ChipGraph,
     Pathway,
     arranged_group,
     channels_per_slice,
-    pathways,
     pixel_major_allowed,
-    slice_starts,
 )
 from lava_eqprop.errors import MappingError
-from lava_eqprop.network.network import Network
 
 RESOURCE_LABELS = {"neurons": "neurons", "synaptic_memory_bits": "synaptic memory",
                    "input_axons": "input axons", "output_axons": "output axons"}
@@ -48,21 +46,21 @@ class Partitioner:
     search picks pixel-major), the costs that do not depend on the cut, and each pair of
     populations' blocks at their latest cut."""
 
-    def __init__(self, network: Network, chip: ChipConfig, weight_bits: int,
+    def __init__(self, graph: ChipGraph, chip: ChipConfig, weight_bits: int,
                  shared: bool, layout: str = "best") -> None:
         if layout not in LAYOUT_CHOICES:
             raise MappingError(f"layout {layout!r} is not one of {list(LAYOUT_CHOICES)}")
-        self.network, self.chip, self.shared, self.layout = network, chip, shared, layout
+        self.graph, self.chip, self.shared, self.layout = graph, chip, shared, layout
         self.weight_bits = weight_bits
         self.limits = core_limits(chip.cores) if chip.cores else {}
-        self.paths = pathways(network)
-        self.into = {p.name: [w for w in self.paths if w.target == p.name]
-                     for p in network.populations}
-        self.out_of = {p.name: [w for w in self.paths if w.source == p.name]
-                       for p in network.populations}
-        self.layouts = {p.name: Layout(p.shape) for p in network.populations}
+        self.paths = graph.paths
+        self.into = {g.name: [w for w in self.paths if w.target == g.name] for g in graph.groups}
+        self.out_of = {g.name: [w for w in self.paths if w.source == g.name]
+                       for g in graph.groups}
+        self.layouts = {g.name: Layout(g.shape) for g in graph.groups}
         self._arranged: dict[tuple, Connectivity] = {}
         self._blocks: dict[tuple[str, str], tuple[tuple, list[Block]]] = {}
+        self._groups: dict[tuple[str, str, str, str], list[Connectivity]] = {}
 
     # ---- one pathway or pair of populations in the current layouts -------------------
     def arranged(self, w: Pathway) -> Connectivity:
@@ -84,12 +82,16 @@ class Partitioner:
         """The blocks (:meth:`Connectivity.slice_blocks`) of every pathway from ``source`` to
         ``target`` cut in ``k`` slices (the last cut asked per pair is kept: the search asks
         for the same cut many times)."""
-        key = (k, self.layouts[source].order, self.layouts[target].order)
+        orders = (self.layouts[source].order, self.layouts[target].order)
+        key = (k, *orders)
         known = self._blocks.get((source, target))
         if known is None or known[0] != key:
-            paths = [w for w in self.into[target] if w.source == source]
-            group = arranged_group(paths, self.layouts)
-            starts = slice_starts(group[0].shape[0], k)
+            group = self._groups.get((source, target, *orders))
+            if group is None:
+                paths = [w for w in self.into[target] if w.source == source]
+                group = arranged_group(paths, self.layouts)
+                self._groups[(source, target, *orders)] = group
+            starts = self.layouts[target].cut(k)
             known = (key, [b for c in group for b in c.slice_blocks(starts)])
             self._blocks[(source, target)] = known
         return known[1]
@@ -98,15 +100,16 @@ class Partitioner:
         """Synaptic memory ``w`` takes on each of its target's ``k`` slices (bits): its rows,
         or, as shared kernels, one kernel slice per channel a slice holds."""
         layout = self.layouts[w.target]
-        starts = slice_starts(w.synapses.shape[0], k)
+        starts = layout.cut(k)
         if self.stores_kernel(w):
             return channels_per_slice(layout, starts) * w.kernel * self.weight_bits
         return np.add.reduceat(w.row_bits(self.rows(w), self.weight_bits), starts)
 
     # ---- loads of one population's slices -------------------------------------------
     def incoming_loads(self, name: str, k: int) -> dict[str, np.ndarray]:
-        n = self.network.population(name).size
-        starts = slice_starts(n, k)
+        n = self.graph.group(name).size
+        starts = self.layouts[name].cut(k)
+        k = len(starts)
         loads = {"neurons": np.diff(np.append(starts, n)),
                  "synapses": np.zeros(k, dtype=np.int64),
                  "synaptic_memory_bits": np.zeros(k, dtype=np.int64),
@@ -120,13 +123,13 @@ class Partitioner:
 
     def destinations(self, name: str, splits: dict[str, int]) -> np.ndarray:
         """Number of distinct cores each neuron of ``name`` (in its layout) sends to."""
-        count = np.zeros(self.network.population(name).size, dtype=np.int64)
+        count = np.zeros(self.graph.group(name).size, dtype=np.int64)
         for target in {w.target for w in self.out_of[name]}:
             count += slices_per_source(self.blocks(name, target, splits[target]))
         return count
 
     def output_loads(self, name: str, splits: dict[str, int]) -> np.ndarray:
-        starts = slice_starts(self.network.population(name).size, splits[name])
+        starts = self.layouts[name].cut(splits[name])
         return np.add.reduceat(self.destinations(name, splits), starts)
 
     # ---- the search --------------------------------------------------------------------
@@ -135,7 +138,7 @@ class Partitioner:
         of every population before any is cut, in channel-major order)."""
         if not self.limits:
             return
-        for pop in self.network.populations:
+        for pop in self.graph.groups:
             self._check_single_neuron(pop.name)
 
     def smallest_split(self, name: str) -> int:
@@ -143,7 +146,7 @@ class Partitioner:
         layout asked for (an image of several channels may be cut pixel-major; ``best``:
         whichever needs fewer cores, a tie keeping it channel-major); ``self.layouts`` keeps
         the layout chosen."""
-        shape = self.network.population(name).shape
+        shape = self.graph.group(name).shape
         orders = {"best": (CHANNEL_MAJOR, PIXEL_MAJOR), "channels": (CHANNEL_MAJOR,),
                   "pixels": (PIXEL_MAJOR,)}[self.layout]
         if not pixel_major_allowed(shape):
@@ -162,7 +165,7 @@ class Partitioner:
     def _smallest_split(self, name: str) -> int:
         """Fewest slices in the current layout: grown from a lower bound by the worst overuse,
         then bisected back (finer cuts never need more per core)."""
-        n = self.network.population(name).size
+        n = self.graph.group(name).size
         bits = sum(int(self.memory(w, 1).sum()) for w in self.into[name])
         k = max(1, math.ceil(n / self.limits["neurons"]),
                 math.ceil(bits / self.limits["synaptic_memory_bits"]))
@@ -175,7 +178,7 @@ class Partitioner:
                 k = middle
             else:
                 too_few = middle
-        return k
+        return len(self.layouts[name].cut(k))
 
     def _worst_use(self, loads: dict[str, np.ndarray]) -> float:
         return max(float(loads[r].max()) / self.limits[r] for r in loads if r in self.limits)
@@ -185,7 +188,7 @@ class Partitioner:
         if not paths:
             return
         rows = {id(w): self.rows(w) for w in paths}
-        n = self.network.population(name).size
+        n = self.graph.group(name).size
         need = {"synaptic_memory_bits": np.zeros(n, dtype=np.int64),
                 "input_axons": np.zeros(n, dtype=np.int64)}
         for w in paths:
@@ -211,18 +214,19 @@ class Partitioner:
         limit = self.limits["output_axons"]
         for _ in range(MAX_ROUNDS):
             over = {}
-            for pop in self.network.populations:
+            for pop in self.graph.groups:
                 worst = float(self.output_loads(pop.name, splits).max()) / limit
                 if worst > 1.0:
                     over[pop.name] = worst
             if not over:
                 return
             for name, worst in over.items():
-                n = self.network.population(name).size
+                n = self.graph.group(name).size
                 if splits[name] == n:
                     self._output_axon_error(name, splits, limit)
-                splits[name] = min(n, max(splits[name] + 1, math.floor(splits[name] * worst)))
-        raise MappingError(f"{self.network.name!r}: no cut of the populations onto "
+                finer = min(n, max(splits[name] + 1, math.floor(splits[name] * worst)))
+                splits[name] = len(self.layouts[name].cut(finer))
+        raise MappingError(f"{self.graph.name!r}: no cut of the populations onto "
                            f"{self.chip.name} cores keeps every output axon count under {limit} "
                            f"after {MAX_ROUNDS} rounds")
 
@@ -230,7 +234,7 @@ class Partitioner:
         count = self.destinations(name, splits)
         position = int(np.argmax(count))
         share = {w.projection: int(slices_per_source(self.arranged(w).slice_blocks(
-            slice_starts(w.synapses.shape[0], splits[w.target])))[position])
+            self.layouts[w.target].cut(splits[w.target])))[position])
             for w in self.out_of[name]}
         self._no_fit(name, int(self.layouts[name].positions[position]),
                      f"sends to {int(count[position])} cores", share, "cores",
@@ -242,7 +246,7 @@ class Partitioner:
         with the largest share of the need."""
         culprit = max(share, key=lambda projection: share[projection])
         raise MappingError(
-            f"{self.network.name!r} does not fit {self.chip.name}: neuron {neuron} of {name!r} "
+            f"{self.graph.name!r} does not fit {self.chip.name}: neuron {neuron} of {name!r} "
             f"{need} (largest share: projection {culprit!r}, {share[culprit]} {unit}) but a "
             f"core has {limit}: {excess} over{tail}")
 

@@ -1,8 +1,10 @@
-"""What a chip stores of a network: every direction of synaptic drive (:class:`Pathway`), and
-how a population's neurons are cut into contiguous slices, one per core, in its layout."""
+"""What a chip holds of a network (:class:`ChipGraph`): its groups of neurons and every
+direction of synaptic drive between them (:class:`Pathway`), and how a group is cut into
+contiguous slices, one per core, in its layout."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ class Pathway:
     synapses: Connectivity
     sparse: bool
     kernel: int = 0
+    plastic: bool = False
 
     def row_bits(self, rows: np.ndarray, weight_bits: int) -> np.ndarray:
         """Synaptic memory each target neuron with ``rows`` synapses of this pathway needs,
@@ -54,8 +57,50 @@ def pathways(network: Network) -> list[Pathway]:
             if proj.kind == "conv":
                 out_ch, in_ch, kh, kw = proj.weight.shape
                 kernel = (in_ch if target == proj.post else out_ch) * kh * kw
-            out.append(Pathway(proj.name, source, target, synapses, sparse, kernel))
+            out.append(Pathway(proj.name, source, target, synapses, sparse, kernel,
+                               proj.plastic))
     return out
+
+
+@dataclass(frozen=True)
+class Group:
+    """Neurons the chip holds together: a population of the network, or a dendrite of one
+    (``dendrite_of``): relay neurons, one per neuron of that population, each summing a share
+    of its inputs (:mod:`lava_eqprop.chips.dendrites`)."""
+
+    name: str
+    shape: tuple[int, ...]
+    dendrite_of: str | None = None
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+
+@dataclass(frozen=True)
+class ChipGraph:
+    """The groups of neurons of network ``name`` on a chip, in placement order, and the
+    pathways between them."""
+
+    name: str
+    groups: list[Group]
+    paths: list[Pathway]
+
+    def group(self, name: str) -> Group:
+        return self._by_name[name]
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Group]:
+        return {g.name: g for g in self.groups}
+
+    def dendrites(self, soma: str) -> list[Group]:
+        return [g for g in self.groups if g.dendrite_of == soma]
+
+
+def chip_graph(network: Network) -> ChipGraph:
+    """The network as the chip holds it before any dendrite is split off."""
+    return ChipGraph(network.name, [Group(p.name, p.shape) for p in network.populations],
+                     pathways(network))
 
 
 def arranged_group(paths: list[Pathway], layouts: dict[str, Layout]) -> list[Connectivity]:
@@ -73,11 +118,6 @@ def pixel_major_allowed(shape: tuple[int, ...]) -> bool:
     """Whether a population of ``shape`` has two layouts: an image of several channels and
     several pixels."""
     return len(shape) == 3 and shape[0] > 1 and shape[1] * shape[2] > 1
-
-
-def slice_starts(n: int, k: int) -> np.ndarray:
-    """First position of each of ``k`` contiguous, near-equal slices of ``n`` neurons."""
-    return (np.arange(k) * n) // k
 
 
 def channels_per_slice(layout: Layout, starts: np.ndarray) -> np.ndarray:

@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from lava_eqprop.chips.connectivity import (
     Connectivity,
+    Layout,
     slice_traffic,
     slices_per_source,
     sources_per_slice,
     union_row_counts,
 )
-from lava_eqprop.chips.pathways import slice_starts
 from lava_eqprop.engine.unrolling import synapse_pattern
 from lava_eqprop.spec.model_spec import load_spec
 
@@ -50,7 +50,7 @@ def _pairs(c: Connectivity) -> np.ndarray:
 
 
 def _slices(n: int, k: int) -> list[range]:
-    starts = np.append(slice_starts(n, k), n)
+    starts = np.append(Layout((n,)).cut(k), n)
     return [range(starts[j], starts[j + 1]) for j in range(k)]
 
 
@@ -60,13 +60,13 @@ def test_counts_per_slice_and_per_source_equal_the_pairwise_counts(case):
     group, k_target, k_source = case
     pairs = _pairs(group[0]) | _pairs(group[1])                 # (targets, sources)
     targets, sources = pairs.shape
-    blocks = [b for c in group for b in c.slice_blocks(slice_starts(targets, k_target))]
+    blocks = [b for c in group for b in c.slice_blocks(Layout((targets,)).cut(k_target))]
     reach = np.array([pairs[list(r)].any(axis=0) for r in _slices(targets, k_target)])
     assert sources_per_slice(blocks).tolist() == reach.sum(axis=1).tolist()
     assert slices_per_source(blocks).tolist() == reach.sum(axis=0).tolist()
     traffic = np.array([[reach[j, list(r)].sum() for r in _slices(sources, k_source)]
                         for j in range(k_target)])
-    assert slice_traffic(blocks, slice_starts(sources, k_source)).tolist() == traffic.tolist()
+    assert slice_traffic(blocks, Layout((sources,)).cut(k_source)).tolist() == traffic.tolist()
     assert union_row_counts(group).tolist() == pairs.sum(axis=1).tolist()
     first = _pairs(group[0])
     assert group[0].dense().tolist() == first.tolist()

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from lava_eqprop.chips.connectivity import Layout
+from lava_eqprop.chips.connectivity import Connectivity, Layout
 from lava_eqprop.chips.mapping import map_network
-from lava_eqprop.chips.pathways import channels_per_slice, slice_starts
+from lava_eqprop.chips.pathways import channels_per_slice
 from lava_eqprop.engine.interactions import interaction_for
 from lava_eqprop.errors import MappingError, NetworkError
 from lava_eqprop.network.conv_nets import ConvLayer, Skip, conv_network
@@ -47,53 +47,40 @@ def _linear(proj: Projection) -> Projection:
     return linear
 
 
-def _recount(net: Network, mapping, weight_bits: int, shared: bool = False):
-    """Every core's synapses, memory bits and axons, counted neuron by neuron from the
-    projections' meaning (symmetric: both directions; nothing into a clamped population);
-    ``shared``: a conv direction's memory is, instead, the kernel of every channel among the
-    core's neurons."""
-    core_of = {pop.name: mapping.core_of(pop.name) for pop in net.populations}
+def _recount(mapping, weight_bits: int, shared: bool = False):
+    """Every core's synapses, memory bits and axons, counted neuron by neuron from the full
+    matrix of every pathway of the chip graph (dendrites included); ``shared``: a conv
+    direction's memory is, instead, the kernel of every channel among the core's neurons."""
+    graph = mapping.graph
+    core_of = {group.name: mapping.core_of(group.name) for group in graph.groups}
+    matrices = [(w, w.synapses.dense()) for w in graph.paths]
     counts = []
     for core in mapping.cores:
-        pop = net.population(core.population)
+        group = graph.group(core.population)
         synapses = bits = 0
         axons_in: set = set()
         neurons = mapping.neurons_of(core)
         targets: dict[int, set] = {int(i): set() for i in neurons}
-        for proj in net.projections:
-            if proj.kind != "dense":     # the engine's unrolled conv (random taps: no zeros)
-                exists = interaction_for(_linear(proj), net).dense_matrix() != 0
-            else:
-                exists = proj.mask if proj.mask is not None else np.ones(proj.weight.shape, bool)
-            if proj.lateral:
-                exists = exists & ~np.eye(len(exists), dtype=bool)
-            sparse = proj.mask is not None or proj.lateral or proj.kind != "dense"
-            directions = [(proj.pre, proj.post, exists)]
-            if proj.symmetric and not proj.lateral:
-                directions.append((proj.post, proj.pre, exists.T))
-            for source, target, conn in directions:
-                if net.population(target).clamped:
-                    continue
-                if target == pop.name:
-                    if shared and proj.kind == "conv":
-                        out_ch, in_ch, kh, kw = proj.weight.shape
-                        held = len(set(neurons // (pop.size // pop.shape[0])))
-                        bits += held * (in_ch if target == proj.post else out_ch) * kh * kw \
-                            * weight_bits
-                    for i in neurons:
-                        row = conn[i]
-                        synapses += int(row.sum())
-                        axons_in |= {(source, j) for j in np.flatnonzero(row)}
-                        if shared and proj.kind == "conv":
-                            continue
-                        if sparse:
-                            bits += int(row.sum()) * (weight_bits
-                                                      + max(1, math.ceil(math.log2(len(row)))))
-                        elif row.any():
-                            bits += len(row) * weight_bits
-                if source == pop.name:
-                    for i in neurons:
-                        targets[int(i)] |= {int(core_of[target][j]) for j in np.flatnonzero(conn[:, i])}
+        for w, conn in matrices:
+            if w.target == group.name:
+                if shared and w.kernel:
+                    held = len(set(neurons // (group.size // group.shape[0])))
+                    bits += held * w.kernel * weight_bits
+                for i in neurons:
+                    row = conn[i]
+                    synapses += int(row.sum())
+                    axons_in |= {(w.source, j) for j in np.flatnonzero(row)}
+                    if shared and w.kernel:
+                        continue
+                    if w.sparse:
+                        bits += int(row.sum()) * (weight_bits
+                                                  + max(1, math.ceil(math.log2(len(row)))))
+                    elif row.any():
+                        bits += len(row) * weight_bits
+            if w.source == group.name:
+                for i in neurons:
+                    targets[int(i)] |= {int(core_of[w.target][j])
+                                        for j in np.flatnonzero(conn[:, i])}
         counts.append((synapses, bits, len(axons_in), sum(len(t) for t in targets.values())))
     return counts
 
@@ -129,7 +116,7 @@ def test_no_core_ever_exceeds_a_limit_and_the_counts_are_right(toy_chip, net_arg
         cores = [c for c in mapping.cores if c.population == pop.name]
         assert [c.start for c in cores][0] == 0 and cores[-1].stop == pop.size
         assert all(a.stop == b.start for a, b in zip(cores, cores[1:]))
-    recount = _recount(net, mapping, chip.arithmetic.weight_bits)
+    recount = _recount(mapping, chip.arithmetic.weight_bits)
     for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
         assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
                 core.output_axons) == (synapses, bits, axons_in, axons_out)
@@ -140,12 +127,23 @@ def test_no_core_ever_exceeds_a_limit_and_the_counts_are_right(toy_chip, net_arg
     assert mapping.chips_used == math.ceil(len(mapping.cores) / chip.cores.cores_per_chip)
 
 
+def test_a_fan_in_over_a_core_is_split_into_dendrites(toy_chip):
+    """h1 draws 53 sources against 40 input axons: two dendrites (25 inputs + 3 outputs, and
+    25 inputs, each + the soma's state) carry it, every core within its 40."""
+    mapping = map_network(layered([50, 8, 3], rng=np.random.default_rng(0)),
+                          toy_chip(input_axons=40))
+    assert [(c.population, c.input_axons) for c in mapping.cores] == [
+        ("input", 0), ("h1/dendrite1", 36), ("h1/dendrite2", 33), ("h1", 16), ("output", 8)]
+
+
 def test_a_fan_in_no_split_can_fix_names_projection_resource_and_excess(toy_chip):
-    net = layered([50, 8, 3], rng=np.random.default_rng(0))
-    with pytest.raises(MappingError, match=r"neuron 0 of 'h1' needs 53 input axons \(largest "
-                                           r"share: projection 'input-h1', 50 synapses\) but a "
-                                           r"core has 40: 13 over"):
-        map_network(net, toy_chip(input_axons=40))
+    """With 2 input axons each dendrite holds one source: h1's three sources need three
+    dendrites, one more than its soma can receive."""
+    net = layered([1, 1, 2], rng=np.random.default_rng(0))
+    with pytest.raises(MappingError, match=r"neuron 0 of 'h1' needs 3 input axons \(largest "
+                                           r"share: projection 'h1/dendrite1', 1 synapses\) but "
+                                           r"a core has 2: 1 over, and no split of 'h1' can fix"):
+        map_network(net, toy_chip(input_axons=2))
 
 
 def test_a_neuron_whose_synapses_overflow_a_core_names_the_memory(toy_chip):
@@ -186,7 +184,7 @@ def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
                     cores_per_chip=8)
     mapping = map_network(net, chip)
     assert len(mapping.cores) > len(net.populations)            # populations really cut
-    recount = _recount(net, mapping, chip.arithmetic.weight_bits)
+    recount = _recount(mapping, chip.arithmetic.weight_bits)
     for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
         assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
                 core.output_axons) == (synapses, bits, axons_in, axons_out)
@@ -196,8 +194,8 @@ def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
     row = sharing["b-c"]
     assert row["synapses"] == net.connections(proj) and row["directions"] == 2
     split_b, split_c = mapping.splits["b"], mapping.splits["c"]
-    expected = (channels_per_slice(mapping.layouts["c"], slice_starts(18, split_c)).sum() * 2 * 9
-                + channels_per_slice(mapping.layouts["b"], slice_starts(18, split_b)).sum()
+    expected = (channels_per_slice(mapping.layouts["c"], mapping.layouts["c"].cut(split_c)).sum() * 2 * 9
+                + channels_per_slice(mapping.layouts["b"], mapping.layouts["b"].cut(split_b)).sum()
                 * 2 * 9) * 8
     assert row["shared_bits"] == expected
 
@@ -208,7 +206,7 @@ def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
                                                 ("pixels", 48, 72), ("pixels", 72, 72)])
 def test_channels_per_slice_counts_the_channels_each_core_holds(order, k, expected):
     layout = Layout((2, 6, 6), order)
-    starts = slice_starts(72, k)
+    starts = layout.cut(k)
     assert channels_per_slice(layout, starts).sum() == expected
     stops = np.append(starts[1:], 72)
     held = [len(set(layout.positions[a:b] // 36)) for a, b in zip(starts, stops)]
@@ -265,10 +263,22 @@ def test_conv_pooled_residual_nets_count_as_their_unrolled_matrices(toy_chip, ne
         return
     event("some image cut pixel-major" if any(layout.order == "pixels" for layout in
                                               mapping.layouts.values()) else "all channel-major")
-    recount = _recount(net, mapping, chip.arithmetic.weight_bits, shared)
+    recount = _recount(mapping, chip.arithmetic.weight_bits, shared)
     for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
         assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
                 core.output_axons) == (synapses, bits, axons_in, axons_out)
         assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
         assert core.input_axons <= chip.cores.input_axons_per_core
         assert core.output_axons <= chip.cores.output_axons_per_core
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv_nets())
+def test_a_pathways_structure_is_the_engines_unrolled_matrix(net):
+    """The Kronecker factors of every projection multiply out to the pairs the engine's
+    unrolled matrix connects (a max-pooled conv: its window connectivity)."""
+    for proj in net.projections:
+        if proj.kind == "dense":
+            continue
+        expected = interaction_for(_linear(proj), net).dense_matrix() != 0
+        assert (Connectivity.of(proj, net).dense() == expected).all(), proj.name
