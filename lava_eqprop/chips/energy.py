@@ -11,8 +11,8 @@ restore) of T_ph time steps:
 * M_P messages sent by population P; r_P the mean cost on chip of delivering one of its
   messages to every core it reaches: e_tile inside a tile, else Σ tile hops (e_x east-west,
   e_y north-south), tiles placed as in :class:`CoreLimits`; x_P the mean inter-chip cost of
-  the same, e_chip per chip boundary crossed (chips in a row, filled in core order), reported
-  as its own term;
+  the same, e_chip per chip boundary crossed (:func:`chip_hops`: chips filled in core order,
+  on a square grid), reported as its own term;
 * U synaptic updates: every stored copy of a plastic synapse, once per sample (training only).
 
 Time steps are synchronous (a barrier ends each), so a step lasts as long as its busiest core:
@@ -24,10 +24,15 @@ with s_ph synaptic ops per step, σ_c core c's share of the synapses, n_c its ne
 fraction of them active (their population's measured rate), t_route the on-chip part of the
 slowest route used, t_cross the largest chip-crossing time of a route used (its own term) and
 t_sync the barrier: interpolated between one tile and a whole chip, or the multi-chip barrier.
+
+A network whose neurons need dendrites (:mod:`lava_eqprop.chips.dendrites`) is charged for
+them too (:func:`with_dendrites`): their messages, their synaptic operations at the soma, and a
+second time step per step of the dynamics.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +68,15 @@ def tile_position(core: np.ndarray, cores: CoreLimits) -> tuple[np.ndarray, np.n
     tile = local // cores.cores_per_tile
     y, x = np.divmod(tile, cores.mesh_columns)
     return chip, tile, x, y
+
+
+def chip_hops(chip_a: np.ndarray, chip_b: np.ndarray, chips: int) -> np.ndarray:
+    """Chip boundaries a message crosses between chips ``chip_a`` and ``chip_b`` of a system
+    of ``chips``, placed row by row on a square-ish grid ⌈√chips⌉ wide (an assumption: boards
+    and systems join their chips in meshes whose shape is not published), Manhattan distance."""
+    columns = max(1, math.ceil(math.sqrt(chips)))
+    (ya, xa), (yb, xb) = np.divmod(chip_a, columns), np.divmod(chip_b, columns)
+    return np.abs(xa - xb) + np.abs(ya - yb)
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,7 @@ def route_costs(mapping: Mapping, costs: EnergyCosts) -> Routes:
         chip_t, tile_t, x_t, y_t = tile_position(
             first[target] + np.arange(mapping.splits[target])[:, None], cores)
         local = (chip_s == chip_t) & (tile_s == tile_t)
-        crossings = np.abs(chip_s - chip_t)
+        crossings = chip_hops(chip_s, chip_t, mapping.chips_used)
         dx, dy = np.abs(x_s - x_t), np.abs(y_s - y_t)
         pj = np.where(local, costs.spike_in_tile_pj,
                       dx * costs.spike_hop_x_pj + dy * costs.spike_hop_y_pj)
@@ -149,9 +163,10 @@ def with_dendrites(activity: Activity, graph: ChipGraph) -> tuple[Activity, int]
     return Activity(activity.steps, events, synops, activity.learns), stages
 
 
-def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
+def estimate(mapping: Mapping, network: Network, activity: Activity,
+             routes: Routes | None = None) -> dict:
     """Energy (pJ) and latency (ns) per sample, by term, with each term's share (see the module
-    docstring for the formula)."""
+    docstring for the formula); ``routes``: :func:`route_costs` of ``mapping``, when known."""
     costs, cores = mapping.chip.energy, mapping.chip.cores
     if costs is None or cores is None:
         raise MappingError(f"{mapping.chip.path}: chip {mapping.chip.name!r} has no [energy] "
@@ -161,7 +176,7 @@ def estimate(mapping: Mapping, network: Network, activity: Activity) -> dict:
     synapses = np.array([c.synapses for c in mapping.cores], dtype=float)
     share = synapses / synapses.sum() if synapses.sum() else synapses
     sizes = {group.name: group.size for group in mapping.graph.groups}
-    routes = route_costs(mapping, costs)
+    routes = routes or route_costs(mapping, costs)
     sync = barrier_ns(mapping, costs)
     updates = np.array([c.plastic_synapses if activity.learns else 0 for c in mapping.cores],
                        dtype=float)

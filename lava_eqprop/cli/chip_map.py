@@ -1,7 +1,7 @@
-"""``lava-eqprop map MODEL.toml --chip loihi2``: place a network on a chip's cores; with
-``--target loihi2``, the loihi2 training graph and what it stores
-(:mod:`lava_eqprop.chips.learning_storage`); with ``--energy``, estimate energy and latency
-per sample from activity measured in Lava."""
+"""``lava-eqprop map MODEL.toml --chip loihi2``: place a network on a chip's cores and estimate
+energy and latency per sample from the messages it sends, counted on the engine
+(:mod:`lava_eqprop.chips.activity`) or in Lava; with ``--target loihi2``, the loihi2 training
+graph and what it stores (:mod:`lava_eqprop.chips.learning_storage`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from lava_eqprop.chips.partition import LAYOUT_CHOICES
 from lava_eqprop.cli.arguments import non_negative_number, positive_int, weight_bits
 from lava_eqprop.errors import SpecError
-from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
+from lava_eqprop.spec.model_spec import load_spec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,9 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "map", help="map a network onto a chip's cores; estimate energy and latency",
         description="Partition MODEL.toml's network (or a trained --network) onto the cores and "
                     "chips of each --chip so that no core exceeds a limit, and print the use of "
-                    "every resource and the weight quantisation error. --energy also runs the "
-                    "network in Lava on a few samples, per event threshold, and estimates "
-                    "energy and latency per training and per inference sample.")
+                    "every resource and the weight quantisation error; then count the messages "
+                    "of a few samples per event threshold and estimate energy and latency per "
+                    "training and per inference sample (chips with [energy]).")
     p.add_argument("model", type=Path, help="model spec (TOML)")
     p.add_argument("--network", type=Path, help="network.h5 or checkpoint.h5 instead of the "
                                                 "spec's initial network")
@@ -38,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "each, whatever --weight-bits, which then sets only the weights' "
                         "initial grid) placed on the cores, and a table of everything it "
                         "stores: synapses, weights, tags, traces, neuron state (the chip "
-                        "config needs [arithmetic] and [learning]; not with --energy)")
+                        "config needs [arithmetic] and [learning]; no energy estimate)")
     p.add_argument("--weights", choices=("chip", "unrolled", "shared"), default="chip",
                    help="how convs are stored: one weight per synapse (unrolled), or kernels "
                         "shared within a core (shared); chip (default): what the chip config's "
@@ -52,13 +50,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="chips available (error if more are needed)")
     limit.add_argument("--system", help="a system of the chip config's [systems] (its chips "
                                         "are the limit)")
-    p.add_argument("--energy", action="store_true",
-                   help="estimate energy and latency per sample from a measured Lava run")
+    p.add_argument("--activity", choices=("engine", "lava"), default="engine",
+                   help="where the messages are counted: on the engine's dynamics (default; "
+                        "fast, any schedule; θ = 0 needs no run at all) or by running the cpu "
+                        "graph in Lava (synchronous specs)")
     p.add_argument("--samples", type=positive_int, default=10,
-                   help="training samples the Lava run measures (default 10)")
+                   help="samples whose messages are counted (default 10)")
     p.add_argument("--event-threshold", type=non_negative_number, nargs="+", default=[0.0],
-                   help="event thresholds to measure (default 0: every neuron, every step)")
-    p.add_argument("--data", type=Path, help="data directory (default: the spec's)")
+                   help="event thresholds θ (default 0: every neuron, every step)")
+    p.add_argument("--data", type=Path, help="data directory (default: the spec's; without "
+                                             "its files, random inputs of the data's shape)")
     p.add_argument("--json", action="store_true", help="also print one JSON object, last line")
     p.set_defaults(handler=run)
 
@@ -75,14 +76,15 @@ def run(args: argparse.Namespace) -> int:
     )
     from lava_eqprop.io.hdf5 import load_network
 
-    if args.energy and args.target == "loihi2":
-        raise SpecError("--energy measures the activity of the cpu graph: use it with "
-                        "--target cpu")
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
+    chips = [load_chip_config(name) for name in args.chip]
+    activity = None
+    if args.target == "cpu" and any(c.energy is not None and c.cores is not None
+                                    for c in chips):
+        activity = _activity(args, spec, network)
     results = {}
-    for name in args.chip:
-        chip = load_chip_config(name)
+    for chip in chips:
         storage = learning_storage(network, chip) if args.target == "loihi2" else None
         mapping = map_network(network, chip,
                               weight_bits=synapse_bits() if storage else args.weight_bits,
@@ -96,11 +98,13 @@ def run(args: argparse.Namespace) -> int:
         if storage is not None:
             summary["learning_storage"] = learning_storage_summary(storage, mapping)
         print(format_mapping(summary), end="\n\n")
-        if args.energy:
-            summary["estimates"] = _estimates(args, spec, network, mapping)
+        if activity is not None and chip.energy is not None and chip.cores is not None:
+            summary["estimates"] = _estimates(mapping, network, activity["by_threshold"])
         results[chip.name] = summary
     if args.json:
-        print(json.dumps({"model": str(args.model), "chips": results}))
+        print(json.dumps({"model": str(args.model), "chips": results,
+                          **({"activity": {k: v for k, v in activity.items()
+                                           if k != "by_threshold"}} if activity else {})}))
     return 0
 
 
@@ -125,26 +129,47 @@ def _max_chips(args: argparse.Namespace, chip) -> int | None:
     return chip.systems[args.system]
 
 
-def _estimates(args: argparse.Namespace, spec, network, mapping) -> dict:
-    """Per event threshold: activity measured in Lava, then the energy model on ``mapping``."""
-    from lava_eqprop.chips.energy import FORMULA, estimate
-    from lava_eqprop.chips.report import format_estimates
+def _activity(args: argparse.Namespace, spec, network) -> dict:
+    """Per event threshold, the per-sample activity of a training and an inference pass over
+    ``--samples`` samples (the data set's, or random inputs without its files), counted as
+    ``--activity`` says; and where the inputs came from."""
+    from lava_eqprop.chips.activity import activity_inputs, engine_activity
+    from lava_eqprop.engine.loss import get_loss
+
+    x, targets, inputs = activity_inputs(spec, network, args.data, args.samples)
+    if inputs != spec.data.dataset:
+        print(f"counting messages on {inputs} inputs: {spec.data.dataset} was not found",
+              file=sys.stderr, flush=True)
+    by_threshold = {}
+    for threshold in args.event_threshold:
+        print(f"counting messages ({args.activity}): {len(x)} samples, event threshold "
+              f"{threshold:g}", file=sys.stderr, flush=True)
+        if args.activity == "lava":
+            by_threshold[f"{threshold:g}"] = _lava_activity(spec, network, x, targets, threshold)
+        else:
+            by_threshold[f"{threshold:g}"] = engine_activity(
+                network, spec.dynamics_settings(), get_loss(spec.learning.loss),
+                spec.ep_settings(), spec.eval_steps, x, targets, threshold)
+    return {"counted_on": args.activity, "inputs": inputs, "samples": len(x),
+            "by_threshold": by_threshold}
+
+
+def _lava_activity(spec, network, x, targets, threshold: float) -> dict:
     from lava_eqprop.lava_backend.activity import measure_activity
     from lava_eqprop.lava_backend.settings import settings_from_spec
 
-    dataset = load_spec_dataset(spec, args.data)
-    dataset = dataset.subset(train=args.samples)
-    x = dataset.x_train.reshape(len(dataset.x_train), -1).astype(float)
-    targets = np.eye(dataset.num_classes)[dataset.y_train]
-    out = {}
-    for threshold in args.event_threshold:
-        print(f"measuring activity in Lava: {len(x)} samples, event threshold {threshold:g}",
-              file=sys.stderr, flush=True)
-        settings = settings_from_spec(spec, network, batch=1, event_threshold=threshold)
-        activity = measure_activity(network, settings, spec.ep_settings(), spec.eval_steps, x,
-                                    targets)
-        out[f"{threshold:g}"] = {mode: estimate(mapping, network, a)
-                                 for mode, a in activity.items()}
+    settings = settings_from_spec(spec, network, batch=1, event_threshold=threshold)
+    return measure_activity(network, settings, spec.ep_settings(), spec.eval_steps, x, targets)
+
+
+def _estimates(mapping, network, by_threshold: dict) -> dict:
+    """Per event threshold and mode, the energy model on ``mapping``, printed as a table."""
+    from lava_eqprop.chips.energy import FORMULA, estimate, route_costs
+    from lava_eqprop.chips.report import format_estimates
+
+    routes = route_costs(mapping, mapping.chip.energy)
+    out = {threshold: {mode: estimate(mapping, network, a, routes) for mode, a in modes.items()}
+           for threshold, modes in by_threshold.items()}
     print(format_estimates(mapping.chip.name, out))
     print(f"model: {FORMULA}\n")
     return out

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lava_eqprop.engine.arrays import NUMPY, NumpyArrays
+from lava_eqprop.engine.events import Messages
 from lava_eqprop.engine.interactions import Interaction, energy_term, interaction_for
 from lava_eqprop.engine.loss import SquaredError
 from lava_eqprop.engine.step import Nudge, population_step
@@ -275,13 +276,17 @@ class Relaxer:
     # ---- dynamics ----------------------------------------------------------------------
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,
             target: np.ndarray | None = None, tol: float | None = None,
-            check_every: int = 5, observer: Callable[[State], None] | None = None) -> int:
+            check_every: int = 5, observer: Callable[[State], None] | None = None,
+            messages: Messages | None = None) -> int:
         """Relax ``state`` in place for up to ``steps`` steps; return the steps taken.
 
         With ``tol``, stop early once no free unit moved by more than ``tol`` in a step
         (checked every ``check_every`` steps). ``beta`` ≠ 0 nudges the output towards
         ``target`` (the nudged phase). ``observer(state)`` is called after every step, with
         ``state.scratch`` holding the previous step's values (trajectory learning rules).
+        With ``messages`` (:mod:`lava_eqprop.engine.events`), the drives read what the free
+        populations have sent rather than their states, and each group's update is sent after
+        it, as in the Lava graphs' event-driven messages.
         """
         eps, arrays = self.dynamics.epsilon, self.arrays
         values, scratch, constant = state.values, state.scratch, clamped.constant
@@ -295,20 +300,23 @@ class Relaxer:
         plan = [([step.name for step in group],
                  [self._bound(step, nudge, retain[step.name]) for step in group])
                 for group in self._plan(state.batch)]
+        seen = values if messages is None else messages.view(values)
         for t in range(1, steps + 1):
             for names, group in plan:
                 for name, first, rest, partial, pop_retain, pop_nudge, clip in group:
                     drive = scratch[name]
                     if first is not None:
-                        first(values, drive)
+                        first(seen, drive)
                         for term in rest:
-                            drive += term(values, partial)
+                            drive += term(seen, partial)
                         drive += constant[name]
                     else:
                         arrays.copyto(drive, constant[name])
                     population_step(drive, values[name], eps, pop_retain, pop_nudge, clip)
                 for name in names:
                     values[name], scratch[name] = scratch[name], values[name]
+                if messages is not None:
+                    messages.send(names, values)
             if observer is not None:
                 observer(state)
             if tol is not None and t % check_every == 0 and self.moved(state) <= tol:

@@ -65,3 +65,12 @@ def test_barrier_on_one_chip_grows_with_the_tiles_in_use(toy_chip):
     e = estimate(mapping, net, Activity(**ACTIVITY, learns=False))
     # 5 cores on tiles 0, 1, 2 of 4: 100 + (3 - 1) / (4 - 1) x (200 - 100) ns per step
     assert e["latency_ns"]["barrier"] == pytest.approx(6 * (100 + 2 / 3 * 100))
+
+
+def test_chips_sit_on_a_square_grid():
+    """9 chips, 3 to a row: chip 0 to chip 8 crosses 2 + 2 boundaries, chip 2 to 3 crosses
+    2 + 1 (the next row starts on the left)."""
+    from lava_eqprop.chips.energy import chip_hops
+
+    assert chip_hops(np.array([0, 2, 4]), np.array([8, 3, 4]), 9).tolist() == [4, 3, 0]
+    assert chip_hops(np.array([0]), np.array([1]), 2).tolist() == [1]

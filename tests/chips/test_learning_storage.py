@@ -149,5 +149,5 @@ def test_map_default_target_is_unchanged_and_refusals_are_one_line(capsys):
     assert "learning_storage" not in json.loads(out.strip().splitlines()[-1])["chips"]["loihi2"]
     assert main(["map", "models/digits.toml", "--chip", "cpu", "--target", "loihi2"]) == 2
     assert "has no [arithmetic] and [learning] section" in capsys.readouterr().err
-    assert main(["map", "models/digits.toml", "--target", "loihi2", "--energy"]) == 2
-    assert "use it with --target cpu" in capsys.readouterr().err
+    assert main(["map", "models/digits.toml", "--target", "loihi2", "--weights", "shared"]) == 2
+    assert "drop --weights shared" in capsys.readouterr().err

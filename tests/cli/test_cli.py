@@ -1,6 +1,7 @@
 """The command line: every verb has --help; train, run and info work; errors are one line."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,26 @@ def test_map_errors_are_one_line(capsys):
     assert main(["map", "models/conv_mnist.toml", "--chip", "loihi1", "--layout", "channels",
                  "--chips", "1"]) == 2
     assert "2 chips over" in capsys.readouterr().err
+
+
+def test_map_estimates_energy_per_sample_and_says_when_inputs_are_random(tmp_path, capsys):
+    """Without the data set's files the messages are counted on random inputs, and said so;
+    the JSON carries energy and latency per training and inference sample per threshold, and
+    the event threshold saves energy."""
+    text = Path("models/scellier_784-500-10.toml").read_text().replace(
+        "[data]\n", f"[data]\npath = {str(tmp_path / 'absent')!r}\n", 1)
+    spec = tmp_path / "mnist_elsewhere.toml"
+    spec.write_text(text)
+    assert main(["map", str(spec), "--chip", "loihi2", "--json", "--samples", "2",
+                 "--event-threshold", "0", "0.05"]) == 0
+    captured = capsys.readouterr()
+    assert "counting messages on random inputs: mnist was not found" in captured.err
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert result["activity"] == {"counted_on": "engine", "inputs": "random", "samples": 2}
+    estimates = result["chips"]["loihi2"]["estimates"]
+    for mode in ("training", "inference"):
+        dense, sparse = estimates["0"][mode], estimates["0.05"][mode]
+        assert sparse["energy_pj"]["total"] < dense["energy_pj"]["total"]
+        assert dense["latency_ns"]["total"] > 0
+    assert estimates["0"]["training"]["energy_pj"]["learning"] > 0
+    assert estimates["0"]["inference"]["energy_pj"]["learning"] == 0

@@ -128,6 +128,21 @@ def test_chip_study_quick(tmp_path):
         assert off["training"]["synaptic_updates"] == 64 * 64 + 2 * 64 * 10
 
 
+def test_map_conv_nets_quick():
+    """conv_mnist on the three configurations: shared kernels take fewer cores than unrolled,
+    every row fits its systems, and the event threshold cuts messages and energy."""
+    figures = run_tool("map_conv_nets.py")
+    rows = {(r["chip"], r["weights"]): r for r in figures["rows"]}
+    assert set(rows) == {("loihi1", "unrolled"), ("loihi2", "unrolled"), ("loihi2", "shared")}
+    assert rows["loihi2", "shared"]["cores"] < rows["loihi2", "unrolled"]["cores"]
+    for r in rows.values():
+        assert all(r["fits"].values()) and r["binding"]
+        for mode in ("training", "inference"):
+            dense, sparse = r["per_sample"]["0"][mode], r["per_sample"]["0.01"][mode]
+            assert sparse["messages"] < dense["messages"]
+            assert sparse["energy_uj"] < dense["energy_uj"]
+
+
 def test_reproduce_farinha_quick():
     figures = run_tool("reproduce_farinha.py")
     assert set(figures["results"]) == {"XOR", "NOT"}
