@@ -80,12 +80,6 @@ class Layout:
         return (np.arange(units)[:, None] * per_unit
                 + (np.arange(parts) * per_unit // parts)[None, :]).ravel()
 
-    def in_order(self, per_neuron: np.ndarray) -> np.ndarray:
-        """Values per neuron (channel-major) in the layout's order."""
-        if self.order == PIXEL_MAJOR:
-            return per_neuron.reshape(self.channels, self.pixels).T.ravel()
-        return per_neuron
-
 
 class Connectivity:
     """The pairs C ⊗ S of one pathway (module docstring), target rows by source columns; each

@@ -101,3 +101,20 @@ def test_a_max_pooled_conv_factors_into_its_window_connectivity():
                                         expected[(o * hp + i) * wp + j,
                                                  (c * height + y) * width + x] = True
     assert (pattern == expected).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 12), st.sampled_from(ORDERS), st.integers(1, 80))
+def test_a_cut_is_aligned_to_its_units_and_stable(channels, pixels, order, k):
+    """Slices start at 0, strictly increase, never mix parts of two units (channels or
+    pixels) once there are at least as many slices as units, and cutting again into as many
+    slices as the cut has gives the same cut."""
+    layout = Layout((channels, pixels, 1), order)
+    starts = layout.cut(k)
+    n = channels * pixels
+    assert starts[0] == 0 and (np.diff(starts) > 0).all() and starts[-1] < n
+    per_unit = pixels if order == "channels" else channels
+    stops = np.append(starts[1:], n)
+    if len(starts) >= n // per_unit:
+        assert ((starts // per_unit) == ((stops - 1) // per_unit)).all()
+    assert layout.cut(len(starts)).tolist() == starts.tolist()
