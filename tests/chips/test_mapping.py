@@ -85,6 +85,18 @@ def _recount(mapping, weight_bits: int, shared: bool = False):
     return counts
 
 
+def _check_every_core(mapping, chip, shared: bool = False) -> None:
+    """Every core's counts equal the recount, and no core is over a limit."""
+    recount = _recount(mapping, chip.arithmetic.weight_bits, shared)
+    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
+        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
+                core.output_axons) == (synapses, bits, axons_in, axons_out)
+        assert core.neurons <= chip.cores.neurons_per_core
+        assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
+        assert core.input_axons <= chip.cores.input_axons_per_core
+        assert core.output_axons <= chip.cores.output_axons_per_core
+
+
 nets = st.tuples(st.lists(st.integers(1, 30), min_size=3, max_size=5), st.sampled_from([0, .2]),
                  st.booleans(), st.booleans(), st.integers(0, 2**16))
 limits = st.fixed_dictionaries({
@@ -116,14 +128,7 @@ def test_no_core_ever_exceeds_a_limit_and_the_counts_are_right(toy_chip, net_arg
         cores = [c for c in mapping.cores if c.population == pop.name]
         assert [c.start for c in cores][0] == 0 and cores[-1].stop == pop.size
         assert all(a.stop == b.start for a, b in zip(cores, cores[1:]))
-    recount = _recount(mapping, chip.arithmetic.weight_bits)
-    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
-        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
-                core.output_axons) == (synapses, bits, axons_in, axons_out)
-        assert core.neurons <= chip.cores.neurons_per_core
-        assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
-        assert core.input_axons <= chip.cores.input_axons_per_core
-        assert core.output_axons <= chip.cores.output_axons_per_core
+    _check_every_core(mapping, chip)
     assert mapping.chips_used == math.ceil(len(mapping.cores) / chip.cores.cores_per_chip)
 
 
@@ -177,17 +182,14 @@ def test_output_axons_push_a_finer_cut_of_the_sender(toy_chip):
 
 def test_a_conv_net_maps_unrolled_and_weight_sharing_is_counted(toy_chip):
     """Convs (stride 2, average pooling), a 1x1 skip conv and an identity skip: every core's
-    load equals a recount from the engine's unrolled matrices; the conv synapses stored equal
-    the analytic count per direction; the shared-kernel memory is the hand count."""
+    load equals the recount; the conv synapses stored equal the analytic count per direction;
+    the shared-kernel memory is the hand count."""
     net = conv_net(np.random.default_rng(5))
     chip = toy_chip(neurons=20, memory_kib=4.0, input_axons=200, output_axons=400,
                     cores_per_chip=8)
     mapping = map_network(net, chip)
     assert len(mapping.cores) > len(net.populations)            # populations really cut
-    recount = _recount(mapping, chip.arithmetic.weight_bits)
-    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
-        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
-                core.output_axons) == (synapses, bits, axons_in, axons_out)
+    _check_every_core(mapping, chip)
     sharing = mapping.weight_sharing
     assert set(sharing) == {p.name for p in net.projections if p.kind == "conv"}
     proj = net.projection("b-c")                     # 3x3 pad 1, (2,3,3) -> (2,3,3), no pool
@@ -252,8 +254,9 @@ def conv_nets(draw):
 def test_conv_pooled_residual_nets_count_as_their_unrolled_matrices(toy_chip, net, chip_limits,
                                                                    shared, layout):
     """Every core's load on random conv, pooled and residual nets, in either layout, equals
-    the recount from the engine's unrolled matrices, neuron by neuron; with shared kernels the
-    memory is the kernel slices of the channels each core holds."""
+    the recount from the full matrices, neuron by neuron (which equal the engine's unrolled
+    ones: the test below); with shared kernels the memory is the kernel slices of the
+    channels each core holds."""
     chip = toy_chip(cores_per_tile=1, **chip_limits)
     try:
         mapping = map_network(net, chip, shared_weights=shared, layout=layout)
@@ -263,13 +266,7 @@ def test_conv_pooled_residual_nets_count_as_their_unrolled_matrices(toy_chip, ne
         return
     event("some image cut pixel-major" if any(layout.order == "pixels" for layout in
                                               mapping.layouts.values()) else "all channel-major")
-    recount = _recount(mapping, chip.arithmetic.weight_bits, shared)
-    for core, (synapses, bits, axons_in, axons_out) in zip(mapping.cores, recount):
-        assert (core.synapses, core.synaptic_memory_bits, core.input_axons,
-                core.output_axons) == (synapses, bits, axons_in, axons_out)
-        assert core.synaptic_memory_bits <= chip.cores.synaptic_memory_bits
-        assert core.input_axons <= chip.cores.input_axons_per_core
-        assert core.output_axons <= chip.cores.output_axons_per_core
+    _check_every_core(mapping, chip, shared)
 
 
 @settings(max_examples=40, deadline=None)
