@@ -101,7 +101,7 @@ def main() -> None:
         figures["estimates"][name] = {}
         for chip in chips:
             mapping = mappings[chip.name]
-            by_threshold = {f"{theta:g}": {mode: estimate(mapping, network, a)
+            by_threshold = {f"{theta:g}": {mode: estimate(mapping, a)
                                            for mode, a in modes.items()}
                             for theta, modes in activity.items()}
             print(f"{name}\n{format_estimates(chip.name, by_threshold)}\n")

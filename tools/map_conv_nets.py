@@ -98,7 +98,7 @@ def main() -> None:
             routes = route_costs(mapping, chip.energy)
             log(f"  {chip_name} {'shared' if shared else 'unrolled'}: mapped and routed in "
                 f"{time.perf_counter() - start:.0f} s")
-            estimates = {theta: {mode: estimate(mapping, network, a, routes)
+            estimates = {theta: {mode: estimate(mapping, a, routes)
                                  for mode, a in modes.items()}
                          for theta, modes in activity.items()}
             rows.append(row(name, chip, shared, mapping, estimates))

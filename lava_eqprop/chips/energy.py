@@ -42,7 +42,6 @@ from lava_eqprop.chips.connectivity import slice_traffic
 from lava_eqprop.chips.mapping import Mapping
 from lava_eqprop.chips.pathways import ChipGraph, arranged_group
 from lava_eqprop.errors import MappingError
-from lava_eqprop.network.network import Network
 
 FORMULA = ("E = S*e_syn + sum_ph[A_ph*e_act + (N*T_ph - A_ph)*e_inact] + sum_P M_P*(r_P + x_P)"
            " + U*e_upd;  L = sum_ph T_ph*(max_c[s_ph*sigma_c*t_syn + n_c*(a_c*t_act"
@@ -163,8 +162,7 @@ def with_dendrites(activity: Activity, graph: ChipGraph) -> tuple[Activity, int]
     return Activity(activity.steps, events, synops, activity.learns), stages
 
 
-def estimate(mapping: Mapping, network: Network, activity: Activity,
-             routes: Routes | None = None) -> dict:
+def estimate(mapping: Mapping, activity: Activity, routes: Routes | None = None) -> dict:
     """Energy (pJ) and latency (ns) per sample, by term, with each term's share (see the module
     docstring for the formula); ``routes``: :func:`route_costs` of ``mapping``, when known."""
     costs, cores = mapping.chip.energy, mapping.chip.cores

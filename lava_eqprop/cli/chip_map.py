@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             summary["learning_storage"] = learning_storage_summary(storage, mapping)
         print(format_mapping(summary), end="\n\n")
         if activity is not None and chip.energy is not None and chip.cores is not None:
-            summary["estimates"] = _estimates(mapping, network, activity["by_threshold"])
+            summary["estimates"] = _estimates(mapping, activity["by_threshold"])
         results[chip.name] = summary
     if args.json:
         print(json.dumps({"model": str(args.model), "chips": results,
@@ -162,13 +162,13 @@ def _lava_activity(spec, network, x, targets, threshold: float) -> dict:
     return measure_activity(network, settings, spec.ep_settings(), spec.eval_steps, x, targets)
 
 
-def _estimates(mapping, network, by_threshold: dict) -> dict:
+def _estimates(mapping, by_threshold: dict) -> dict:
     """Per event threshold and mode, the energy model on ``mapping``, printed as a table."""
     from lava_eqprop.chips.energy import FORMULA, estimate, route_costs
     from lava_eqprop.chips.report import format_estimates
 
     routes = route_costs(mapping, mapping.chip.energy)
-    out = {threshold: {mode: estimate(mapping, network, a, routes) for mode, a in modes.items()}
+    out = {threshold: {mode: estimate(mapping, a, routes) for mode, a in modes.items()}
            for threshold, modes in by_threshold.items()}
     print(format_estimates(mapping.chip.name, out))
     print(f"model: {FORMULA}\n")

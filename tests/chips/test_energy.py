@@ -31,7 +31,7 @@ def placed(toy_chip):
 
 def test_training_sample_energy_and_latency_by_hand(placed):
     net, mapping = placed
-    e = estimate(mapping, net, Activity(**ACTIVITY, learns=True))
+    e = estimate(mapping, Activity(**ACTIVITY, learns=True))
     # synaptic ops: 24 x 2 pJ. neuron updates: 5 neurons x 6 steps, 17 active:
     # 17 x 5 + 13 x 1. routing per message: input 2 x 1 hop (1 pJ); h1 1 hop + 1 chip
     # crossing (7 pJ); output reaches 2 cores, each 1 hop + 1 crossing: on chip
@@ -53,7 +53,7 @@ def test_training_sample_energy_and_latency_by_hand(placed):
 
 def test_inference_does_not_learn(placed):
     net, mapping = placed
-    e = estimate(mapping, net, Activity(**ACTIVITY, learns=False))
+    e = estimate(mapping, Activity(**ACTIVITY, learns=False))
     assert e["energy_pj"]["learning"] == 0 and e["energy_pj"]["total"] == pytest.approx(310.0)
     assert e["latency_ns"]["learning"] == 0
 
@@ -62,7 +62,7 @@ def test_barrier_on_one_chip_grows_with_the_tiles_in_use(toy_chip):
     net = layered([2, 2, 1], rng=np.random.default_rng(0))
     mapping = map_network(net, toy_chip(neurons=1, cores_per_chip=8, cores_per_tile=2,
                                         mesh_columns=2))
-    e = estimate(mapping, net, Activity(**ACTIVITY, learns=False))
+    e = estimate(mapping, Activity(**ACTIVITY, learns=False))
     # 5 cores on tiles 0, 1, 2 of 4: 100 + (3 - 1) / (4 - 1) x (200 - 100) ns per step
     assert e["latency_ns"]["barrier"] == pytest.approx(6 * (100 + 2 / 3 * 100))
 
