@@ -28,7 +28,7 @@ their learning engine), measured: bit-exactness, training, mirrors, traffic and 
    changes, ‖ΔW_free_term_first − ΔW_exact‖ / ‖ΔW_exact‖ over all projections.
 
     python tools/bench_loihi2_graph.py --nets digits --epochs 3          # about 35 min here
-    python tools/bench_loihi2_graph.py --nets digits --epochs 6 --rate-scale 0.25 \
+    python tools/bench_loihi2_graph.py --nets digits --epochs 10 --rate-scale 0.25 \
         --sections training
     python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 3 \
         --train-samples 600 --sections bit_exact training speed
