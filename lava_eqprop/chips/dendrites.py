@@ -16,7 +16,8 @@ The split, for a population T whose neurons need more than the limit L:
    pathways S → T), whose largest is S's share;
 2. a share above L − 1 is cut into g contiguous groups of S's channels (of its neurons, for
    a dense pathway, whose groups are then stored as sparse entries), g grown until every
-   group's share fits;
+   group's share fits; even groups rather than full ones, so that a core of several relays
+   keeps room for their somas' states;
 3. the shares are packed first-fit-decreasing into dendrites D_1 … D_d of T, each taking no
    more than L − 1 sources into any relay (the soma's state, below, is the L-th);
 4. dendrite D_j holds the shares' pathways S → D_j (their synapses, which learn where they
