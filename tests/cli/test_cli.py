@@ -86,3 +86,19 @@ def test_map_estimates_energy_per_sample_and_says_when_inputs_are_random(tmp_pat
         assert dense["latency_ns"]["total"] > 0
     assert estimates["0"]["training"]["energy_pj"]["learning"] > 0
     assert estimates["0"]["inference"]["energy_pj"]["learning"] == 0
+
+
+@pytest.mark.lava
+def test_map_can_count_the_messages_in_the_lava_graph(capsys):
+    """--activity lava: the cpu graph's own counters feed the same estimate; at θ = 0 they
+    equal the engine's count, so the energies agree."""
+    estimates = {}
+    for activity in ("lava", "engine"):
+        assert main(["map", "models/digits.toml", "--chip", "loihi1", "--json", "--samples", "1",
+                     "--activity", activity]) == 0
+        result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert result["activity"]["counted_on"] == activity
+        estimates[activity] = result["chips"]["loihi1"]["estimates"]["0"]
+    for mode in ("training", "inference"):
+        assert estimates["lava"][mode]["energy_pj"]["total"] == pytest.approx(
+            estimates["engine"][mode]["energy_pj"]["total"])
