@@ -17,11 +17,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from lava_eqprop.chips.activity import activity_inputs, engine_activity
+from lava_eqprop.chips.activity import activity_inputs, spec_activity
 from lava_eqprop.chips.config import load_chip_config
 from lava_eqprop.chips.energy import estimate, route_costs
 from lava_eqprop.chips.mapping import map_network
-from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS
 from lava_eqprop.spec import load_spec
@@ -40,9 +39,7 @@ def measure(spec, network, samples: int) -> tuple[dict, str]:
     out = {}
     for theta in THRESHOLDS:
         start = time.perf_counter()
-        out[theta] = engine_activity(network, spec.dynamics_settings(),
-                                     get_loss(spec.learning.loss), spec.ep_settings(),
-                                     spec.eval_steps, x, targets, theta)
+        out[theta] = spec_activity(spec, network, x, targets, theta)
         log(f"  messages at threshold {theta:g} on {inputs} inputs: "
             f"{time.perf_counter() - start:.0f} s")
     return out, inputs

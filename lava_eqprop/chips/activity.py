@@ -35,7 +35,7 @@ from lava_eqprop.chips.energy import Activity
 from lava_eqprop.chips.pathways import pathways
 from lava_eqprop.engine.estimators import EPSettings
 from lava_eqprop.engine.events import Messages
-from lava_eqprop.engine.loss import SquaredError
+from lava_eqprop.engine.loss import SquaredError, get_loss
 from lava_eqprop.engine.relaxation import Clamped, Dynamics, Relaxer, State
 from lava_eqprop.errors import DataNotFoundError
 from lava_eqprop.network.network import Network
@@ -140,6 +140,13 @@ def engine_activity(network: Network, dynamics: Dynamics, loss: SquaredError, ep
             "inference": inference.activity(
                 len(x), {"load": 1, "free": eval_steps * groups, "nudged": 0, "restore": 0},
                 learns=False)}
+
+
+def spec_activity(spec: ModelSpec, network: Network, x: np.ndarray, targets: np.ndarray,
+                  threshold: float) -> dict[str, Activity]:
+    """:func:`engine_activity` with the spec's dynamics, loss, EP settings and eval steps."""
+    return engine_activity(network, spec.dynamics_settings(), get_loss(spec.learning.loss),
+                           spec.ep_settings(), spec.eval_steps, x, targets, threshold)
 
 
 def _run(relaxer: Relaxer, counter: _Counter, state: State, clamped: Clamped, steps: int,

@@ -298,6 +298,14 @@ def slice_traffic(blocks: list[Block], source_starts: np.ndarray) -> np.ndarray:
     return np.rint(total).astype(np.int64)
 
 
+def counted_together(group: list[Connectivity]) -> list[Connectivity]:
+    """Pathways between the same two populations, to be counted together: as they are when
+    their factors agree in shape and order, else (a dense one beside a conv) materialised."""
+    if len({c.factor_shapes for c in group}) > 1:
+        return [c.materialised() for c in group]
+    return group
+
+
 def union_row_counts(pathways: list[Connectivity]) -> np.ndarray:
     """Distinct sources of each target neuron (in the target's order) over pathways that
     share their two ends, the shapes of their factors and their orders, by

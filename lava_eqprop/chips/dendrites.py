@@ -37,7 +37,7 @@ import math
 
 import numpy as np
 
-from lava_eqprop.chips.connectivity import Connectivity, union_row_counts
+from lava_eqprop.chips.connectivity import Connectivity, counted_together, union_row_counts
 from lava_eqprop.chips.pathways import ChipGraph, Group, Pathway
 
 
@@ -106,10 +106,7 @@ def _shares(group: Group, into: list[Pathway], limit: int) -> list[_Share] | Non
 
 def _need(paths: list[Pathway]) -> np.ndarray:
     """Distinct sources per target neuron over ``paths`` (one source population)."""
-    synapses = [w.synapses for w in paths]
-    if len({c.factor_shapes for c in synapses}) > 1:
-        synapses = [c.materialised() for c in synapses]
-    return union_row_counts(synapses)
+    return union_row_counts(counted_together([w.synapses for w in paths]))
 
 
 def _cut(w: Pathway, start: int, stop: int, units: int) -> Pathway:

@@ -49,7 +49,7 @@ from lava_eqprop.chips.config import ChipConfig
 from lava_eqprop.chips.connectivity import Layout
 from lava_eqprop.chips.dendrites import split_dendrites
 from lava_eqprop.chips.partition import Partitioner, core_limits
-from lava_eqprop.chips.pathways import ChipGraph, channels_per_slice, chip_graph
+from lava_eqprop.chips.pathways import ChipGraph, chip_graph
 from lava_eqprop.errors import MappingError
 from lava_eqprop.network.network import Network
 
@@ -166,11 +166,8 @@ def weight_sharing(network: Network, search: Partitioner, splits: dict[str, int]
         if proj.kind != "conv":
             continue
         paths = [w for w in search.paths if w.projection == proj.name]
-        unrolled = sum(int(w.row_bits(search.rows(w), search.weight_bits).sum())
-                       for w in paths)
-        shared = sum(int((channels_per_slice(search.layouts[w.target],
-                                             search.layouts[w.target].cut(splits[w.target]))
-                          * w.kernel).sum()) * search.weight_bits for w in paths)
+        unrolled = sum(int(search.unrolled_memory(w, splits[w.target]).sum()) for w in paths)
+        shared = sum(int(search.kernel_memory(w, splits[w.target]).sum()) for w in paths)
         report[proj.name] = {"synapses": network.connections(proj),
                              "kernel_entries": int(proj.weight.size),
                              "directions": len(paths), "unrolled_bits": unrolled,

@@ -97,13 +97,20 @@ class Partitioner:
         return known[1]
 
     def memory(self, w: Pathway, k: int) -> np.ndarray:
-        """Synaptic memory ``w`` takes on each of its target's ``k`` slices (bits): its rows,
-        or, as shared kernels, one kernel slice per channel a slice holds."""
+        """Synaptic memory ``w`` takes on each of its target's ``k`` slices (bits), stored as
+        the chip stores it."""
+        return self.kernel_memory(w, k) if self.stores_kernel(w) else self.unrolled_memory(w, k)
+
+    def unrolled_memory(self, w: Pathway, k: int) -> np.ndarray:
+        """Per slice, ``w``'s synapses stored one weight each (its rows' bits)."""
+        return np.add.reduceat(w.row_bits(self.rows(w), self.weight_bits),
+                               self.layouts[w.target].cut(k))
+
+    def kernel_memory(self, w: Pathway, k: int) -> np.ndarray:
+        """Per slice, a conv ``w`` stored as shared kernels: one kernel slice per channel the
+        slice holds."""
         layout = self.layouts[w.target]
-        starts = layout.cut(k)
-        if self.stores_kernel(w):
-            return channels_per_slice(layout, starts) * w.kernel * self.weight_bits
-        return np.add.reduceat(w.row_bits(self.rows(w), self.weight_bits), starts)
+        return channels_per_slice(layout, layout.cut(k)) * w.kernel * self.weight_bits
 
     # ---- loads of one population's slices -------------------------------------------
     def incoming_loads(self, name: str, k: int) -> dict[str, np.ndarray]:
@@ -187,14 +194,9 @@ class Partitioner:
         paths = self.into[name]
         if not paths:
             return
-        rows = {id(w): self.rows(w) for w in paths}
         n = self.graph.group(name).size
-        need = {"synaptic_memory_bits": np.zeros(n, dtype=np.int64),
+        need = {"synaptic_memory_bits": np.sum([self.memory(w, n) for w in paths], axis=0),
                 "input_axons": np.zeros(n, dtype=np.int64)}
-        for w in paths:
-            need["synaptic_memory_bits"] += (
-                np.full(n, w.kernel * self.weight_bits) if self.stores_kernel(w)
-                else w.row_bits(rows[id(w)], self.weight_bits))
         for source in {w.source for w in paths}:
             need["input_axons"] += union_row_counts(
                 arranged_group([w for w in paths if w.source == source], self.layouts))
@@ -202,7 +204,7 @@ class Partitioner:
             neuron, limit = int(np.argmax(total)), self.limits[resource]
             if total[neuron] <= limit:
                 continue
-            share = {w.projection: int(rows[id(w)][neuron]) for w in paths}
+            share = {w.projection: int(self.rows(w)[neuron]) for w in paths}
             self._no_fit(name, neuron, f"needs {_amount(resource, total[neuron])}", share,
                          "synapses", f"{int(limit)}", int(total[neuron] - limit),
                          f", and no split of {name!r} can fix that")

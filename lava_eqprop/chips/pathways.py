@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lava_eqprop.chips.connectivity import PIXEL_MAJOR, Connectivity, Layout
+from lava_eqprop.chips.connectivity import PIXEL_MAJOR, Connectivity, Layout, counted_together
 from lava_eqprop.network.network import Network
 
 
@@ -108,10 +108,8 @@ def arranged_group(paths: list[Pathway], layouts: dict[str, Layout]) -> list[Con
     the structures to count together (a source neuron is one input axon of a core however
     many pathways join it to the core); pathways whose factors then differ in shape (a dense
     one beside a conv) are counted in their materialised form."""
-    group = [w.synapses.arranged(layouts[w.target], layouts[w.source]) for w in paths]
-    if len({c.factor_shapes for c in group}) > 1:
-        group = [c.materialised() for c in group]
-    return group
+    return counted_together([w.synapses.arranged(layouts[w.target], layouts[w.source])
+                             for w in paths])
 
 
 def pixel_major_allowed(shape: tuple[int, ...]) -> bool:

@@ -133,8 +133,7 @@ def _activity(args: argparse.Namespace, spec, network) -> dict:
     """Per event threshold, the per-sample activity of a training and an inference pass over
     ``--samples`` samples (the data set's, or random inputs without its files), counted as
     ``--activity`` says; and where the inputs came from."""
-    from lava_eqprop.chips.activity import activity_inputs, engine_activity
-    from lava_eqprop.engine.loss import get_loss
+    from lava_eqprop.chips.activity import activity_inputs, spec_activity
 
     x, targets, inputs = activity_inputs(spec, network, args.data, args.samples)
     if inputs != spec.data.dataset:
@@ -147,9 +146,8 @@ def _activity(args: argparse.Namespace, spec, network) -> dict:
         if args.activity == "lava":
             by_threshold[f"{threshold:g}"] = _lava_activity(spec, network, x, targets, threshold)
         else:
-            by_threshold[f"{threshold:g}"] = engine_activity(
-                network, spec.dynamics_settings(), get_loss(spec.learning.loss),
-                spec.ep_settings(), spec.eval_steps, x, targets, threshold)
+            by_threshold[f"{threshold:g}"] = spec_activity(spec, network, x, targets,
+                                                           threshold)
     return {"counted_on": args.activity, "inputs": inputs, "samples": len(x),
             "by_threshold": by_threshold}
 

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lava_eqprop.chips.activity import engine_activity
+from lava_eqprop.chips.activity import engine_activity, spec_activity
 from lava_eqprop.engine.loss import get_loss
 from lava_eqprop.engine.relaxation import Dynamics
 from lava_eqprop.network.generators import layered
@@ -63,11 +63,8 @@ def test_event_counts_equal_the_lava_graphs(threshold):
                                    weight_rates={}, bias_rates={})
     lava = measure_activity(net, settings, spec.ep_settings(), spec.eval_steps, x, targets)
     order = np.random.default_rng(0).permutation(len(x))     # measure_activity's, seed 0
-    engine = engine_activity(net, spec.dynamics_settings(), get_loss(spec.learning.loss),
-                             spec.ep_settings(), spec.eval_steps, x[order], targets[order],
-                             threshold)
-    inference = engine_activity(net, spec.dynamics_settings(), get_loss(spec.learning.loss),
-                                spec.ep_settings(), spec.eval_steps, x, targets, threshold)
+    engine = spec_activity(spec, net, x[order], targets[order], threshold)
+    inference = spec_activity(spec, net, x, targets, threshold)
     for mode, ours in (("training", engine["training"]), ("inference", inference["inference"])):
         assert ours.steps == lava[mode].steps
         assert ours.events.keys() == lava[mode].events.keys()
