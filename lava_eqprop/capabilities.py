@@ -24,6 +24,7 @@ from typing import Any
 
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES
+from lava_eqprop.engine.solvers import SOLVERS
 from lava_eqprop.errors import NetworkError, SpecError
 from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
@@ -72,8 +73,10 @@ FEATURES = (
     Feature("batch", "[learning] batch_size", ("one sample", "several samples"),
             "samples per update", lambda s: "one sample" if s.learning.batch_size == 1
             else "several samples", training_only=True),
-    Feature("free_tol", "[dynamics] free_tol", ON_OFF, "stop the free phase once settled",
-            lambda s: bool(s.dynamics.free_tol), training_only=True),
+    Feature("solver", "[dynamics] solver", SOLVERS, "the equilibrium solver of the phases",
+            lambda s: s.dynamics.solver, training_only=True),
+    Feature("tol", "[dynamics] tol", ON_OFF, "each sample's phase stops once settled",
+            lambda s: bool(s.dynamics.tol), training_only=True),
     Feature("persistent", "[dynamics] persistent", ON_OFF, "persistent particles",
             lambda s: s.dynamics.persistent, training_only=True),
     Feature("carry_state", "[dynamics] carry_state", ON_OFF,
@@ -94,10 +97,10 @@ FEATURES = (
             lambda s: bool(s.data.augment), training_only=True),
 )
 
-_LAVA_TRAINING = {"estimator": ("one_sided", "symmetric"), "free_tol": (False,),
-                  "persistent": (False,), "carry_state": (False,), "momentum": (False,),
-                  "weight_decay": (False,), "lr_schedule": ("constant",), "l1": (False,),
-                  "pruning": (False,), "augment": (False,)}
+_LAVA_TRAINING = {"estimator": ("one_sided", "symmetric"), "solver": ("euler",),
+                  "tol": (False,), "persistent": (False,), "carry_state": (False,),
+                  "momentum": (False,), "weight_decay": (False,), "lr_schedule": ("constant",),
+                  "l1": (False,), "pruning": (False,), "augment": (False,)}
 _LAVA = {"schedule": ("synchronous",), "decay": ("unit",)}
 
 SUPPORT: dict[str, dict[str, Any]] = {

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERED = ROOT / "models" / "digits.toml"
 DIRECTED = ROOT / "models" / "farinha_digits_complete.toml"
 
-ON = {"free_tol": {"dynamics": {"free_tol": 1e-3}},
+ON = {"tol": {"dynamics": {"tol": 1e-3}},
       "persistent": {"dynamics": {"persistent": True}},
       "carry_state": {"dynamics": {"carry_state": True}},
       "momentum": {"learning": {"momentum": 0.5}},
@@ -26,7 +26,7 @@ ON = {"free_tol": {"dynamics": {"free_tol": 1e-3}},
       "l1": {"learning": {"l1": 1e-4}},
       "pruning": {"learning": {"prune_threshold": 0.01}},
       "augment": {"data": {"augment": ["flip"]}}}
-OFF = {"free_tol": {"dynamics": {"free_tol": 0.0}},
+OFF = {"tol": {"dynamics": {"tol": 0.0}},
        "persistent": {"dynamics": {"persistent": False}},
        "carry_state": {"dynamics": {"carry_state": False}},
        "momentum": {"learning": {"momentum": 0.0}},

@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.training.data_preparation import check_data_fits, prepared_inputs
     from lava_eqprop.training.evaluate import error_rate
+    from lava_eqprop.training.phase_tally import PhaseTally
     from lava_eqprop.training.relaxers import cast_parameters, make_relaxer
 
     check_backend_options(args)
@@ -71,7 +72,10 @@ def run(args: argparse.Namespace) -> int:
         check_spec("torch" if args.device else "engine", spec, training=False)
         relaxer = make_relaxer(network, spec.dynamics_settings(),
                                get_loss(spec.learning.loss), spec.dtype, args.device)
-        err = error_rate(relaxer, x, dataset.y_test, steps)
+        tally = PhaseTally()
+        err = error_rate(relaxer, x, dataset.y_test, steps, solver=spec.ep_settings().solver,
+                         tally=tally)
+        extra = {"relaxation": tally.summary()}
     seconds = time.perf_counter() - start
     result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,
               "samples": len(x), "free_steps": steps, "test_error": err, "seconds": seconds,

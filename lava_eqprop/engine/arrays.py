@@ -9,7 +9,10 @@ operations on tensors (:class:`lava_eqprop.torch_backend.arrays.TorchArrays`). T
 * ``zeros(shape)``, ``empty_like(a)``, ``copy(a)``, ``copyto(dst, src)``;
 * ``clipper(lo, hi, shape)``, the in-place projection onto [lo, hi] of (shape) arrays, None
   when the box is unbounded;
-* ``max_abs_difference(a, b)``, max |a − b| as a Python float;
+* ``max_abs_difference(a, b)``, max |a − b| as a Python float, and
+  ``row_max_abs_difference(a, b)``, the same per row as a NumPy array;
+* ``take_rows(a, rows)``, a new array of the rows ``rows`` (a NumPy index array) of ``a``, and
+  ``put_rows(dst, rows, src)``, which writes them back (a solver's samples still moving);
 * ``to_numpy(a)``, the one conversion back to NumPy (here the array itself).
 
 The drives are the interactions' own (:mod:`lava_eqprop.engine.interactions`); the arithmetic
@@ -66,6 +69,15 @@ class NumpyArrays:
 
     def max_abs_difference(self, a: np.ndarray, b: np.ndarray) -> float:
         return float(np.max(np.abs(a - b)))
+
+    def row_max_abs_difference(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.max(np.abs(a - b), axis=1)
+
+    def take_rows(self, a: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return a[rows]
+
+    def put_rows(self, dst: np.ndarray, rows: np.ndarray, src: np.ndarray) -> None:
+        dst[rows] = src
 
     def to_numpy(self, a: np.ndarray) -> np.ndarray:
         return a

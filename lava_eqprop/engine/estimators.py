@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
+from lava_eqprop.engine.solvers import PhaseReport, SolverSettings, solve_phase
 from lava_eqprop.engine.trajectory import TrajectoryRule
 
 ESTIMATORS = ("one_sided", "symmetric", "asymmetric", "deep")
@@ -39,14 +40,15 @@ BETA_SIGNS = ("positive", "random")
 
 @dataclass(frozen=True)
 class EPSettings:
-    """Phase lengths and the estimator (see the module docstring)."""
+    """Phase lengths (the caps of a solver with a tolerance), the solver of both phases
+    (:mod:`lava_eqprop.engine.solvers`) and the estimator (see the module docstring)."""
 
     beta: float = 0.5
     free_steps: int = 20
     nudged_steps: int = 4
     estimator: str = "one_sided"
     beta_sign: str = "positive"
-    free_tol: float | None = None
+    solver: SolverSettings = SolverSettings()
     trajectory_rates: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
@@ -62,13 +64,13 @@ class EPSettings:
 
 @dataclass
 class EPResult:
-    """The free state of a batch, the update directions and what the phases cost."""
+    """The free state of a batch, the update directions and what the phases cost
+    (``reports``: the free phase's and each nudged phase's, in the order of ``betas``)."""
 
     free_state: State
     weight_updates: dict[str, np.ndarray]
     bias_updates: dict[str, np.ndarray]
-    free_steps: int
-    nudged_steps: int
+    reports: list[PhaseReport]
     betas: list[float] = field(default_factory=list)
     contrasted: tuple[State, State, float] | None = None   # (a, b, scale) of the contrast
 
@@ -130,14 +132,16 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         raise ValueError(f"deferred contrasts need a one-sided or symmetric estimator, not "
                          f"{settings.estimator!r}")
     free = initial if initial is not None else relaxer.zero_state(clamped)
-    free_steps = relaxer.run(free, clamped, settings.free_steps, tol=settings.free_tol)
+    solver = settings.solver
+    reports = [solve_phase(relaxer, free, clamped, settings.free_steps, solver)]
     contrasted = None
     batch = free.batch
     beta = settings.beta
     if settings.estimator == "symmetric":
         plus, minus = free.copy(), free.copy()
-        relaxer.run(plus, clamped, settings.nudged_steps, beta=beta, target=target)
-        relaxer.run(minus, clamped, settings.nudged_steps, beta=-beta, target=target)
+        for state, signed in ((plus, beta), (minus, -beta)):
+            reports.append(solve_phase(relaxer, state, clamped, settings.nudged_steps, solver,
+                                       signed, target))
         contrasted = (plus, minus, 1.0 / (2.0 * beta * batch))
         weights, biases = contrast(relaxer, *contrasted, out, factors, deferred=deferred)
         betas = [beta, -beta]
@@ -147,8 +151,8 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         nudged = free.copy()
         rule = (TrajectoryRule(relaxer, *settings.trajectory_rates)
                 if settings.estimator == "deep" else None)
-        relaxer.run(nudged, clamped, settings.nudged_steps, beta=beta, target=target,
-                    observer=rule)
+        reports.append(solve_phase(relaxer, nudged, clamped, settings.nudged_steps, solver, beta,
+                                   target, observer=rule))
         if rule is not None:
             weights, biases = rule.updates(clamped.inputs, factors)
         elif settings.estimator == "asymmetric":
@@ -158,5 +162,4 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
             contrasted = (nudged, free, 1.0 / (beta * batch))
             weights, biases = contrast(relaxer, *contrasted, out, factors, deferred=deferred)
         betas = [beta]
-    return EPResult(free, weights, biases, free_steps, settings.nudged_steps * len(betas), betas,
-                    contrasted)
+    return EPResult(free, weights, biases, reports, betas, contrasted)

@@ -30,6 +30,16 @@ of neuron j: Farinha et al.'s DEEP dynamics, ds_j/dt = Σ_i W_ij s_i − s_j Σ_
 A symmetric net with a constant leak λ descends E = Σ_k (λ/2‖s_k‖² − b_kᵀs_k) + Σ E_term; with
 the outgoing decay the dynamics descend no energy of this form (:meth:`Relaxer.energy` says so).
 
+The *exact block sweep* (``run(..., exact=True)``, the block solvers of
+:mod:`lava_eqprop.engine.solvers`) visits the groups of the colouring and sets each population
+to the fixed point of its own step with its neighbours held
+(:func:`~lava_eqprop.engine.step.block_fixed_point`): block-coordinate descent on F for the
+``joint`` nudge, and a sweep whose fixed points are the step's own for either nudge. It needs
+a constant leak λ > 0 and no lateral projection. :meth:`Relaxer.residual` measures, per
+sample, how far a state is from a fixed point of the step: ‖T(s) − s‖_∞ / ε with T one
+synchronous step from s, which for the ``joint`` nudge is the largest component of the
+projected gradient −∂F/∂s (zero exactly at the fixed points every solver looks for).
+
 The drive from clamped (input) populations is constant during a phase: :meth:`Relaxer.clamp`
 computes it once per batch, which is most of the arithmetic of a step in an MLP.
 
@@ -42,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -49,7 +60,7 @@ from lava_eqprop.engine.arrays import NUMPY, NumpyArrays
 from lava_eqprop.engine.events import Messages
 from lava_eqprop.engine.interactions import Interaction, energy_term, interaction_for
 from lava_eqprop.engine.loss import SquaredError
-from lava_eqprop.engine.step import Nudge, population_step
+from lava_eqprop.engine.step import Nudge, block_fixed_point, population_step
 from lava_eqprop.errors import NetworkError
 from lava_eqprop.network.network import Network, Population, Projection
 
@@ -213,6 +224,11 @@ class _PopulationPlan:
     nudged: bool
 
 
+PLAN_GROUPS = ("schedule", "exact", "synchronous")
+"""The group orders a relaxer plans: its schedule's, the colouring of exact block sweeps, and
+all free populations at once (the residual's single step)."""
+
+
 class Relaxer:
     """Runs free and nudged phases of one network: with NumPy (the reference engine), or with
     the ``arrays`` namespace and the ``interaction`` terms of another backend (the torch one).
@@ -229,18 +245,48 @@ class Relaxer:
         self.arrays = arrays if arrays is not None else NumpyArrays(dtype)
         self.output = network.outputs[0]
         self.groups = schedule_groups(network, dynamics.schedule)
+        self._block_groups: list[list[Population]] | None = None
         self.free_names = [p.name for p in network.free]
         self.interactions = {proj.name: interaction(proj, network)
                              for proj in network.projections}
         self._free_terms, self._clamped_terms = drive_terms(network, self.interactions)
-        self._plans: dict[int, list[list[_PopulationPlan]]] = {}
+        self._plans: dict[tuple[int, str], list[list[_PopulationPlan]]] = {}
 
-    def _plan(self, batch: int) -> list[list[_PopulationPlan]]:
-        plan = self._plans.get(batch)
+    def _plan(self, batch: int, order: str = "schedule") -> list[list[_PopulationPlan]]:
+        """The population plans of one batch size, in the groups of ``order`` (PLAN_GROUPS).
+        Plans of a few batch sizes are kept (a solver's active rows shrink as they settle)."""
+        plan = self._plans.get((batch, order))
         if plan is None:
-            plan = [[self._population_plan(pop, batch) for pop in group] for group in self.groups]
-            self._plans[batch] = plan
+            groups = {"schedule": self.groups, "synchronous": [self.network.free]}.get(order)
+            if groups is None:
+                groups = self.block_groups()
+            if len(self._plans) >= 16:
+                self._plans.clear()
+            plan = [[self._population_plan(pop, batch) for pop in group] for group in groups]
+            self._plans[(batch, order)] = plan
         return plan
+
+    def box_clips(self, batch: int) -> dict[str, Callable | None]:
+        """Each free population's in-place projection onto its activation's box, for arrays of
+        ``batch`` rows (None for an unbounded one)."""
+        return {plan.name: plan.clip for group in self._plan(batch, "synchronous")
+                for plan in group}
+
+    def block_groups(self) -> list[list[Population]]:
+        """The colouring's groups for exact block sweeps; refuses a network or decay whose
+        populations have no exact block update (see the module docstring)."""
+        if self._block_groups is None:
+            lateral = [p.name for p in self.network.projections if p.pre == p.post]
+            if lateral:
+                raise NetworkError(f"network {self.network.name!r}: exact block sweeps need "
+                                   f"populations without lateral projections, and {lateral} "
+                                   "are lateral: use solver = 'euler'")
+            if self.dynamics.outgoing_decay or self.dynamics.leak <= 0.0:
+                raise NetworkError("exact block sweeps need a constant leak > 0 (leak = "
+                                   f"{self.dynamics.leak}, outgoing_decay = "
+                                   f"{self.dynamics.outgoing_decay}): use solver = 'euler'")
+            self._block_groups = schedule_groups(self.network, "colouring")
+        return self._block_groups
 
     def _population_plan(self, pop: Population, batch: int) -> _PopulationPlan:
         shape = (batch, pop.size)
@@ -277,7 +323,7 @@ class Relaxer:
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,
             target: np.ndarray | None = None, tol: float | None = None,
             check_every: int = 5, observer: Callable[[State], None] | None = None,
-            messages: Messages | None = None) -> int:
+            messages: Messages | None = None, exact: bool = False) -> int:
         """Relax ``state`` in place for up to ``steps`` steps; return the steps taken.
 
         With ``tol``, stop early once no free unit moved by more than ``tol`` in a step
@@ -286,33 +332,28 @@ class Relaxer:
         ``state.scratch`` holding the previous step's values (trajectory learning rules).
         With ``messages`` (:mod:`lava_eqprop.engine.events`), the drives read what the free
         populations have sent rather than their states, and each group's update is sent after
-        it, as in the Lava graphs' event-driven messages.
+        it, as in the Lava graphs' event-driven messages. ``exact`` makes each step an exact
+        block sweep (the module docstring) instead of a step of the schedule.
         """
-        eps, arrays = self.dynamics.epsilon, self.arrays
+        arrays = self.arrays
         values, scratch, constant = state.values, state.scratch, clamped.constant
-        nudge = None
-        if beta != 0.0:
-            if target is None:
-                raise ValueError("a nudged phase (beta != 0) needs a target")
-            nudge = Nudge(self.loss, arrays.asarray(target), beta, self.dynamics.nudge == "split")
-        retain = dict.fromkeys(self.free_names) if self.dynamics.unit_decay else {
-            name: arrays.array(1.0 - eps * a, a.shape) for name, a in self.decay_rates().items()}
+        nudge, retain = self._phase(beta, target)
         plan = [([step.name for step in group],
-                 [self._bound(step, nudge, retain[step.name]) for step in group])
-                for group in self._plan(state.batch)]
+                 [self._bound(step, nudge, retain[step.name], exact) for step in group])
+                for group in self._plan(state.batch, "exact" if exact else "schedule")]
         seen = values if messages is None else messages.view(values)
         for t in range(1, steps + 1):
             for names, group in plan:
-                for name, first, rest, partial, pop_retain, pop_nudge, clip in group:
+                for name, first, rest, partial_drive, update in group:
                     drive = scratch[name]
                     if first is not None:
                         first(seen, drive)
                         for term in rest:
-                            drive += term(seen, partial)
+                            drive += term(seen, partial_drive)
                         drive += constant[name]
                     else:
                         arrays.copyto(drive, constant[name])
-                    population_step(drive, values[name], eps, pop_retain, pop_nudge, clip)
+                    update(drive, values[name])
                 for name in names:
                     values[name], scratch[name] = scratch[name], values[name]
                 if messages is not None:
@@ -323,14 +364,39 @@ class Relaxer:
                 return t
         return steps
 
-    @staticmethod
-    def _bound(step: _PopulationPlan, nudge: Nudge | None, retain: np.ndarray | None) -> tuple:
+    def _phase(self, beta: float, target: np.ndarray | None
+               ) -> tuple[Nudge | None, dict[str, np.ndarray | None]]:
+        """The nudge of a phase (None for β = 0) and each population's retain = 1 − εa
+        (None for the unit leak)."""
+        nudge = None
+        if beta != 0.0:
+            if target is None:
+                raise ValueError("a nudged phase (beta != 0) needs a target")
+            nudge = Nudge(self.loss, self.arrays.asarray(target), beta,
+                          self.dynamics.nudge == "split")
+        eps = self.dynamics.epsilon
+        retain: dict[str, np.ndarray | None] = (
+            dict.fromkeys(self.free_names) if self.dynamics.unit_decay else {
+                name: self.arrays.array(1.0 - eps * a, a.shape)
+                for name, a in self.decay_rates().items()})
+        return nudge, retain
+
+    def _bound(self, step: _PopulationPlan, nudge: Nudge | None, retain: np.ndarray | None,
+               exact: bool = False) -> tuple:
         """A population's update in one phase: its name, first drive term and further ones
-        (bound to the weights of the moment), the partial-drive buffer, and the retain, nudge
-        and clip of its :func:`population_step`."""
+        (bound to the weights of the moment), the partial-drive buffer, and ``update(drive,
+        s)``, its :func:`population_step` (or, ``exact``, its :func:`block_fixed_point`)."""
         drives = [inter.bind(direction) for _, inter, direction in step.terms]
-        return (step.name, drives[0] if drives else None, drives[1:], step.partial,
-                retain, nudge if step.nudged else None, step.clip)
+        pop_nudge = nudge if step.nudged else None
+        eps = self.dynamics.epsilon
+        if exact:
+            fixed_point = partial(block_fixed_point, epsilon=eps, leak=self.dynamics.leak,
+                                  nudge=pop_nudge, clip=step.clip)
+            update = lambda drive, s: fixed_point(drive)           # noqa: E731
+        else:
+            update = partial(population_step, epsilon=eps, retain=retain, nudge=pop_nudge,
+                             clip=step.clip)
+        return step.name, drives[0] if drives else None, drives[1:], step.partial, update
 
     def decay_rates(self) -> dict[str, np.ndarray]:
         """a_j = λ + [outgoing] Σ_k W_jk per free population (see the module docstring).
@@ -346,6 +412,30 @@ class Relaxer:
                 if proj.symmetric and not proj.lateral and proj.post in rates:
                     rates[proj.post] += proj.weight.sum(axis=1)
         return rates
+
+    def residual(self, state: State, clamped: Clamped, beta: float = 0.0,
+                 target: np.ndarray | None = None) -> np.ndarray:
+        """‖T(s) − s‖_∞ / ε per sample, T one synchronous step of the phase from ``state``
+        (left as it is): the distance from a fixed point every solver reports (module
+        docstring). A NumPy array of shape (batch,)."""
+        trial = state.copy()
+        nudge, retain = self._phase(beta, target)
+        worst = None
+        for plan in self._plan(state.batch, "synchronous")[0]:
+            name, first, rest, partial_drive, update = self._bound(plan, nudge, retain[plan.name])
+            drive = trial.scratch[name]
+            if first is not None:
+                first(state.values, drive)
+                for term in rest:
+                    drive += term(state.values, partial_drive)
+                drive += clamped.constant[name]
+            else:
+                self.arrays.copyto(drive, clamped.constant[name])
+            update(drive, state.values[name])
+            rows = self.arrays.row_max_abs_difference(drive, state.values[name])
+            worst = rows if worst is None else np.maximum(worst, rows)
+        assert worst is not None
+        return worst / self.dynamics.epsilon
 
     def moved(self, state: State) -> float:
         """Largest change of any free unit in the last step (scratch holds the previous values)."""

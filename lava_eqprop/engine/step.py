@@ -54,3 +54,38 @@ def population_step(drive: Any, s: Any, epsilon: float, retain: Any = None,
     if clip is not None:
         clip(drive)
     return drive
+
+
+def block_fixed_point(drive: Any, epsilon: float, leak: float = 1.0, nudge: Nudge | None = None,
+                      clip: Callable[[Any], object] | None = None) -> Any:
+    """The fixed point of :func:`population_step` for one population with its drive held fixed:
+    the state s with s = step(s), computed in the buffer of ``drive`` and returned.
+
+    A population without lateral projections sees a drive that does not depend on its own
+    state, and its step is the elementwise map s ← clip(a·s + c) with |a| < 1, whose fixed point
+    is clip(c / (1 − a)). With the constant leak λ > 0:
+
+    * free (no nudge): s = clip(drive / λ), the exact minimiser of E over the population
+      (for λ = 1 the ε = 1 step itself);
+    * ``joint`` nudge, C = (c/2)‖s − y‖²: s = clip((drive + βc·y) / (λ + βc)), the exact
+      minimiser of F = E + βC over the population;
+    * ``split`` nudge: the step is s ← clip((1 − εβc)((1 − ελ)s + ε·drive) + εβc·y), so
+      s = clip(((1 − εβc)ε·drive + εβc·y) / (1 − (1 − εβc)(1 − ελ))): the fixed point depends on ε,
+      as the split discretisation's own fixed point does.
+    """
+    if nudge is None:
+        if leak != 1.0:
+            drive /= leak
+    else:
+        bc = nudge.beta * nudge.loss.scale
+        if nudge.split:
+            keep = 1.0 - epsilon * bc
+            drive *= keep * epsilon
+            drive += (epsilon * bc) * nudge.target
+            drive /= 1.0 - keep * (1.0 - epsilon * leak)
+        else:
+            drive += bc * nudge.target
+            drive /= leak + bc
+    if clip is not None:
+        clip(drive)
+    return drive

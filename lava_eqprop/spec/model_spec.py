@@ -24,6 +24,7 @@ from lava_eqprop.data.datasets import IMAGE_SIDES, Dataset, load_dataset
 from lava_eqprop.engine.estimators import EPSettings
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import Dynamics
+from lava_eqprop.engine.solvers import SolverSettings
 from lava_eqprop.errors import DataNotFoundError, NetworkError, SpecError
 from lava_eqprop.network.conv_nets import conv_network
 from lava_eqprop.network.directed import (
@@ -130,7 +131,7 @@ class ModelSpec:
         d, learning = self.dynamics, self.learning
         return EPSettings(beta=learning.beta, free_steps=d.free_steps,
                           nudged_steps=d.nudged_steps, estimator=learning.estimator,
-                          beta_sign=learning.beta_sign, free_tol=d.free_tol or None,
+                          beta_sign=learning.beta_sign, solver=SolverSettings(d.solver, d.tol),
                           trajectory_rates=(learning.trajectory_beta0, learning.trajectory_beta1))
 
     @property
@@ -203,6 +204,7 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     _check_learning_rates(spec, network, learning)
     _check_directed_learning(spec, network, learning)
     _check_convergence(spec, dynamics, learning)
+    _check_solver(spec, network, dynamics, learning)
     if dynamics.persistent and dynamics.carry_state:
         raise spec.error("[dynamics] carry_state", "a free phase starts from the sample's own "
                          "particle (persistent) or from the previous batch (carry_state), not both")
@@ -287,6 +289,23 @@ def _check_directed_learning(spec: SpecFile, network: NetworkSection,
     if learning.prune_threshold and not directed:
         raise spec.error("[learning] prune_threshold", "pruning removes directed connections: it "
                          "needs topology = 'complete_directed' or 'directed'")
+
+
+def _check_solver(spec: SpecFile, network: NetworkSection, dynamics: DynamicsSection,
+                  learning: LearningSection) -> None:
+    """Block sweeps need populations without lateral projections and a constant leak; the
+    trajectory rule needs every Euler step of the whole batch."""
+    if dynamics.solver != "euler":
+        if network.topology in DIRECTED:
+            raise spec.error("[dynamics] solver", f"{dynamics.solver!r} sweeps exact block "
+                             "updates, and a directed net's hidden neurons drive each other "
+                             "inside one population: use solver = 'euler'")
+        if dynamics.outgoing_decay or dynamics.leak <= 0.0:
+            raise spec.error("[dynamics] solver", f"{dynamics.solver!r} needs a constant leak > 0 "
+                             "(no outgoing_decay): use solver = 'euler'")
+    if learning.estimator == "deep" and (dynamics.solver != "euler" or dynamics.tol > 0):
+        raise spec.error("[dynamics] solver", "the 'deep' estimator sums its rule over every "
+                         "step of the nudged trajectory: it needs solver = 'euler' and tol = 0")
 
 
 def _check_learning_rates(spec: SpecFile, network: NetworkSection,

@@ -15,6 +15,7 @@ from lava_eqprop.data.datasets import DATASETS
 from lava_eqprop.engine.estimators import BETA_SIGNS, ESTIMATORS
 from lava_eqprop.engine.loss import LOSSES
 from lava_eqprop.engine.relaxation import NUDGES, SCHEDULES
+from lava_eqprop.engine.solvers import SOLVERS
 from lava_eqprop.network.activations import ACTIVATIONS
 from lava_eqprop.network.generators import REWIRE_POOLS
 from lava_eqprop.network.init import BIAS_INITS, WEIGHT_INITS
@@ -138,11 +139,16 @@ class DynamicsSection(Section):
     schedule: str = key("synchronous", choices=SCHEDULES,
                         doc="which populations update together in a step")
     nudge: str = key("joint", choices=NUDGES, doc="how the output's nudge enters a step")
-    free_steps: int = key(check=positive, doc="steps of the free phase")
-    nudged_steps: int = key(check=positive, doc="steps of each nudged phase")
+    free_steps: int = key(check=positive, doc="steps of the free phase (its cap with tol > 0)")
+    nudged_steps: int = key(check=positive,
+                            doc="steps of each nudged phase (its cap with tol > 0)")
     eval_steps: int = key(0, check=non_negative, doc="free steps when testing (0: free_steps)")
-    free_tol: float = key(0.0, check=non_negative,
-                          doc="stop the free phase once no unit moves more than this (0: never)")
+    solver: str = key("euler", choices=SOLVERS,
+                      doc="euler: the schedule's steps; block: exact block sweeps; "
+                          "accelerated: block sweeps with restarted momentum")
+    tol: float = key(0.0, check=non_negative,
+                     doc="a sample's phase stops once its residual ‖T(s) − s‖∞/ε is at most "
+                         "this (0: every step runs)")
     persistent: bool = key(False, doc="start each sample's free phase from its last free state "
                                       "(persistent particles)")
     carry_state: bool = key(False, doc="start each batch's free phase from the previous batch's "

@@ -54,6 +54,15 @@ class TorchArrays:
     def max_abs_difference(self, a, b) -> float:
         return float((a - b).abs().max())
 
+    def row_max_abs_difference(self, a, b) -> np.ndarray:
+        return self.to_numpy((a - b).abs().amax(dim=1))
+
+    def take_rows(self, a, rows: np.ndarray):
+        return a[self.torch.as_tensor(rows, device=a.device)]
+
+    def put_rows(self, dst, rows: np.ndarray, src) -> None:
+        dst[self.torch.as_tensor(rows, device=dst.device)] = src
+
     def to_numpy(self, a) -> np.ndarray:
         """The tensor as a NumPy array (copied from the device)."""
         return a.detach().cpu().numpy()

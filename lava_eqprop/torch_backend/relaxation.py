@@ -48,8 +48,9 @@ class TorchRelaxer(Relaxer):
 
     def run(self, state: State, clamped: Clamped, steps: int, beta: float = 0.0,
             target: np.ndarray | None = None, tol: float | None = None,
-            check_every: int = 5, observer: Callable | None = None) -> int:
+            check_every: int = 5, observer: Callable | None = None,
+            exact: bool = False) -> int:
         """:meth:`Relaxer.run`, without observers."""
         if observer is not None:
             raise NetworkError(refusal("torch", "estimator", "deep", "a trajectory observer"))
-        return super().run(state, clamped, steps, beta, target, tol, check_every)
+        return super().run(state, clamped, steps, beta, target, tol, check_every, exact=exact)

@@ -31,6 +31,7 @@ from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.io.hdf5 import Checkpoint, load_checkpoint, save_checkpoint, save_network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.data_preparation import check_data_fits, prepared_inputs
+from lava_eqprop.training.phase_tally import unsettled_warnings
 from lava_eqprop.training.pruning import live_connections
 from lava_eqprop.training.relaxers import cast_parameters
 from lava_eqprop.training.reporting import describe_network, format_record
@@ -105,6 +106,8 @@ class TrainingRun:
                 self.save()
                 self._checkpoint_seen = self.run_dir.checkpoint_state()
                 self.log(format_record(record))
+                for line in unsettled_warnings(record["epoch"], record.get("relaxation") or {}):
+                    self.log(line)
         return self.history
 
     # ---- checkpoints and results -----------------------------------------------------------
@@ -141,10 +144,14 @@ class TrainingRun:
                      persistent: float | None, seconds: float, eval_seconds: float,
                      mean_free_steps: float, mean_dw: dict[str, float],
                      rms_dw: dict[str, float], pruned: int = 0,
-                     train_loss: float | None = None) -> dict[str, Any]:
+                     train_loss: float | None = None,
+                     relaxation: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         """The entry of summary.json for one epoch (every backend writes these keys).
 
         ``train_loss``: the mean cost C of the free-phase outputs during the epoch (engine).
+        ``relaxation``: per kind of phase (free, nudged, test), its steps per sample (mean,
+        max), the residual at stop (mean, max) and the samples that reached the cap unsettled
+        (engine; :mod:`lava_eqprop.training.phase_tally`).
         ``connections``: the live connections (existing, non-zero weight) after the epoch;
         ``pruned``: how many the epoch's pruning removed."""
         return {
@@ -157,6 +164,7 @@ class TrainingRun:
             "eval_seconds": eval_seconds,
             "samples_per_second": len(self.x_train) / seconds,
             "mean_free_steps": mean_free_steps,
+            "relaxation": relaxation,
             "mean_abs_dw": mean_dw,
             "layer_mean_abs_dw": [mean_dw[name] for name in self.layer_names],
             "rms_dw": rms_dw,

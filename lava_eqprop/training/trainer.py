@@ -45,6 +45,7 @@ from lava_eqprop.training.data_preparation import Lookahead, augmented_batch
 from lava_eqprop.training.evaluate import error_rate
 from lava_eqprop.training.optimizer import SGD, FoldedRates, cosine_factor
 from lava_eqprop.training.overlap import InputOverlap, overlappable
+from lava_eqprop.training.phase_tally import EpochTally
 from lava_eqprop.training.pruning import prune, pruning_from
 from lava_eqprop.training.relaxers import make_relaxer
 from lava_eqprop.training.reporting import progress_bar
@@ -116,7 +117,8 @@ class Trainer(TrainingRun):
             flat = dw.reshape(-1)
             dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
             rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
-        stats_batches, wrong, free_steps, cost = 0, 0, 0, 0.0
+        stats_batches, wrong, cost = 0, 0, 0.0
+        tally = EpochTally()
         self.optimizer.scale = self.rate_factor(epoch - 1, epochs)
         folded = self.optimizer.foldable_rates()
         overlap = self.input_overlap(folded, record)
@@ -137,7 +139,7 @@ class Trainer(TrainingRun):
                 carried = result.free_state
                 wrong += int(np.sum(np.argmax(result.free_state[out], axis=1)
                                     != self.dataset.y_train[idx]))
-                free_steps += result.free_steps
+                tally.add_batch(result.reports)
                 cost += float(self.relaxer.loss.cost(result.free_state[out],
                                                      self.t_train[idx]).sum())
                 stats_batches += stats
@@ -155,16 +157,20 @@ class Trainer(TrainingRun):
             bar.close()
         pruned = prune(self.network, self.pruning, self.rng) if self.pruning else 0
         eval_start = time.perf_counter()
+        solver = self.settings.solver
         test_error = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
-                                self.spec.eval_steps)
+                                self.spec.eval_steps, solver=solver,
+                                tally=tally.phases["test"])
         persistent = None
         if self.test_particles:
             persistent = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
-                                    self.settings.free_steps, particles=self.test_particles)
+                                    self.settings.free_steps, solver=solver,
+                                    particles=self.test_particles)
+        relaxation = tally.summary()
         return self.epoch_record(
             epoch=epoch, train_error=wrong / n, test_error=test_error, persistent=persistent,
             seconds=seconds, eval_seconds=time.perf_counter() - eval_start,
-            mean_free_steps=free_steps / len(batches),
+            mean_free_steps=relaxation["free"]["mean_steps"], relaxation=relaxation,
             mean_dw={k: v / max(stats_batches, 1) for k, v in dw_sum.items()},
             rms_dw={k: v / max(stats_batches, 1) for k, v in rms_sum.items()}, pruned=pruned,
             train_loss=cost / n)

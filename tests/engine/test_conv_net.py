@@ -5,7 +5,7 @@ the loss, and the energy along the free phase under the colouring and odd/even s
 import numpy as np
 import pytest
 
-from lava_eqprop.engine import Dynamics, EPSettings, Relaxer, ep_update, get_loss
+from lava_eqprop.engine import Dynamics, EPSettings, Relaxer, SolverSettings, ep_update, get_loss
 from lava_eqprop.network.conv_nets import ConvLayer, Gains, conv_network, hopfield_resnet_layers
 from lava_eqprop.network.network import Network, Population, Projection
 
@@ -68,7 +68,7 @@ def test_centered_ep_matches_finite_differences_of_the_loss():
     x, y = data()
     relaxer = Relaxer(net, Dynamics(1.0, "colouring"), LOSS)
     settings = EPSettings(beta=1e-4, free_steps=3000, nudged_steps=3000, estimator="symmetric",
-                          free_tol=1e-15)
+                          solver=SolverSettings(tol=1e-15))
     result = ep_update(relaxer, relaxer.clamp({"input": x}), y, settings,
                        np.random.default_rng(0))
 

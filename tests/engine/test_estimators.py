@@ -8,7 +8,7 @@ gradient to 1e-6 of its scale, the one-sided one to 1e-3 at Î² = 1e-4 and to 10Â
 import numpy as np
 import pytest
 
-from lava_eqprop.engine import Dynamics, EPSettings, Relaxer, ep_update, get_loss
+from lava_eqprop.engine import Dynamics, EPSettings, Relaxer, SolverSettings, ep_update, get_loss
 
 from .conftest import small_net
 from .reference import implicit_gradient
@@ -20,7 +20,7 @@ def ep(net, x, y, beta, estimator="symmetric", schedule="colouring", loss="half_
        beta_sign="positive", rng=RNG):
     relaxer = Relaxer(net, Dynamics(1.0, schedule), get_loss(loss))
     settings = EPSettings(beta=beta, free_steps=4000, nudged_steps=4000, estimator=estimator,
-                          beta_sign=beta_sign, free_tol=1e-15)
+                          beta_sign=beta_sign, solver=SolverSettings(tol=1e-15))
     return relaxer, ep_update(relaxer, relaxer.clamp({"input": x}), y, settings, rng)
 
 
