@@ -82,3 +82,39 @@ def test_data_must_fit_the_network(tiny_spec_path, tmp_path):
     path.write_text(path.read_text().replace("layers = [64, 32, 10]", "layers = [60, 32, 10]"))
     with pytest.raises(SpecError, match=r"starts with 60 inputs but data set 'digits' has 64"):
         make_trainer(path, tmp_path / "run")
+
+
+def test_a_solver_with_a_tolerance_learns_and_reports_its_phases(tiny_spec_path, tmp_path):
+    """Accelerated block sweeps to R ≤ 1e-6: summary.json's counters per phase are consistent
+    with the caps and the tolerance, and the net learns as with fixed steps."""
+    spec = load_spec(tiny_spec_path(estimator="symmetric")).with_overrides(
+        {"dynamics": {"solver": "accelerated", "tol": 1e-6, "free_steps": 200,
+                      "nudged_steps": 100, "eval_steps": 200}})
+    data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
+    lines = []
+    history = Trainer(spec, data, tmp_path / "run", progress=False, log=lines.append).train()
+    assert history[-1]["test_error"] < 0.15
+    for record in history:
+        phases = record["relaxation"]
+        assert set(phases) == {"free", "nudged", "test"}
+        assert phases["free"]["phases"] == 1000 and phases["nudged"]["phases"] == 2000
+        assert phases["test"]["phases"] == 200
+        for name, cap in (("free", 200), ("nudged", 100), ("test", 200)):
+            s = phases[name]
+            assert 1 <= s["mean_steps"] <= s["max_steps"] <= cap
+            assert s["unsettled"] == 0 and s["max_residual"] <= 1e-6
+        assert record["mean_free_steps"] == phases["free"]["mean_steps"]
+    assert not any(line.startswith("warning") for line in lines)
+
+
+def test_samples_unsettled_at_the_cap_are_counted_and_warned_about(tiny_spec_path, tmp_path):
+    spec = load_spec(tiny_spec_path()).with_overrides(
+        {"dynamics": {"tol": 1e-9, "free_steps": 2, "nudged_steps": 2}})
+    data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
+    lines = []
+    history = Trainer(spec, data, tmp_path / "run", progress=False, log=lines.append).train(1)
+    free = history[0]["relaxation"]["free"]
+    assert free["unsettled"] == 1000 and free["max_steps"] == 2 and free["max_residual"] > 1e-9
+    warnings = [line for line in lines if line.startswith("warning: epoch 1")]
+    assert any("1000 of 1000 free phases reached the cap of 2 steps" in w for w in warnings)
+    assert any("[dynamics] nudged_steps" in w for w in warnings)
