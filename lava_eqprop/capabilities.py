@@ -106,7 +106,8 @@ _LAVA = {"schedule": ("synchronous",), "decay": ("unit",)}
 SUPPORT: dict[str, dict[str, Any]] = {
     "engine": {},
     "torch": {"decay": ("unit",),
-              "estimator": tuple(e for e in ESTIMATORS if e != "deep")},
+              "estimator": tuple(e for e in ESTIMATORS if e != "deep"),
+              "solver": tuple(s for s in SOLVERS if s != "adaptive")},
     "lava-float": _LAVA | _LAVA_TRAINING,
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
@@ -121,6 +122,8 @@ SUPPORT: dict[str, dict[str, Any]] = {
 
 WHY = {
     ("torch", "decay"): "the torch backend runs the unit-leak dynamics of energy nets",
+    ("torch", "solver"): "the adaptive integrator's step control runs on the host: the NumPy "
+                         "engine runs it",
     ("torch", "estimator"): "trajectory learning rules follow the nudged phase step by step on "
                             "the host: the NumPy engine runs them",
     ("lava-float", "schedule"): "the Lava graph updates every population in every step",

@@ -413,17 +413,14 @@ class Relaxer:
                     rates[proj.post] += proj.weight.sum(axis=1)
         return rates
 
-    def residual(self, state: State, clamped: Clamped, beta: float = 0.0,
-                 target: np.ndarray | None = None) -> np.ndarray:
-        """‖T(s) − s‖_∞ / ε per sample, T one synchronous step of the phase from ``state``
-        (left as it is): the distance from a fixed point every solver reports (module
-        docstring). A NumPy array of shape (batch,)."""
-        trial = state.copy()
-        nudge, retain = self._phase(beta, target)
-        worst = None
+    def _drives(self, state: State, clamped: Clamped, nudge: Nudge | None,
+                retain: dict[str, np.ndarray | None]) -> list[tuple[str, np.ndarray, Callable]]:
+        """Each free population's name, b + Σ drive(s) from ``state`` (a new array) and its
+        step ``update(drive, s)``, all populations evaluated at the same state."""
+        out = []
         for plan in self._plan(state.batch, "synchronous")[0]:
             name, first, rest, partial_drive, update = self._bound(plan, nudge, retain[plan.name])
-            drive = trial.scratch[name]
+            drive = self.arrays.empty_like(state.values[name])
             if first is not None:
                 first(state.values, drive)
                 for term in rest:
@@ -431,11 +428,47 @@ class Relaxer:
                 drive += clamped.constant[name]
             else:
                 self.arrays.copyto(drive, clamped.constant[name])
+            out.append((name, drive, update))
+        return out
+
+    def residual(self, state: State, clamped: Clamped, beta: float = 0.0,
+                 target: np.ndarray | None = None) -> np.ndarray:
+        """‖T(s) − s‖_∞ / ε per sample, T one synchronous step of the phase from ``state``
+        (left as it is): the distance from a fixed point every solver reports (module
+        docstring). A NumPy array of shape (batch,)."""
+        worst = None
+        for name, drive, update in self._drives(state, clamped, *self._phase(beta, target)):
             update(drive, state.values[name])
             rows = self.arrays.row_max_abs_difference(drive, state.values[name])
             worst = rows if worst is None else np.maximum(worst, rows)
         assert worst is not None
         return worst / self.dynamics.epsilon
+
+    def velocity(self, state: State, clamped: Clamped, beta: float = 0.0,
+                 target: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """ds/dt = b + Σ drive − a∘s − β ∂C/∂s of every free population at ``state``, the ODE
+        the steps discretise (``joint`` form), projected onto the box: zero where a unit sits
+        on a bound and the velocity points out of the box."""
+        nudge, _ = self._phase(beta, target)
+        if nudge is not None and nudge.split:
+            raise NetworkError("the split nudge is a discretisation of the joint ODE, not an "
+                               "ODE of its own: integrate with nudge = 'joint'")
+        unit = self.dynamics.unit_decay
+        retain_one: dict[str, np.ndarray | None] = (
+            dict.fromkeys(self.free_names) if unit else {
+                name: self.arrays.array(1.0 - a, a.shape)
+                for name, a in self.decay_rates().items()})
+        pops = {p.name: p for p in self.network.free}
+        out = {}
+        for name, drive, _ in self._drives(state, clamped, nudge, retain_one):
+            s = state.values[name]
+            population_step(drive, s, 1.0, retain_one[name],
+                            nudge if name == self.output.name else None, None)
+            drive -= s
+            act = pops[name].act
+            drive[((s <= act.lo) & (drive < 0)) | ((s >= act.hi) & (drive > 0))] = 0.0
+            out[name] = drive
+        return out
 
     def moved(self, state: State) -> float:
         """Largest change of any free unit in the last step (scratch holds the previous values)."""

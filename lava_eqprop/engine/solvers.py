@@ -25,6 +25,11 @@ evaluation each), and a residual that needs a sweep of its own counts as one.
   & Ni 2011) of the same sweeps, with restarts on changes of the clipped set or on a rising
   residual, was slower than plain block sweeps on the untrained 784-500-500-500-10 nets.
 
+* ``adaptive``: not a fixed-point method. It integrates the ODE that the Euler steps
+  discretise, with error control (:mod:`lava_eqprop.engine.adaptive`), over the same time
+  cap·ε. It is for the directed nets, whose trajectory rule reads the path, and it measures how
+  far the papers' explicit steps are from the ODE.
+
 Both block solvers need populations without lateral projections and a constant leak
 (:meth:`~lava_eqprop.engine.relaxation.Relaxer.block_groups`).
 """
@@ -37,9 +42,11 @@ from typing import Any
 
 import numpy as np
 
+from lava_eqprop.engine.active_rows import Rows
+from lava_eqprop.engine.adaptive import integrate_phase
 from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
 
-SOLVERS = ("euler", "block", "accelerated")
+SOLVERS = ("euler", "block", "accelerated", "adaptive")
 
 
 @dataclass(frozen=True)
@@ -48,12 +55,15 @@ class SolverSettings:
 
     name: str = "euler"
     tol: float = 0.0
+    ode_tol: float = 1e-4
 
     def __post_init__(self) -> None:
         if self.name not in SOLVERS:
             raise ValueError(f"solver {self.name!r} is not one of {list(SOLVERS)}")
         if not (self.tol >= 0.0 and np.isfinite(self.tol)):
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol}")
+        if not (self.ode_tol > 0.0 and np.isfinite(self.ode_tol)):
+            raise ValueError(f"ode_tol must be a finite number > 0, got {self.ode_tol}")
 
 
 @dataclass
@@ -70,37 +80,6 @@ class PhaseReport:
     def unsettled(self) -> int:
         """Samples that reached the cap with R > tol (none when tol = 0: no tolerance)."""
         return int(np.sum(self.residual > self.tol)) if self.tol > 0 else 0
-
-
-class _Rows:
-    """The samples of a phase still moving: their rows of the state, clamped inputs and
-    target, as arrays of their own once some samples have left."""
-
-    def __init__(self, relaxer: Relaxer, state: State, clamped: Clamped,
-                 target: np.ndarray | None) -> None:
-        self.relaxer, self.full = relaxer, state
-        self.index = np.arange(state.batch)
-        self.state, self.clamped, self.target = state, clamped, target
-
-    def keep(self, keep: np.ndarray, current: dict[str, Any]) -> None:
-        """Write the rows that leave (not in ``keep``, positions in the active rows) back to
-        the full state from ``current`` (the solver's iterate), and narrow to ``keep``."""
-        arrays = self.relaxer.arrays
-        leaving = np.setdiff1d(np.arange(self.index.size), keep)
-        if self.state is not self.full or current is not self.full.values:
-            for name in self.full.free:
-                arrays.put_rows(self.full.values[name], self.index[leaving],
-                                arrays.take_rows(current[name], leaving))
-        take = arrays.take_rows
-        self.state = State({k: take(v, keep) for k, v in self.state.values.items()},
-                           self.full.free, arrays)
-        for name in self.full.free:
-            self.state.values[name] = take(current[name], keep)
-        self.clamped = Clamped({k: take(v, keep) for k, v in self.clamped.inputs.items()},
-                               {k: take(v, keep) for k, v in self.clamped.constant.items()})
-        if self.target is not None:
-            self.target = self.target[keep]
-        self.index = self.index[keep]
 
 
 def _moved(relaxer: Relaxer, state: State) -> np.ndarray:
@@ -121,13 +100,13 @@ class _Sweeps:
         self.residual_is_exact = not exact and synchronous
         """True when the sweep's change/ε is R itself (at the state before the sweep)."""
 
-    def sweep(self, rows: _Rows) -> np.ndarray:
+    def sweep(self, rows: Rows) -> np.ndarray:
         """One sweep of the active rows; the change per sample (scaled to R's units)."""
         self.relaxer.run(rows.state, rows.clamped, 1, beta=self.beta, target=rows.target,
                          observer=self.observer, exact=self.exact)
         return _moved(self.relaxer, rows.state) * self.scale
 
-    def current(self, rows: _Rows) -> dict[str, Any]:
+    def current(self, rows: Rows) -> dict[str, Any]:
         return rows.state.values
 
     def keep(self, keep: np.ndarray) -> None:
@@ -137,13 +116,13 @@ class _Sweeps:
 class _Accelerated(_Sweeps):
     """Block sweeps with Nesterov's momentum and adaptive restart (module docstring)."""
 
-    def __init__(self, relaxer: Relaxer, beta: float, rows: _Rows) -> None:
+    def __init__(self, relaxer: Relaxer, beta: float, rows: Rows) -> None:
         super().__init__(relaxer, beta, True, None)
         arrays = relaxer.arrays
         self.x = {n: arrays.copy(rows.state.values[n]) for n in relaxer.free_names}
         self.k = np.zeros(rows.index.size)
 
-    def sweep(self, rows: _Rows) -> np.ndarray:
+    def sweep(self, rows: Rows) -> np.ndarray:
         relaxer, arrays, state = self.relaxer, self.relaxer.arrays, rows.state
         relaxer.run(state, rows.clamped, 1, beta=self.beta, target=rows.target, exact=True)
         change = _moved(relaxer, state)                  # ‖G(y) − y‖, y now in the scratch
@@ -164,7 +143,7 @@ class _Accelerated(_Sweeps):
                 clip(new)
         return change
 
-    def current(self, rows: _Rows) -> dict[str, Any]:
+    def current(self, rows: Rows) -> dict[str, Any]:
         return self.x
 
     def keep(self, keep: np.ndarray) -> None:
@@ -180,18 +159,24 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
     """Relax ``state`` in place with the solver of ``settings`` until every sample's residual
     is at most ``settings.tol`` or ``cap`` steps have run (module docstring). ``beta`` ≠ 0 nudges
     towards ``target``; ``observer`` (Euler steps at tol = 0 only: it sees the whole batch in
-    every step) is called after each step as in :meth:`Relaxer.run`."""
+    every step; or ``adaptive``, over the whole time) is called after each step as in
+    :meth:`Relaxer.run`."""
     if cap < 1:
         raise ValueError(f"a phase needs a step cap >= 1, got {cap}")
     name, tol, batch = settings.name, settings.tol, state.batch
+    if name == "adaptive":
+        steps, residual = integrate_phase(relaxer, state, clamped, cap, tol, settings.ode_tol,
+                                          beta, target, observer)
+        return PhaseReport(steps, residual, 0.0 if observer is not None else tol, cap)
     if observer is not None and (name != "euler" or tol > 0):
         raise ValueError("a trajectory observer follows every step of the whole batch: it "
-                         f"needs solver 'euler' with tol = 0, not {name!r} with tol = {tol}")
-    if name != "euler":
+                         f"needs solver 'euler' with tol = 0 or 'adaptive', not {name!r} with "
+                         f"tol = {tol}")
+    if name not in ("euler", "adaptive"):
         relaxer.block_groups()                           # refuses nets without block sweeps
     steps = np.zeros(batch, dtype=np.int64)
     residual = np.full(batch, np.inf)
-    rows = _Rows(relaxer, state, clamped, target)
+    rows = Rows(relaxer, state, clamped, target)
     solver = (_Accelerated(relaxer, beta, rows) if name == "accelerated"
               else _Sweeps(relaxer, beta, name == "block", observer))
     if tol == 0.0 and name == "euler":
@@ -228,7 +213,7 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
     return PhaseReport(steps, residual, tol, cap)
 
 
-def _confirm(relaxer: Relaxer, rows: _Rows, current: dict[str, Any], which: np.ndarray,
+def _confirm(relaxer: Relaxer, rows: Rows, current: dict[str, Any], which: np.ndarray,
              beta: float) -> np.ndarray:
     """R at the solver's iterate for the active rows ``which``."""
     arrays = relaxer.arrays

@@ -36,18 +36,21 @@ class TrajectoryRule:
         self.network = relaxer.network
         self.projections = [p for p in self.network.projections if p.plastic]
         self.clamped = {p.name for p in self.network.inputs}
-        self.steps = 0
+        self.steps = 0.0
         self.post_sums: dict[str, np.ndarray] = {}     # Σ_t factor_post(t), per free population
         self.products: dict[str, np.ndarray] = {}      # Σ_t factor_post(t)ᵀ s_pre(t), free pre
 
-    def factor(self, state: State, name: str) -> np.ndarray:
-        """β0 s(t) + β1 (s(t) − s(t−1)) of a free population, (batch, size)."""
+    def factor(self, state: State, name: str, weight: float = 1.0) -> np.ndarray:
+        """β0·weight·s(t) + β1 (s(t) − s(t−1)) of a free population, (batch, size)."""
         now, before = state.values[name], state.scratch[name]
-        return self.beta0 * now + self.beta1 * (now - before)
+        return (self.beta0 * weight) * now + self.beta1 * (now - before)
 
-    def __call__(self, state: State) -> None:
-        self.steps += 1
-        factors = {p.name: self.factor(state, p.name) for p in self.network.free}
+    def __call__(self, state: State, weight: float = 1.0) -> None:
+        """Add a step's terms. ``weight``: the step's length in Euler steps (h/ε; 1 for an
+        Euler step), so that a step of an adaptive integrator stands for that many Euler
+        steps: the β0 term is a time integral, the β1 term ∫ s_i ds_j needs no weight."""
+        self.steps += weight
+        factors = {p.name: self.factor(state, p.name, weight) for p in self.network.free}
         for name, f in factors.items():
             total = self.post_sums.get(name)
             self.post_sums[name] = f if total is None else total + f

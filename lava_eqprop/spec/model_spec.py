@@ -131,7 +131,8 @@ class ModelSpec:
         d, learning = self.dynamics, self.learning
         return EPSettings(beta=learning.beta, free_steps=d.free_steps,
                           nudged_steps=d.nudged_steps, estimator=learning.estimator,
-                          beta_sign=learning.beta_sign, solver=SolverSettings(d.solver, d.tol),
+                          beta_sign=learning.beta_sign,
+                          solver=SolverSettings(d.solver, d.tol, d.ode_tol),
                           trajectory_rates=(learning.trajectory_beta0, learning.trajectory_beta1))
 
     @property
@@ -294,18 +295,25 @@ def _check_directed_learning(spec: SpecFile, network: NetworkSection,
 def _check_solver(spec: SpecFile, network: NetworkSection, dynamics: DynamicsSection,
                   learning: LearningSection) -> None:
     """Block sweeps need populations without lateral projections and a constant leak; the
-    trajectory rule needs every Euler step of the whole batch."""
-    if dynamics.solver != "euler":
+    adaptive integrator follows the joint ODE; the trajectory rule needs every step of the
+    nudged trajectory (Euler's at tol = 0, or the adaptive integrator's)."""
+    if dynamics.solver in ("block", "accelerated"):
         if network.topology in DIRECTED:
             raise spec.error("[dynamics] solver", f"{dynamics.solver!r} sweeps exact block "
                              "updates, and a directed net's hidden neurons drive each other "
-                             "inside one population: use solver = 'euler'")
+                             "inside one population: use solver = 'euler' or 'adaptive'")
         if dynamics.outgoing_decay or dynamics.leak <= 0.0:
             raise spec.error("[dynamics] solver", f"{dynamics.solver!r} needs a constant leak > 0 "
-                             "(no outgoing_decay): use solver = 'euler'")
-    if learning.estimator == "deep" and (dynamics.solver != "euler" or dynamics.tol > 0):
+                             "(no outgoing_decay): use solver = 'euler' or 'adaptive'")
+    if dynamics.solver == "adaptive" and dynamics.nudge == "split":
+        raise spec.error("[dynamics] solver", "'adaptive' integrates the ODE ds/dt = −∂F/∂s, "
+                         "of which the split nudge is only a discretisation: use nudge = "
+                         "'joint'")
+    if learning.estimator == "deep" and not (
+            dynamics.solver == "adaptive" or (dynamics.solver == "euler" and dynamics.tol == 0)):
         raise spec.error("[dynamics] solver", "the 'deep' estimator sums its rule over every "
-                         "step of the nudged trajectory: it needs solver = 'euler' and tol = 0")
+                         "step of the nudged trajectory: it needs solver = 'euler' with "
+                         "tol = 0, or 'adaptive'")
 
 
 def _check_learning_rates(spec: SpecFile, network: NetworkSection,

@@ -145,10 +145,14 @@ class DynamicsSection(Section):
     eval_steps: int = key(0, check=non_negative, doc="free steps when testing (0: free_steps)")
     solver: str = key("euler", choices=SOLVERS,
                       doc="euler: the schedule's steps; block: exact block sweeps; "
-                          "accelerated: block sweeps with restarted momentum")
+                          "accelerated: block sweeps with restarted momentum; adaptive: "
+                          "an error-controlled Runge–Kutta 3(2) integration of the ODE")
     tol: float = key(0.0, check=non_negative,
                      doc="a sample's phase stops once its residual ‖T(s) − s‖∞/ε is at most "
                          "this (0: every step runs)")
+    ode_tol: float = key(1e-4, check=positive,
+                         doc="solver adaptive: the local error allowed per step, relative to "
+                             "1 + |s|")
     persistent: bool = key(False, doc="start each sample's free phase from its last free state "
                                       "(persistent particles)")
     carry_state: bool = key(False, doc="start each batch's free phase from the previous batch's "
