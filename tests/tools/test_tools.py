@@ -232,3 +232,22 @@ def test_bench_loihi2_graph_quick():
     contrast = net["contrast"]
     assert set(contrast["test_error"]) == {"exact", "free_term_first"}
     assert contrast["relative_change_difference"] > 0    # the nudged phase saw moved weights
+
+
+@pytest.mark.slow
+def test_bench_relaxation_quick():
+    """Each solver's means are within the cap, the block solvers settle every sample, and on
+    the digits small-world nets the accelerated sweeps need fewer steps than Euler's."""
+    figures = run_tool("bench_relaxation.py")
+    steps, details = figures["steps_to_tolerance"], figures["details"]
+    assert set(steps) == {"digits-small-world", "digits-small-world-trained", "digits-deep"}
+    assert set(steps["digits-deep"]) == {"euler", "adaptive"}
+    for net in ("digits-small-world", "digits-small-world-trained"):
+        assert set(steps[net]) == {"euler", "block", "accelerated"}
+        for solver in ("block", "accelerated"):
+            for phase in ("free", "nudged"):
+                r = details[net][solver][phase]
+                assert r["unsettled"] == 0 and r["max_residual"] <= figures["tol"]
+                assert 1 <= r["mean_steps"] <= r["max_steps"] <= figures["cap"]
+        best = figures["best_over_euler"][net]
+        assert best["solver"] == "accelerated" and best["steps_share"] < 1 / 3
