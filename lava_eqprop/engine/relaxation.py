@@ -224,9 +224,18 @@ class _PopulationPlan:
     nudged: bool
 
 
-PLAN_GROUPS = ("schedule", "exact", "synchronous")
-"""The group orders a relaxer plans: its schedule's, the colouring of exact block sweeps, and
-all free populations at once (the residual's single step)."""
+def fill_drive(arrays: NumpyArrays, drive: np.ndarray, first: Callable | None, rest: list,
+               partial_drive: np.ndarray, seen: dict[str, np.ndarray],
+               constant: np.ndarray) -> None:
+    """drive ← b + Σ drive terms: the first term written into ``drive``, the others through
+    the ``partial_drive`` buffer, from the states ``seen``, plus the phase's ``constant``."""
+    if first is None:
+        arrays.copyto(drive, constant)
+        return
+    first(seen, drive)
+    for term in rest:
+        drive += term(seen, partial_drive)
+    drive += constant
 
 
 class Relaxer:
@@ -253,8 +262,10 @@ class Relaxer:
         self._plans: dict[tuple[int, str], list[list[_PopulationPlan]]] = {}
 
     def _plan(self, batch: int, order: str = "schedule") -> list[list[_PopulationPlan]]:
-        """The population plans of one batch size, in the groups of ``order`` (PLAN_GROUPS).
-        Plans of a few batch sizes are kept (a solver's active rows shrink as they settle)."""
+        """The population plans of one batch size, in the groups of ``order``: "schedule" (the
+        spec's), "exact" (the colouring of exact block sweeps) or "synchronous" (every free
+        population at once). Plans of a few batch sizes are kept (a solver's active rows
+        shrink as they settle)."""
         plan = self._plans.get((batch, order))
         if plan is None:
             groups = {"schedule": self.groups, "synchronous": [self.network.free]}.get(order)
@@ -346,13 +357,7 @@ class Relaxer:
             for names, group in plan:
                 for name, first, rest, partial_drive, update in group:
                     drive = scratch[name]
-                    if first is not None:
-                        first(seen, drive)
-                        for term in rest:
-                            drive += term(seen, partial_drive)
-                        drive += constant[name]
-                    else:
-                        arrays.copyto(drive, constant[name])
+                    fill_drive(arrays, drive, first, rest, partial_drive, seen, constant[name])
                     update(drive, values[name])
                 for name in names:
                     values[name], scratch[name] = scratch[name], values[name]
@@ -421,13 +426,8 @@ class Relaxer:
         for plan in self._plan(state.batch, "synchronous")[0]:
             name, first, rest, partial_drive, update = self._bound(plan, nudge, retain[plan.name])
             drive = self.arrays.empty_like(state.values[name])
-            if first is not None:
-                first(state.values, drive)
-                for term in rest:
-                    drive += term(state.values, partial_drive)
-                drive += clamped.constant[name]
-            else:
-                self.arrays.copyto(drive, clamped.constant[name])
+            fill_drive(self.arrays, drive, first, rest, partial_drive, state.values,
+                       clamped.constant[name])
             out.append((name, drive, update))
         return out
 
