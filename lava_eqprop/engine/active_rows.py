@@ -1,8 +1,9 @@
 """The samples of a phase still moving, as a smaller batch of their own.
 
-The solvers (:mod:`lava_eqprop.engine.solvers`, :mod:`lava_eqprop.engine.adaptive`) take a
-sample out of the batch once it has settled, so that settled samples stop costing; this holds
-the rows still moving and writes each leaving sample back into the whole batch's state.
+The solvers (:mod:`lava_eqprop.engine.solvers`, :mod:`lava_eqprop.engine.adaptive`) write a
+sample back into the whole batch's state once it has settled, and take the settled samples out
+of the batch once they are a quarter of it: settled samples stop costing, and the batch takes
+only a few sizes (a relaxer prepares buffers per batch size).
 """
 
 from __future__ import annotations
@@ -24,15 +25,20 @@ class Rows:
         self.index = np.arange(state.batch)
         self.state, self.clamped, self.target = state, clamped, target
 
-    def keep(self, keep: np.ndarray, current: dict[str, Any]) -> None:
-        """Write the rows that leave (not in ``keep``, positions in the active rows) back to
-        the full state from ``current`` (the solver's iterate), and narrow to ``keep``."""
+    def write(self, positions: np.ndarray, current: dict[str, Any]) -> None:
+        """Write the active rows at ``positions`` of ``current`` (the solver's iterate) into
+        the whole batch's state."""
         arrays = self.relaxer.arrays
-        leaving = np.setdiff1d(np.arange(self.index.size), keep)
-        if self.state is not self.full or current is not self.full.values:
-            for name in self.full.free:
-                arrays.put_rows(self.full.values[name], self.index[leaving],
-                                arrays.take_rows(current[name], leaving))
+        if self.state is self.full and current is self.full.values:
+            return
+        for name in self.full.free:
+            arrays.put_rows(self.full.values[name], self.index[positions],
+                            arrays.take_rows(current[name], positions))
+
+    def keep(self, keep: np.ndarray, current: dict[str, Any]) -> None:
+        """Narrow to the active rows at positions ``keep``, their free states taken from
+        ``current``; the rows that leave must have been written (:meth:`write`)."""
+        arrays = self.relaxer.arrays
         take = arrays.take_rows
         self.state = State({k: take(v, keep) for k, v in self.state.values.items()},
                            self.full.free, arrays)

@@ -96,6 +96,7 @@ def integrate_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int, 
                 settled = np.flatnonzero(r <= tol)
                 if settled.size:
                     residual[rows.index[settled]] = r[settled]
+                    rows.write(settled, s)
                     keep = np.setdiff1d(np.arange(rows.index.size), settled)
                     rows.keep(keep, s)
                     s = {n: rows.state.values[n] for n in names}
@@ -105,7 +106,7 @@ def integrate_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int, 
     if rows.index.size:
         clip_for = relaxer.box_clips(rows.index.size)
         residual[rows.index] = _residual(relaxer, s, k1, clip_for, eps)
-        rows.keep(np.array([], dtype=np.int64), s)
+        rows.write(np.arange(rows.index.size), s)
     return steps, residual
 
 

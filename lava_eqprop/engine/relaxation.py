@@ -346,28 +346,44 @@ class Relaxer:
         it, as in the Lava graphs' event-driven messages. ``exact`` makes each step an exact
         block sweep (the module docstring) instead of a step of the schedule.
         """
-        arrays = self.arrays
-        values, scratch, constant = state.values, state.scratch, clamped.constant
-        nudge, retain = self._phase(beta, target)
-        plan = [([step.name for step in group],
-                 [self._bound(step, nudge, retain[step.name], exact) for step in group])
-                for group in self._plan(state.batch, "exact" if exact else "schedule")]
-        seen = values if messages is None else messages.view(values)
+        plan = self.sweep_plan(state.batch, beta, target, exact)
+        seen = state.values if messages is None else messages.view(state.values)
         for t in range(1, steps + 1):
-            for names, group in plan:
-                for name, first, rest, partial_drive, update in group:
-                    drive = scratch[name]
-                    fill_drive(arrays, drive, first, rest, partial_drive, seen, constant[name])
-                    update(drive, values[name])
-                for name in names:
-                    values[name], scratch[name] = scratch[name], values[name]
-                if messages is not None:
-                    messages.send(names, values)
+            self.sweep(plan, state, clamped, seen, messages)
             if observer is not None:
                 observer(state)
             if tol is not None and t % check_every == 0 and self.moved(state) <= tol:
                 return t
         return steps
+
+    def sweep_plan(self, batch: int, beta: float = 0.0, target: np.ndarray | None = None,
+                   exact: bool = False) -> list[tuple[list[str], list[tuple]]]:
+        """One phase's updates for ``batch`` rows, bound to the weights of the moment: per
+        group of the schedule (or, ``exact``, of the block sweeps), its population names and
+        each population's bound update (:meth:`_bound`). Rebind after the weights, the target
+        or the rows change."""
+        nudge, retain = self._phase(beta, target)
+        return [([step.name for step in group],
+                 [self._bound(step, nudge, retain[step.name], exact) for step in group])
+                for group in self._plan(batch, "exact" if exact else "schedule")]
+
+    def sweep(self, plan: list[tuple[list[str], list[tuple]]], state: State, clamped: Clamped,
+              seen: dict[str, np.ndarray] | None = None, messages: Messages | None = None
+              ) -> None:
+        """One step of ``plan`` (:meth:`sweep_plan`) on ``state``, whose previous values end
+        in its scratch; drives read ``seen`` (the states, or the messages' view of them)."""
+        arrays, constant = self.arrays, clamped.constant
+        values, scratch = state.values, state.scratch
+        seen = values if seen is None else seen
+        for names, group in plan:
+            for name, first, rest, partial_drive, update in group:
+                drive = scratch[name]
+                fill_drive(arrays, drive, first, rest, partial_drive, seen, constant[name])
+                update(drive, values[name])
+            for name in names:
+                values[name], scratch[name] = scratch[name], values[name]
+            if messages is not None:
+                messages.send(names, values)
 
     def _phase(self, beta: float, target: np.ndarray | None
                ) -> tuple[Nudge | None, dict[str, np.ndarray | None]]:

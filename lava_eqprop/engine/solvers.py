@@ -4,13 +4,16 @@ Every solver looks for the same state, a fixed point s* = T(s*) of the step T of
 :mod:`lava_eqprop.engine.relaxation` (for symmetric nets and the ``joint`` nudge, a stationary
 point of F = E + βC in the activations' box), and stops a sample once its residual
 R(s) = ‖T(s) − s‖_∞ / ε (:meth:`~lava_eqprop.engine.relaxation.Relaxer.residual`) is at most
-``tol``, or when the phase's step cap is reached. Samples that have settled are taken out of
-the batch, so they stop costing; a step is one sweep over every free population (one drive
-evaluation each), and a residual that needs a sweep of its own counts as one.
+``tol``, or when the phase's step cap is reached. A sample that has settled is written back
+and stops counting steps; the settled samples leave the batch once they are a quarter of it, so
+they stop costing (:mod:`lava_eqprop.engine.active_rows`). A step is one sweep over every free
+population (one drive evaluation each), and a residual that needs a sweep of its own counts as
+one.
 
 * ``euler``: the steps of the spec's schedule and ε, the papers' iteration (with ``tol = 0``
   exactly the fixed number of steps it always was). For the synchronous schedule the step's
-  own change gives R at the previous state for free.
+  own change gives R at the previous state for free; otherwise, every ``CONFIRM_EVERY``
+  sweeps, the samples that the last sweep moved by at most ``tol`` have R evaluated.
 * ``block``: exact block sweeps over a colouring of the population graph, each population set
   to the fixed point of its step with its neighbours held
   (:func:`~lava_eqprop.engine.step.block_fixed_point`): block-coordinate descent on F.
@@ -47,6 +50,9 @@ from lava_eqprop.engine.adaptive import integrate_phase
 from lava_eqprop.engine.relaxation import Clamped, Relaxer, State
 
 SOLVERS = ("euler", "block", "accelerated", "adaptive")
+CONFIRM_EVERY = 4
+"""Sweeps between confirmations of the samples whose last sweep moved them by at most tol,
+where the sweep's change is not the residual itself (each confirmation costs a sweep)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ def _moved(relaxer: Relaxer, state: State) -> np.ndarray:
 
 
 class _Sweeps:
-    """Plain sweeps: the schedule's Euler steps, or exact block sweeps."""
+    """Plain sweeps: the schedule's Euler steps, or exact block sweeps; the bound plan of the
+    active rows is kept until they change."""
 
     def __init__(self, relaxer: Relaxer, beta: float, exact: bool,
                  observer: Callable[[State], None] | None) -> None:
@@ -99,18 +106,28 @@ class _Sweeps:
         self.scale = 1.0 if exact else 1.0 / relaxer.dynamics.epsilon
         self.residual_is_exact = not exact and synchronous
         """True when the sweep's change/ε is R itself (at the state before the sweep)."""
+        self.plan: list | None = None
+
+    def step(self, rows: Rows) -> None:
+        """One sweep of the active rows."""
+        if self.plan is None:
+            self.plan = self.relaxer.sweep_plan(rows.index.size, self.beta, rows.target,
+                                                self.exact)
+        self.relaxer.sweep(self.plan, rows.state, rows.clamped)
+        if self.observer is not None:
+            self.observer(rows.state)
 
     def sweep(self, rows: Rows) -> np.ndarray:
-        """One sweep of the active rows; the change per sample (scaled to R's units)."""
-        self.relaxer.run(rows.state, rows.clamped, 1, beta=self.beta, target=rows.target,
-                         observer=self.observer, exact=self.exact)
+        """One sweep; the change per sample (scaled to R's units)."""
+        self.step(rows)
         return _moved(self.relaxer, rows.state) * self.scale
 
     def current(self, rows: Rows) -> dict[str, Any]:
         return rows.state.values
 
     def keep(self, keep: np.ndarray) -> None:
-        """Nothing of the solver's own to narrow."""
+        """The rows changed: bind the plan again for the next sweep."""
+        self.plan = None
 
 
 class _Accelerated(_Sweeps):
@@ -121,10 +138,11 @@ class _Accelerated(_Sweeps):
         arrays = relaxer.arrays
         self.x = {n: arrays.copy(rows.state.values[n]) for n in relaxer.free_names}
         self.k = np.zeros(rows.index.size)
+        self.clips = relaxer.box_clips(rows.index.size)
 
     def sweep(self, rows: Rows) -> np.ndarray:
         relaxer, arrays, state = self.relaxer, self.relaxer.arrays, rows.state
-        relaxer.run(state, rows.clamped, 1, beta=self.beta, target=rows.target, exact=True)
+        self.step(rows)
         change = _moved(relaxer, state)                  # ‖G(y) − y‖, y now in the scratch
         against = sum(arrays.to_numpy(((state.scratch[n] - state.values[n])
                                        * (state.values[n] - self.x[n])).sum(1))
@@ -132,13 +150,12 @@ class _Accelerated(_Sweeps):
         self.k[against > 0] = 0
         self.k += 1
         mu = arrays.array((self.k - 1) / (self.k + 2), (self.k.size, 1))
-        clips = relaxer.box_clips(state.batch)
         for n in relaxer.free_names:
             new = state.values[n]
             step = new - self.x[n]
             arrays.copyto(self.x[n], new)
             new += mu * step
-            clip = clips[n]
+            clip = self.clips[n]
             if clip is not None:
                 clip(new)
         return change
@@ -147,9 +164,11 @@ class _Accelerated(_Sweeps):
         return self.x
 
     def keep(self, keep: np.ndarray) -> None:
+        super().keep(keep)
         arrays = self.relaxer.arrays
         self.x = {n: arrays.take_rows(v, keep) for n, v in self.x.items()}
         self.k = self.k[keep]
+        self.clips = self.relaxer.box_clips(keep.size)
 
 
 def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
@@ -186,12 +205,13 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
                        if solver.residual_is_exact
                        else relaxer.residual(state, clamped, beta, target))
         return PhaseReport(steps, residual, tol, cap)
-    for _ in range(cap):
+    done = np.zeros(batch, dtype=bool)          # settled, written back, still in the batch
+    for sweep in range(1, cap + 1):
         change = solver.sweep(rows)
-        steps[rows.index] += 1
-        if tol == 0.0:
+        steps[rows.index[~done]] += 1
+        if tol == 0.0 or not (solver.residual_is_exact or sweep % CONFIRM_EVERY == 0):
             continue
-        candidates = np.flatnonzero(change <= tol)
+        candidates = np.flatnonzero((change <= tol) & ~done)
         if candidates.size == 0:
             continue
         if solver.residual_is_exact:
@@ -202,14 +222,18 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
             confirmed, values = candidates[values <= tol], values[values <= tol]
         if confirmed.size:
             residual[rows.index[confirmed]] = values
-            keep = np.setdiff1d(np.arange(rows.index.size), confirmed)
-            rows.keep(keep, solver.current(rows))
-            solver.keep(keep)
-            if keep.size == 0:
+            rows.write(confirmed, solver.current(rows))
+            done[confirmed] = True
+            if done.all():
                 return PhaseReport(steps, residual, tol, cap)
-    left = np.arange(rows.index.size)
-    residual[rows.index] = _confirm(relaxer, rows, solver.current(rows), left, beta)
-    rows.keep(np.array([], dtype=np.int64), solver.current(rows))
+            if done.sum() >= max(1, done.size // 4):
+                keep = np.flatnonzero(~done)
+                rows.keep(keep, solver.current(rows))
+                solver.keep(keep)
+                done = np.zeros(keep.size, dtype=bool)
+    left = np.flatnonzero(~done)
+    residual[rows.index[left]] = _confirm(relaxer, rows, solver.current(rows), left, beta)
+    rows.write(left, solver.current(rows))
     return PhaseReport(steps, residual, tol, cap)
 
 
