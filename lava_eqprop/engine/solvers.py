@@ -99,9 +99,8 @@ class _Sweeps:
     """Plain sweeps: the schedule's Euler steps, or exact block sweeps; the bound plan of the
     active rows is kept until they change."""
 
-    def __init__(self, relaxer: Relaxer, beta: float, exact: bool,
-                 observer: Callable[[State], None] | None) -> None:
-        self.relaxer, self.beta, self.exact, self.observer = relaxer, beta, exact, observer
+    def __init__(self, relaxer: Relaxer, beta: float, exact: bool) -> None:
+        self.relaxer, self.beta, self.exact = relaxer, beta, exact
         synchronous = relaxer.dynamics.schedule == "synchronous"
         self.scale = 1.0 if exact else 1.0 / relaxer.dynamics.epsilon
         self.residual_is_exact = not exact and synchronous
@@ -114,8 +113,6 @@ class _Sweeps:
             self.plan = self.relaxer.sweep_plan(rows.index.size, self.beta, rows.target,
                                                 self.exact)
         self.relaxer.sweep(self.plan, rows.state, rows.clamped)
-        if self.observer is not None:
-            self.observer(rows.state)
 
     def sweep(self, rows: Rows) -> np.ndarray:
         """One sweep; the change per sample (scaled to R's units)."""
@@ -134,7 +131,7 @@ class _Accelerated(_Sweeps):
     """Block sweeps with Nesterov's momentum and adaptive restart (module docstring)."""
 
     def __init__(self, relaxer: Relaxer, beta: float, rows: Rows) -> None:
-        super().__init__(relaxer, beta, True, None)
+        super().__init__(relaxer, beta, True)
         arrays = relaxer.arrays
         self.x = {n: arrays.copy(rows.state.values[n]) for n in relaxer.free_names}
         self.k = np.zeros(rows.index.size)
@@ -191,13 +188,13 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
         raise ValueError("a trajectory observer follows every step of the whole batch: it "
                          f"needs solver 'euler' with tol = 0 or 'adaptive', not {name!r} with "
                          f"tol = {tol}")
-    if name not in ("euler", "adaptive"):
+    if name != "euler":
         relaxer.block_groups()                           # refuses nets without block sweeps
     steps = np.zeros(batch, dtype=np.int64)
     residual = np.full(batch, np.inf)
     rows = Rows(relaxer, state, clamped, target)
     solver = (_Accelerated(relaxer, beta, rows) if name == "accelerated"
-              else _Sweeps(relaxer, beta, name == "block", observer))
+              else _Sweeps(relaxer, beta, name == "block"))
     if tol == 0.0 and name == "euler":
         relaxer.run(state, clamped, cap, beta=beta, target=target, observer=observer)
         steps[:] = cap

@@ -251,3 +251,22 @@ def test_bench_relaxation_quick():
                 assert 1 <= r["mean_steps"] <= r["max_steps"] <= figures["cap"]
         best = figures["best_over_euler"][net]
         assert best["solver"] == "accelerated" and best["steps_share"] < 1 / 3
+
+
+@pytest.mark.slow
+def test_time_to_accuracy_quick(tmp_path):
+    """Both runs train the same spec; the solver run's counters show it stopped on the
+    residual, within its caps, and the comparison's figures follow from the histories."""
+    figures = run_tool("time_to_accuracy.py", "--out", str(tmp_path))
+    r = figures["results"]["digits"]
+    base, fast = r["train_error"]["baseline"], r["train_error"]["solver"]
+    assert len(base) == len(fast) == 2 and base[-1] < base[0] and fast[-1] < fast[0]
+    assert r["max_train_error_gap"] == pytest.approx(max(abs(a - b) for a, b in zip(base, fast)))
+    assert r["time_share"] == pytest.approx(r["seconds"]["solver"] / r["seconds"]["baseline"])
+    for record in r["relaxation"]["solver"]:
+        assert record["free"]["tol"] == 1e-4 and record["free"]["max_steps"] <= 500
+        assert record["free"]["mean_steps"] < 40          # the baseline's fixed free steps
+    for record in r["relaxation"]["baseline"]:
+        assert record["free"]["mean_steps"] == record["free"]["max_steps"] == 40
+    assert (tmp_path / "digits" / "solver" / "spec.toml").exists()
+    assert (tmp_path / "digits" / "errors.png").exists()

@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Time to accuracy: the same training with the papers' fixed steps and with an equilibrium
+solver, side by side in one run.
+
+Each study trains two runs of one spec with the same seed and data:
+- ``baseline``: the spec's fixed Euler steps;
+- ``solver``: the spec with ``[dynamics] solver``, ``tol`` and the step caps given here.
+
+The studies:
+- ``gammell``: Gammell et al.'s small-world 784-500-500-500-10 on MNIST. The baseline is
+  ``tools/reproduce_gammell.py``'s: 100 free steps per visit with persistent particles and
+  300 test steps. Target: the same training error per epoch within 0.5 points, in at most a
+  third of the wall time.
+- ``conv``: the MNIST conv net of ``models/conv_mnist.toml``. Target: a test error of at most
+  1.5% in less wall time than the baseline's run.
+
+It reports, per epoch and per run, the training and test errors, the seconds and the relaxation
+counters of summary.json. The figures are the largest per-epoch difference in training error,
+the wall time of each run, and the epoch and time at which each run first reached the target
+test error.
+
+    python tools/time_to_accuracy.py --studies gammell            # 10 epochs of each (hours)
+    python tools/time_to_accuracy.py --studies gammell --resume   # after an interruption
+    python tools/time_to_accuracy.py --quick    # the digits small-world net, 2 epochs (tests)
+
+The last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from lava_eqprop.data import load_dataset
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec, spec_subset
+from lava_eqprop.plots import plot_errors
+from lava_eqprop.spec import load_spec
+from lava_eqprop.training.trainer import Trainer
+
+STUDIES = {
+    # spec, the baseline's overrides, the target test error
+    "gammell": ("gammell_small_world.toml",
+                {"dynamics.free_steps": 100, "dynamics.eval_steps": 300}, None),
+    "conv": ("conv_mnist.toml", {}, 0.015),
+}
+QUICK = ("digits_small_world.toml", {}, 0.1)
+
+
+def solver_overrides(args: argparse.Namespace, baseline: dict[str, Any]) -> dict[str, Any]:
+    """The solver run's overrides: the baseline's, then the solver, its tolerance and caps."""
+    return baseline | {"dynamics.solver": args.solver, "dynamics.tol": args.tol,
+                       "dynamics.free_steps": args.free_cap,
+                       "dynamics.nudged_steps": args.nudged_cap,
+                       "dynamics.eval_steps": args.eval_cap}
+
+
+def run_study(name: str, file: str, baseline: dict[str, Any], target: float | None,
+              args: argparse.Namespace) -> dict[str, Any]:
+    """Train the two runs of one study; their histories, seconds and the comparison."""
+    if args.quick:
+        baseline = baseline | {"data.train_samples": 600, "data.test_samples": 200}
+    histories, seconds = {}, {}
+    for run, overrides in (("baseline", baseline), ("solver", solver_overrides(args, baseline))):
+        out = args.out / name / run
+        spec = load_spec(derive_spec(MODELS / file, out / "spec.toml", overrides))
+        data = spec_subset(load_dataset(spec.data.dataset), spec)
+        log(f"{name} {run}: {len(data.x_train)} samples, {args.epochs} epochs -> {out}")
+        trainer = Trainer(spec, data, out, resume=args.resume, progress=False, log=log)
+        histories[run] = trainer.train(args.epochs)
+        seconds[run] = sum(r["seconds"] + r["eval_seconds"] for r in histories[run])
+    plot_errors(histories, args.out / name / "errors.png", title=f"{name}: baseline and solver")
+    base, fast = histories["baseline"], histories["solver"]
+    return {
+        "spec": file, "baseline_overrides": baseline,
+        "solver_overrides": solver_overrides(args, baseline),
+        "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
+        "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
+        "epoch_seconds": {k: [r["seconds"] + r["eval_seconds"] for r in h]
+                          for k, h in histories.items()},
+        "relaxation": {k: [r["relaxation"] for r in h] for k, h in histories.items()},
+        "seconds": seconds,
+        "time_share": seconds["solver"] / seconds["baseline"],
+        "max_train_error_gap": max(abs(a["train_error"] - b["train_error"])
+                                   for a, b in zip(base, fast)),
+        "target_test_error": target,
+        "reached": {k: first_reached(h, target) for k, h in histories.items()} if target else None,
+    }
+
+
+def first_reached(history: list[dict[str, Any]], target: float) -> dict[str, Any] | None:
+    """The first epoch whose test error is at most ``target``, and the seconds until then."""
+    elapsed = 0.0
+    for record in history:
+        elapsed += record["seconds"] + record["eval_seconds"]
+        if record["test_error"] <= target:
+            return {"epoch": record["epoch"], "seconds": elapsed}
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="digits small world, 2 epochs")
+    parser.add_argument("--studies", nargs="+", choices=list(STUDIES), default=list(STUDIES))
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--solver", default="accelerated", help="the solver run's solver")
+    parser.add_argument("--tol", type=float, default=1e-4, help="the solver run's residual")
+    parser.add_argument("--free-cap", type=int, default=500, help="its free-phase cap")
+    parser.add_argument("--nudged-cap", type=int, default=100, help="its nudged-phase cap")
+    parser.add_argument("--eval-cap", type=int, default=500, help="its test-phase cap")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_accuracy")
+    parser.add_argument("--resume", action="store_true", help="continue interrupted runs")
+    args = parser.parse_args()
+    studies = {name: STUDIES[name] for name in args.studies}
+    if args.quick:
+        studies, args.epochs = {"digits": QUICK}, 2
+    results = {name: run_study(name, *study, args) for name, study in studies.items()}
+    for name, r in results.items():
+        log(f"{name}: solver run in {100 * r['time_share']:.0f}% of the baseline's time, "
+            f"largest training-error gap {100 * r['max_train_error_gap']:.2f} points")
+    emit({"benchmark": "time_to_accuracy", "quick": args.quick, "epochs": args.epochs,
+          "results": results, "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()
