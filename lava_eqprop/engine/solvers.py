@@ -141,17 +141,19 @@ class _Accelerated(_Sweeps):
         relaxer, arrays, state = self.relaxer, self.relaxer.arrays, rows.state
         self.step(rows)
         change = _moved(relaxer, state)                  # ‖G(y) − y‖, y now in the scratch
-        against = sum(arrays.to_numpy(((state.scratch[n] - state.values[n])
-                                       * (state.values[n] - self.x[n])).sum(1))
-                      for n in relaxer.free_names)
+        names = relaxer.free_names
+        steps = {n: state.values[n] - self.x[n] for n in names}            # x_{k+1} − x_k
+        against = sum(arrays.to_numpy(((state.scratch[n] - state.values[n]) * steps[n]).sum(1))
+                      for n in names)
         self.k[against > 0] = 0
         self.k += 1
         mu = arrays.array((self.k - 1) / (self.k + 2), (self.k.size, 1))
-        for n in relaxer.free_names:
+        for n in names:
             new = state.values[n]
-            step = new - self.x[n]
             arrays.copyto(self.x[n], new)
-            new += mu * step
+            step = steps[n]
+            step *= mu
+            new += step
             clip = self.clips[n]
             if clip is not None:
                 clip(new)
