@@ -11,7 +11,7 @@
   state (to 1e-12) as solved alone, and every sample stops with R ≤ tol (accelerated: within 2
   steps and 1e-8, as its restart test compares a dot product with 0 that, near the fixed point,
   is rounding whose digits depend on the batch's shape).
-* EP's gradient from the accelerated solver's equilibria matches the implicit-differentiation
+* EP's gradient from the block solvers' equilibria matches the implicit-differentiation
   gradient to 1e-6 of its scale (the tolerance reached is 1e-13).
 """
 
@@ -169,12 +169,13 @@ def test_block_solvers_refuse_lateral_projections():
                     SolverSettings("accelerated", 1e-6))
 
 
-def test_the_accelerated_equilibria_give_the_implicit_gradient():
+@pytest.mark.parametrize("solver", ["block", "accelerated"])
+def test_the_block_solvers_equilibria_give_the_implicit_gradient(solver):
     net = small_net(pool="skip", p=0.4)
     x, y = data(3)
     relaxer = relaxer_for(net, 0.5)
     settings = EPSettings(beta=1e-4, free_steps=2000, nudged_steps=2000, estimator="symmetric",
-                          solver=SolverSettings("accelerated", 1e-13))
+                          solver=SolverSettings(solver, 1e-13))
     result = ep_update(relaxer, relaxer.clamp({"input": x}), y, settings,
                        np.random.default_rng(0))
     assert all(r.unsettled == 0 for r in result.reports)
