@@ -33,6 +33,9 @@ their learning engine), measured: bit-exactness, training, mirrors, traffic and 
     python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 3 \
         --train-samples 600 --sections bit_exact training speed
     python tools/bench_loihi2_graph.py --nets digits --sections contrast
+    python tools/bench_loihi2_graph.py --nets digits-small-world --epochs 10 --rate-scale 0.25 \
+        --train-samples 600 --sections training --work runs/loihi2_graph --resume
+                                                     # hours; goes on where it was stopped
     python tools/bench_loihi2_graph.py --quick                           # a minute (the tests)
 """
 
@@ -106,20 +109,22 @@ def one_sample_spec(path: Path, rate_scale: float):
                                f"one sample per update, the learning rates times {rate_scale}")
 
 
-def train(spec, data, out: Path, epochs: int, lava_options: dict | None = None) -> list[dict]:
-    """The epoch records of the engine (``lava_options`` None) or of a Lava graph."""
+def train(spec, data, out: Path, epochs: int, lava_options: dict | None = None,
+          resume: bool = False) -> list[dict]:
+    """The epoch records of the engine (``lava_options`` None) or of a Lava graph; ``resume``
+    continues the run found in ``out``."""
     if lava_options is None:
-        return Trainer(spec, data, out, progress=False, log=log).train(epochs)
-    return LavaTrainer(spec, data, out, progress=False, log=log,
+        return Trainer(spec, data, out, resume=resume, progress=False, log=log).train(epochs)
+    return LavaTrainer(spec, data, out, resume=resume, progress=False, log=log,
                        lava_options=lava_options).train(epochs)
 
 
-def training(spec, data, work: Path, epochs: int) -> dict:
+def training(spec, data, work: Path, epochs: int, resume: bool = False) -> dict:
     """Test and train errors of the engine and of each fixed-point graph, the differences in
     points, samples/s and the loihi2 mirrors' mismatch per epoch."""
-    records = {"engine-float": train(spec, data, work / "engine", epochs)}
+    records = {"engine-float": train(spec, data, work / "engine", epochs, resume=resume)}
     for name, options in RUNS.items():
-        records[name] = train(spec, data, work / name, epochs, options)
+        records[name] = train(spec, data, work / name, epochs, options, resume)
         log(f"{spec.name} {name}: test error {records[name][-1]['test_error']:.4f}")
     engine = records["engine-float"][-1]["test_error"]
     return {
@@ -194,7 +199,14 @@ def main() -> None:
     parser.add_argument("--bit-exact-samples", type=int, default=30)
     parser.add_argument("--contrast-samples", type=int, default=300)
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--work", type=Path,
+                        help="keep the training runs here (default: a temporary folder)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the training runs found in --work (a run of hours "
+                             "that was stopped goes on from its last epoch)")
     args = parser.parse_args()
+    if args.resume and args.work is None:
+        parser.error("--resume continues the runs in --work: give --work")
     data = load_dataset("digits")
     if args.quick:
         args.nets, args.epochs, args.speed_samples, args.bit_exact_samples = (
@@ -213,7 +225,8 @@ def main() -> None:
             work = Path(tmp) / net
             found: dict = {"model": str(NETS[net])}
             if "training" in args.sections:
-                found["training"] = training(spec, data, work, args.epochs)
+                found["training"] = training(spec, data, (args.work or Path(tmp)) / net,
+                                             args.epochs, args.resume)
             if "speed" in args.sections:
                 found["loihi2_traffic_per_sample"] = loihi2_traffic(spec, data)
                 found["samples_per_s"] = speed(spec, data, work, args.speed_samples)

@@ -270,3 +270,18 @@ def test_time_to_accuracy_quick(tmp_path):
         assert record["free"]["mean_steps"] == record["free"]["max_steps"] == 40
     assert (tmp_path / "digits" / "solver" / "spec.toml").exists()
     assert (tmp_path / "digits" / "errors.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.lava
+def test_bench_loihi2_graph_training_resumes_from_its_work_folder(tmp_path):
+    """A second run with --resume finds every training run done and reports the same errors
+    from their checkpoints, without training again."""
+    args = ("--sections", "training", "--work", str(tmp_path))
+    first = run_tool("bench_loihi2_graph.py", *args)
+    second = run_tool("bench_loihi2_graph.py", *args, "--resume")
+    for name in ("test_error", "train_error", "mirror_mismatch_per_epoch"):
+        assert second["nets"]["digits-small-world"]["training"][name] == \
+            first["nets"]["digits-small-world"]["training"][name]
+    for run in ("engine", "loihi2-fixed", "cpu-fixed"):
+        assert (tmp_path / "digits-small-world" / run / "checkpoint.h5").exists()
