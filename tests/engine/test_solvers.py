@@ -134,23 +134,22 @@ def test_a_sample_stops_as_it_would_alone(solver):
                                        atol=1e-12 if solver != "accelerated" else 1e-8)
 
 
+def at_zero(eps):
+    """A relaxer of the small-world test net at ``eps``, a clamped batch and its zero state."""
+    relaxer = relaxer_for(small_net(pool="skip", p=0.4), eps)
+    clamped = relaxer.clamp({"input": data()[0]})
+    return relaxer, clamped, relaxer.zero_state(clamped)
+
+
 def test_the_cap_reports_unsettled_samples_and_their_residual():
-    net = small_net(pool="skip", p=0.4)
-    relaxer = relaxer_for(net, 0.2)
-    x, _ = data()
-    clamped = relaxer.clamp({"input": x})
-    state = relaxer.zero_state(clamped)
+    relaxer, clamped, state = at_zero(0.2)
     report = solve_phase(relaxer, state, clamped, 3, SolverSettings("euler", 1e-9))
-    assert report.unsettled == len(x) and np.all(report.steps == 3)
+    assert report.unsettled == state.batch and np.all(report.steps == 3)
     np.testing.assert_allclose(report.residual, relaxer.residual(state, clamped), atol=1e-15)
 
 
 def test_fixed_steps_report_the_residual_at_the_end():
-    net = small_net(pool="skip", p=0.4)
-    relaxer = relaxer_for(net, 0.5)
-    x, _ = data()
-    clamped = relaxer.clamp({"input": x})
-    state = relaxer.zero_state(clamped)
+    relaxer, clamped, state = at_zero(0.5)
     report = solve_phase(relaxer, state, clamped, 7)
     assert np.all(report.steps == 7) and report.unsettled == 0
     before = relaxer.zero_state(clamped)
