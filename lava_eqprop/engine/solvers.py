@@ -194,16 +194,16 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
         relaxer.block_groups()                           # refuses nets without block sweeps
     steps = np.zeros(batch, dtype=np.int64)
     residual = np.full(batch, np.inf)
-    rows = Rows(relaxer, state, clamped, target)
-    solver = (_Accelerated(relaxer, beta, rows) if name == "accelerated"
-              else _Sweeps(relaxer, beta, name == "block"))
     if tol == 0.0 and name == "euler":
         relaxer.run(state, clamped, cap, beta=beta, target=target, observer=observer)
         steps[:] = cap
         residual[:] = (_moved(relaxer, state) / relaxer.dynamics.epsilon
-                       if solver.residual_is_exact
+                       if relaxer.dynamics.schedule == "synchronous"
                        else relaxer.residual(state, clamped, beta, target))
         return PhaseReport(steps, residual, tol, cap)
+    rows = Rows(relaxer, state, clamped, target)
+    solver = (_Accelerated(relaxer, beta, rows) if name == "accelerated"
+              else _Sweeps(relaxer, beta, name == "block"))
     done = np.zeros(batch, dtype=bool)          # settled, written back, still in the batch
     for sweep in range(1, cap + 1):
         change = solver.sweep(rows)
