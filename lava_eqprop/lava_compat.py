@@ -1,4 +1,4 @@
-"""Make lava-nc 0.10.0 importable on Python 3.11, without touching site-packages.
+"""Make lava-nc 0.10.0 importable on Python 3.11, without editing Lava's files.
 
 lava-nc 0.10.0 (the last release) declares ``Requires-Python <3.11``. On 3.11 exactly one
 thing was seen to break: ``lava/magma/compiler/var_model.py`` gives three dataclasses
@@ -12,7 +12,9 @@ from its source with every ``x: ByteEncoder = ByteEncoder()`` rewritten to
 longer shared. Nothing else in Lava is changed; the cached ``.pyc`` of that module is
 bypassed (it holds the unpatched code).
 
-The rest of lava_eqprop never imports Lava directly: backends call :func:`import_lava`.
+The rest of lava_eqprop never imports Lava directly: backends call :func:`import_lava`. The
+environment that tools/setup_env.sh builds also calls :func:`install` at interpreter start (a
+``.pth`` start-up file), so that any script there may import Lava first.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import re
 import sys
 from types import ModuleType
 
+from lava_eqprop.errors import LavaEqpropError
+
 PATCHED_MODULE = "lava.magma.compiler.var_model"
 
 _BAD_DEFAULT = re.compile(
@@ -32,8 +36,18 @@ _BAD_DEFAULT = re.compile(
 _GOOD_DEFAULT = r"\g<field> = __import__('dataclasses').field(default_factory=ByteEncoder)"
 
 
-class LavaNotInstalledError(ImportError):
+class LavaNotInstalledError(LavaEqpropError, ImportError):
     """Lava (``lava-nc``) is not importable in this environment."""
+
+
+def how_to_install_lava() -> str:
+    """What installs lava-nc 0.10.0 for this Python: pip through the ``lava`` extra on 3.10;
+    on 3.11, which its metadata excludes, the project's set-up script."""
+    if sys.version_info < (3, 11):
+        return "pip install 'lava-eqprop[lava]' (or lava-nc==0.10.0)"
+    return ("lava-nc 0.10.0 declares Python < 3.11, so pip will not install it here: run "
+            "tools/setup_env.sh (make setup) of a lava-eqprop clone, which installs it with "
+            "--no-deps --ignore-requires-python, or use Python 3.10")
 
 
 def patch_var_model_source(source: str) -> tuple[str, int]:
@@ -82,6 +96,6 @@ def import_lava() -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name is not None and exc.name.split(".")[0] == "lava":
             raise LavaNotInstalledError(
-                "lava-nc is not installed. Run `make setup` (or tools/setup_env.sh), which "
-                "installs lava-nc==0.10.0 with --no-deps --ignore-requires-python.") from exc
+                f"the Lava backend needs lava-nc, which is not installed: "
+                f"{how_to_install_lava()}") from None
         raise

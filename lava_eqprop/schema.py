@@ -25,9 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-import tomllib
-
 from lava_eqprop.errors import SpecError
+from lava_eqprop.toml_compat import tomllib
 
 INT64_MIN, INT64_MAX = -2 ** 63, 2 ** 63 - 1
 Check = Callable[[Any], "str | None"]

@@ -41,9 +41,21 @@ def run_python(code, timeout=120):
 @needs_lava
 @pytest.mark.lava
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="the failure only exists on Python >= 3.11")
-def test_plain_lava_import_fails_on_311_and_site_packages_is_untouched():
-    rc, _, err = run_python("import lava.magma.core.process.process")
-    assert rc != 0 and "mutable default" in err
+def test_lava_needs_the_fix_on_311_which_the_environment_installs_at_start_up():
+    """Without site's start-up files (``-S``) a plain ``import lava...`` fails on 3.11; in the
+    environment the set-up builds, its start-up file installs the fix, so any script imports
+    Lava first; Lava's own files are never changed."""
+    import sysconfig
+
+    bare = subprocess.run([sys.executable, "-S", "-c",
+                           f"import sys; sys.path.append({sysconfig.get_paths()['purelib']!r}); "
+                           "import lava.magma.core.process.process"],
+                          capture_output=True, text=True, timeout=120)
+    assert bare.returncode != 0 and "mutable default" in bare.stderr
+    rc, _, err = run_python("import lava.proc.dense.process; import sys; "
+                            "assert 'lava_eqprop.lava_compat' in sys.modules")
+    assert rc == 0, ("run tools/setup_env.sh (make setup): it installs the start-up file "
+                     f"lava_eqprop_lava_compat.pth; {err}")
     origin = importlib.util.find_spec(PATCHED_MODULE).origin
     with open(origin, encoding="utf-8") as f:
         assert "ByteEncoder = ByteEncoder()" in f.read()

@@ -16,7 +16,8 @@ stamp="$VENV/.lava-eqprop-setup"
 want=$(cat pyproject.toml tools/constraints.txt tools/setup_env.sh | sha256sum | cut -d' ' -f1)
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && "$VENV/bin/python" -c "import lava_eqprop, lava, brian2, h5py, mnist" 2>/dev/null; then
+   && "$VENV/bin/python" -c "import lava.proc.dense.process, lava_eqprop, brian2, h5py, mnist, nir" \
+        2>/dev/null; then
   exit 0
 fi
 
@@ -30,8 +31,14 @@ PY
 echo "setting up $VENV (first run takes about a minute)..."
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
-pip_q -c tools/constraints.txt -e ".[mnist,test]"
+pip_q -c tools/constraints.txt -e ".[mnist,test,nir]"
 pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
+# lava-nc 0.10.0 needs one fix to import on Python 3.11 (lava_eqprop/lava_compat.py). This
+# start-up file installs it in every interpreter of the environment, so that any script may
+# import lava, before lava_eqprop or without it.
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo 'import importlib.util; importlib.util.find_spec("lava_eqprop") and __import__("lava_eqprop.lava_compat").lava_compat.install()' \
+  > "$site/lava_eqprop_lava_compat.pth"
 # The optional torch backend (--device) and its tests: installed from a local CPU wheel where
 # the machine has one in the folder TORCH_WHEELS (default /opt/wheels), never pulled from the registry
 # (whose newest build brings several GB of CUDA packages). TORCH=no skips it.
@@ -46,5 +53,6 @@ if [ "${TORCH:-auto}" != no ]; then
   fi
 fi
 "$VENV/bin/python" -c "import lava_eqprop, lava, brian2, h5py, mnist"
+"$VENV/bin/python" -c "import lava.proc.dense.process"
 echo "$want" > "$stamp"
 echo "ready: $VENV"

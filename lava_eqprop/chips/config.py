@@ -19,12 +19,15 @@ backend needs). Every error names the file, the key and what is allowed.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
 
 from lava_eqprop.errors import SpecError
 from lava_eqprop.schema import Section, SpecFile, key, non_negative, positive
 
-CHIP_DIR = Path(__file__).resolve().parents[2] / "chip_configs"
+CHIP_DIR = Path(str(resources.files("lava_eqprop.chips") / "configs"))
+"""The chip configs shipped inside the package (in the repository a link to ``chip_configs/``,
+their source; a wheel holds copies)."""
 ROUNDINGS = ("nearest", "stochastic")
 WEIGHT_BITS = (2, 24)
 

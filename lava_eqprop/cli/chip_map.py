@@ -12,7 +12,6 @@ from pathlib import Path
 
 from lava_eqprop.chips.partition import LAYOUT_CHOICES
 from lava_eqprop.cli.arguments import non_negative_number, positive_int, weight_bits
-from lava_eqprop.errors import SpecError
 from lava_eqprop.spec.model_spec import load_spec
 
 
@@ -65,109 +64,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.chips.config import load_chip_config
-    from lava_eqprop.chips.fixed_point import weight_quantisation
-    from lava_eqprop.chips.learning_storage import learning_storage, synapse_bits
-    from lava_eqprop.chips.mapping import map_network
-    from lava_eqprop.chips.report import (
-        format_mapping,
-        learning_storage_summary,
-        mapping_summary,
-    )
+    from lava_eqprop.api import map_network
+    from lava_eqprop.chips.energy import FORMULA
+    from lava_eqprop.chips.report import format_estimates, format_mapping
     from lava_eqprop.io.hdf5 import load_network
 
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
-    chips = [load_chip_config(name) for name in args.chip]
-    activity = None
-    if args.target == "cpu" and any(c.energy is not None and c.cores is not None
-                                    for c in chips):
-        activity = _activity(args, spec, network)
-    results = {}
-    for chip in chips:
-        storage = learning_storage(network, chip) if args.target == "loihi2" else None
-        mapping = map_network(network, chip,
-                              weight_bits=synapse_bits() if storage else args.weight_bits,
-                              max_chips=_max_chips(args, chip), layout=args.layout,
-                              shared_weights=_shared_weights(args, storage is not None))
-        arithmetic = chip.arithmetic
-        if arithmetic is not None and args.weight_bits:
-            arithmetic = arithmetic.with_weight_bits(args.weight_bits)
-        summary = mapping_summary(
-            mapping, weight_quantisation(network, arithmetic) if arithmetic else None)
-        if storage is not None:
-            summary["learning_storage"] = learning_storage_summary(storage, mapping)
+    result = map_network(network, args.chip, spec=spec, target=args.target,
+                         weight_bits=args.weight_bits, chips=args.chips, system=args.system,
+                         layout=args.layout, weights=args.weights, activity=args.activity,
+                         samples=args.samples, event_thresholds=args.event_threshold,
+                         data=args.data,
+                         progress=lambda line: print(line, file=sys.stderr, flush=True))
+    for name, summary in result["chips"].items():
         print(format_mapping(summary), end="\n\n")
-        if activity is not None and chip.energy is not None and chip.cores is not None:
-            summary["estimates"] = _estimates(mapping, activity["by_threshold"])
-        results[chip.name] = summary
+        if "estimates" in summary:
+            print(format_estimates(name, summary["estimates"]))
+            print(f"model: {FORMULA}\n")
     if args.json:
-        print(json.dumps({"model": str(args.model), "chips": results,
+        activity = result.get("activity")
+        print(json.dumps({"model": str(args.model), "chips": result["chips"],
                           **({"activity": {k: v for k, v in activity.items()
                                            if k != "by_threshold"}} if activity else {})}))
     return 0
-
-
-def _shared_weights(args: argparse.Namespace, training_graph: bool) -> bool | None:
-    """--weights as map_network's ``shared_weights`` (None: the chip's); the loihi2 training
-    graph unrolls its convs, so it refuses shared."""
-    if training_graph:
-        if args.weights == "shared":
-            raise SpecError("--target loihi2 maps the training graph, whose convs are unrolled "
-                            "learning synapses (Lava has no learning conv): drop --weights "
-                            "shared")
-        return False
-    return {"chip": None, "unrolled": False, "shared": True}[args.weights]
-
-
-def _max_chips(args: argparse.Namespace, chip) -> int | None:
-    if args.system is None:
-        return args.chips
-    if args.system not in chip.systems:
-        raise SpecError(f"--system {args.system!r} is not a system of {chip.name} "
-                        f"({chip.path}); known: {sorted(chip.systems)}")
-    return chip.systems[args.system]
-
-
-def _activity(args: argparse.Namespace, spec, network) -> dict:
-    """Per event threshold, the per-sample activity of a training and an inference pass over
-    ``--samples`` samples (the data set's, or random inputs without its files), counted as
-    ``--activity`` says; and where the inputs came from."""
-    from lava_eqprop.chips.activity import activity_inputs, spec_activity
-
-    x, targets, inputs = activity_inputs(spec, network, args.data, args.samples)
-    if inputs != spec.data.dataset:
-        print(f"counting messages on {inputs} inputs: {spec.data.dataset} was not found",
-              file=sys.stderr, flush=True)
-    by_threshold = {}
-    for threshold in args.event_threshold:
-        print(f"counting messages ({args.activity}): {len(x)} samples, event threshold "
-              f"{threshold:g}", file=sys.stderr, flush=True)
-        if args.activity == "lava":
-            by_threshold[f"{threshold:g}"] = _lava_activity(spec, network, x, targets, threshold)
-        else:
-            by_threshold[f"{threshold:g}"] = spec_activity(spec, network, x, targets,
-                                                           threshold)
-    return {"counted_on": args.activity, "inputs": inputs, "samples": len(x),
-            "by_threshold": by_threshold}
-
-
-def _lava_activity(spec, network, x, targets, threshold: float) -> dict:
-    from lava_eqprop.lava_backend.activity import measure_activity
-    from lava_eqprop.lava_backend.settings import settings_from_spec
-
-    settings = settings_from_spec(spec, network, batch=1, event_threshold=threshold)
-    return measure_activity(network, settings, spec.ep_settings(), spec.eval_steps, x, targets)
-
-
-def _estimates(mapping, by_threshold: dict) -> dict:
-    """Per event threshold and mode, the energy model on ``mapping``, printed as a table."""
-    from lava_eqprop.chips.energy import FORMULA, estimate, route_costs
-    from lava_eqprop.chips.report import format_estimates
-
-    routes = route_costs(mapping, mapping.chip.energy)
-    out = {threshold: {mode: estimate(mapping, a, routes) for mode, a in modes.items()}
-           for threshold, modes in by_threshold.items()}
-    print(format_estimates(mapping.chip.name, out))
-    print(f"model: {FORMULA}\n")
-    return out

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-
-import numpy as np
 
 from lava_eqprop.cli.arguments import non_negative_number, positive_int
 from lava_eqprop.cli.train import add_target_option
-from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.spec.model_spec import load_spec
 
 
@@ -32,33 +28,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava.magma.core.run_configs import Loihi2SimCfg
-
+    from lava_eqprop.api import compile_lava
     from lava_eqprop.io.hdf5 import load_network
-    from lava_eqprop.lava_backend.graph import build_graph, describe, graph_summary
-    from lava_eqprop.lava_backend.loihi2.graph import build_loihi2_graph
-    from lava_eqprop.lava_backend.loihi2.summary import describe_loihi2, loihi2_summary
-    from lava_eqprop.lava_backend.schedule import training_schedule
-    from lava_eqprop.lava_backend.settings import settings_from_spec
 
     spec = load_spec(args.model)
     network = load_network(args.network) if args.network else spec.build_network()
-    settings = settings_from_spec(spec, network, batch=args.lava_batch, precision=args.precision,
-                                  event_threshold=args.event_threshold, target=args.target)
-    schedule = training_schedule(1, settings.batch, spec.ep_settings(), np.random.default_rng(0))
-    n_in, n_out = network.inputs[0].size, network.outputs[0].size
-    data = (network, settings, schedule, np.zeros((1, n_in)), np.zeros((1, n_out)))
-    if args.target == "loihi2":
-        loihi2 = build_loihi2_graph(*data)
-        loihi2.readout.compile(Loihi2SimCfg(select_tag=settings.tag))
-        text, summary = describe_loihi2(loihi2), loihi2_summary(loihi2)
-    else:
-        graph = build_graph(*data)
-        graph.controller.compile(Loihi2SimCfg(select_tag=settings.tag))
-        text, summary = describe(graph), graph_summary(graph)
-    print(text)
+    compiled = compile_lava(network, spec=spec, target=args.target, precision=args.precision,
+                            batch=args.lava_batch, event_threshold=args.event_threshold)
+    print(compiled.text)
     out = args.out or Path("runs") / spec.name / "graph.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, json.dumps(summary, indent=2))
+    compiled.save(out)
     print(f"saved {out}")
     return 0

@@ -7,11 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from lava_eqprop.cli.arguments import positive_int, positive_number, unit_interval, weight_bits
-from lava_eqprop.cli.model_input import add_model_input_arguments, network_and_test_data
-from lava_eqprop.spec.model_spec import ModelSpec, load_spec
+from lava_eqprop.cli.model_input import add_model_input_arguments
+from lava_eqprop.spec.model_spec import load_spec
 
 BACKEND_NAMES = ("engine", "lava-float", "lava-fixed", "brian2")
 
@@ -55,59 +53,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def check_loihi2_estimator(spec: ModelSpec) -> None:
-    """Refuse, naming the key and the option, an estimator the loihi2 graph does not learn
-    with (the cross-check runs the graph with the spec's estimator)."""
-    from lava_eqprop.capabilities import refusal, supported
-    from lava_eqprop.errors import SpecError
-
-    estimator = spec.learning.estimator
-    if estimator not in supported("lava-loihi2", "estimator"):
-        raise SpecError(refusal("lava-loihi2", "estimator", estimator,
-                                f"{spec.path} with --target loihi2"))
-
-
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.crosscheck.check import CrosscheckSetup, crosscheck
+    from lava_eqprop.api import crosscheck
     from lava_eqprop.crosscheck.table import format_report
-    from lava_eqprop.engine.loss import get_loss
-    from lava_eqprop.engine.phases import ProbeSettings
     from lava_eqprop.io.atomic import write_text_atomic
-    from lava_eqprop.training.relaxers import cast_parameters
+    from lava_eqprop.io.hdf5 import load_network
 
     spec = load_spec(args.model)
     if args.epsilon is not None:
         spec = spec.with_overrides({"dynamics": {"epsilon": args.epsilon}}, "with --epsilon")
-    network, dataset = network_and_test_data(spec, args.weights, args.data, args.samples)
-    cast_parameters(network, np.float64)
-    x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)
-    targets = np.eye(dataset.num_classes)[dataset.y_test]
-    dynamics = spec.dynamics_settings()
-    probe = ProbeSettings(beta=args.beta or spec.learning.beta,
-                          free_steps=args.free_steps or spec.dynamics.free_steps,
-                          nudged_steps=args.nudged_steps or spec.dynamics.nudged_steps,
-                          tol=args.tol)
-    setup = CrosscheckSetup(network, dynamics, get_loss(spec.learning.loss), probe,
-                            backends=tuple(args.backends),
-                            brian2_dt=args.brian2_dt * dynamics.epsilon,
-                            brian2_target=args.brian2_target, target=args.target,
-                            estimator=spec.learning.estimator,
-                            progress=lambda message: print(message, file=sys.stderr, flush=True))
-    if any(b.startswith("lava") for b in args.backends):
-        from lava_eqprop.lava_backend.settings import settings_from_spec
-
-        loihi2 = args.target == "loihi2"
-        if loihi2:
-            check_loihi2_estimator(spec)
-        common = dict(batch=1 if loihi2 else len(x), training=False, chip=args.chip,
-                      weight_bits=args.weight_bits)
-        setup.lava_float = settings_from_spec(spec, network, precision="float",
-                                              target=args.target, **common)
-        if "lava-fixed" in args.backends:      # the loihi2 graph takes the fixed-point settings
-            setup.lava_fixed = settings_from_spec(spec, network, precision="fixed", **common)
-    report = crosscheck(setup, x, targets)
-    report |= {"model": str(args.model), "weights": str(args.weights) if args.weights else None,
-               "dataset": dataset.name}
+    network = load_network(args.weights) if args.weights else spec.build_network()
+    report = crosscheck(network, spec=spec, data=args.data, samples=args.samples,
+                        backends=args.backends, free_steps=args.free_steps,
+                        nudged_steps=args.nudged_steps, beta=args.beta, tol=args.tol,
+                        brian2_dt=args.brian2_dt, brian2_target=args.brian2_target,
+                        target=args.target, chip=args.chip, weight_bits=args.weight_bits,
+                        progress=lambda message: print(message, file=sys.stderr, flush=True))
+    report |= {"model": str(args.model), "weights": str(args.weights) if args.weights else None}
     print(format_report(report))
     text = json.dumps(report)
     if args.out:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
-import numpy as np
-
-from lava_eqprop.capabilities import check_spec
 from lava_eqprop.cli.arguments import positive_int
 from lava_eqprop.cli.train import add_backend_options, check_backend_options, lava_options
-from lava_eqprop.errors import SpecError
-from lava_eqprop.io.hdf5 import load_network, load_spec_text
-from lava_eqprop.schema import SpecFile
-from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset, parse_spec
+from lava_eqprop.io.hdf5 import load_network
+from lava_eqprop.spec.model_spec import load_spec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,52 +30,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.engine.loss import get_loss
-    from lava_eqprop.training.data_preparation import check_data_fits, prepared_inputs
-    from lava_eqprop.training.evaluate import error_rate
-    from lava_eqprop.training.phase_tally import PhaseTally
-    from lava_eqprop.training.relaxers import cast_parameters, make_relaxer
+    from lava_eqprop.api import evaluate
 
     check_backend_options(args)
     network = load_network(args.network)
-    if args.model:
-        spec = load_spec(args.model)
-    else:
-        text = load_spec_text(args.network)
-        if not text:
-            raise SpecError(f"{args.network} stores no model spec: pass --model MODEL.toml")
-        spec = parse_spec(SpecFile.parse(text, f"{args.network} (stored spec)"))
-    dataset = load_spec_dataset(spec, args.data)
-    dataset = dataset.subset(test=args.samples)
-    check_data_fits(spec, network, dataset)
-    cast_parameters(network, spec.dtype)
-    steps = args.steps or spec.eval_steps
-    start = time.perf_counter()
-    x = prepared_inputs(spec, dataset, spec.dtype)[1]
-    extra = {}
-    if args.backend == "lava":
-        from lava_eqprop.lava_backend.inference import lava_predict
-        from lava_eqprop.lava_backend.settings import settings_from_spec
-
-        settings = settings_from_spec(spec, network, training=False, **lava_options(args))
-        labels, counters = lava_predict(network, settings, x, steps, dataset.num_classes)
-        extra = {"target": args.target, "events_per_sample": counters.get("events"),
-                 "synops_per_sample": counters.get("synops")}
-        err = float(np.mean(labels != dataset.y_test))
-    else:
-        check_spec("torch" if args.device else "engine", spec, training=False)
-        relaxer = make_relaxer(network, spec.dynamics_settings(),
-                               get_loss(spec.learning.loss), spec.dtype, args.device)
-        tally = PhaseTally()
-        err = error_rate(relaxer, x, dataset.y_test, steps, solver=spec.ep_settings().solver,
-                         tally=tally)
-        extra = {"relaxation": tally.summary()}
-    seconds = time.perf_counter() - start
-    result = {"network": str(args.network), "dataset": dataset.name, "backend": args.backend,
-              "samples": len(x), "free_steps": steps, "test_error": err, "seconds": seconds,
-              "samples_per_second": len(x) / seconds, **extra}
-    print(f"{args.network}: test error {100 * err:.2f}% on {len(x)} {dataset.name} samples "
-          f"({args.backend}, {steps} free steps, {len(x) / seconds:.0f} samples/s)")
+    spec = load_spec(args.model) if args.model else None
+    result = evaluate(network, args.data, spec=spec, steps=args.steps, samples=args.samples,
+                      backend=args.backend, device=args.device, lava=lava_options(args))
+    summary = {"network": str(args.network), "dataset": result.dataset,
+               "backend": args.backend, "samples": result.samples, "free_steps": result.steps,
+               "test_error": result.error, "seconds": result.seconds,
+               "samples_per_second": result.samples_per_second, **result.details}
+    print(f"{args.network}: test error {100 * result.error:.2f}% on {result.samples} "
+          f"{result.dataset} samples ({args.backend}, {result.steps} free steps, "
+          f"{result.samples_per_second:.0f} samples/s)")
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(summary))
     return 0

@@ -18,11 +18,20 @@ import signal
 import sys
 
 from lava_eqprop import __version__
-from lava_eqprop.cli import chip_map, compile_graph, crosscheck, infer, info, stability, train
+from lava_eqprop.cli import (
+    chip_map,
+    compile_graph,
+    crosscheck,
+    export,
+    infer,
+    info,
+    stability,
+    train,
+)
 from lava_eqprop.cli.arguments import OneLineParser, one_line
 from lava_eqprop.errors import LavaEqpropError, Terminated
 
-VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info)
+VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info, export)
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 

@@ -13,7 +13,7 @@ from lava_eqprop.cli.arguments import (
     weight_bits,
 )
 from lava_eqprop.errors import SpecError
-from lava_eqprop.spec.model_spec import load_spec, load_spec_dataset
+from lava_eqprop.spec.model_spec import load_spec
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -75,16 +75,19 @@ def add_target_option(p) -> None:
 
 
 def check_backend_options(args: argparse.Namespace) -> None:
-    """--device belongs to the engine backend, --contrast to the loihi2 target."""
+    """--device belongs to the engine backend."""
     if args.backend == "lava" and args.device:
         raise SpecError("--device runs the engine with PyTorch: it does not apply to "
                         "--backend lava")
-    if args.contrast != "exact" and (args.backend != "lava" or args.target != "loihi2"):
-        raise SpecError(f"--contrast {args.contrast} is a rule of the loihi2 graph: it needs "
-                        "--backend lava --target loihi2")
 
 
-def lava_options(args: argparse.Namespace) -> dict:
+def lava_options(args: argparse.Namespace) -> dict | None:
+    """The API's ``lava=`` from the command line's Lava options (None for the engine)."""
+    if args.backend != "lava":
+        if args.contrast != "exact":
+            raise SpecError(f"--contrast {args.contrast} is a rule of the loihi2 graph: it "
+                            "needs --backend lava --target loihi2")
+        return None
     return {"batch": args.lava_batch, "precision": args.precision,
             "event_threshold": args.event_threshold, "watchdog_seconds": args.watchdog,
             "chip": args.chip, "weight_bits": args.weight_bits, "target": args.target,
@@ -92,24 +95,20 @@ def lava_options(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lava_eqprop.training.trainer import Trainer
+    from lava_eqprop.api import train
+    from lava_eqprop.api.inputs import as_dataset
 
+    check_backend_options(args)
     spec = load_spec(args.model)
-    dataset = load_spec_dataset(spec, args.data)
+    dataset = as_dataset(args.data, spec)
     dataset = dataset.subset(args.train_samples or spec.data.train_samples or None,
                              args.test_samples or spec.data.test_samples or None)
     out = args.out or Path("runs") / spec.name
     print(f"training {spec.name} ({args.backend}) on {dataset.name} ({len(dataset.x_train)} train, "
           f"{len(dataset.x_test)} test; from {dataset.source}) -> {out}")
-    options = dict(resume=args.resume, stats_every=args.stats_every, progress=not args.quiet)
-    check_backend_options(args)
-    if args.backend == "lava":
-        from lava_eqprop.lava_backend.trainer import LavaTrainer
-
-        trainer = LavaTrainer(spec, dataset, out, lava_options=lava_options(args), **options)
-    else:
-        trainer = Trainer(spec, dataset, out, device=args.device, **options)
-    history = trainer.train(args.epochs)
+    history = train(spec, epochs=args.epochs, data=dataset, out=out, resume=args.resume,
+                    backend=args.backend, device=args.device, lava=lava_options(args),
+                    stats_every=args.stats_every, progress=not args.quiet, log=print).history
     if history:
         last = history[-1]
         print(f"done: epoch {last['epoch']}, train error {100 * last['train_error']:.2f}%, "

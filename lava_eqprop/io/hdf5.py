@@ -113,11 +113,12 @@ def _file_image(path: str | os.PathLike) -> Iterator[h5py.File]:
     write_bytes_atomic(path, buffer.getbuffer())
 
 
-def save_network(network: Network, path: str | os.PathLike, spec_text: str = "") -> None:
-    """Write ``network`` to ``path`` atomically, with the model spec it was trained from."""
+def save_network(network: Network, path: str | os.PathLike, spec_text: str | None = None) -> None:
+    """Write ``network`` to ``path`` atomically, with the model spec it was trained from
+    (``spec_text``; by default the network's own :attr:`~Network.spec_text`)."""
     with _file_image(path) as f:
         _write_root(f, "network")
-        f.attrs["spec_toml"] = spec_text
+        f.attrs["spec_toml"] = network.spec_text if spec_text is None else spec_text
         _write_network(f, network)
 
 
@@ -423,19 +424,26 @@ def _parameter_shape(network: Network, key: str) -> tuple[int, ...] | None:
 
 
 def load_network(path: str | os.PathLike) -> Network:
-    """Read the network of a network file or of a checkpoint."""
+    """Read the network of a network file or of a checkpoint, with the model spec stored with
+    it as its :attr:`~Network.spec_text`."""
     reader = _Reader(path, "network")
     with reader.open() as f:
-        return reader.network(f)
+        network = reader.network(f)
+        network.spec_text = _stored_spec_text(reader, f)
+        return network
 
 
 def load_spec_text(path: str | os.PathLike) -> str:
     """The model spec (TOML text) stored with a network or checkpoint; "" if none was."""
     reader = _Reader(path, "network")
     with reader.open() as f:
-        if "training" in f:
-            return reader.text(reader.group(f, "training"), "spec_toml")
-        return reader.text(f, "spec_toml") if "spec_toml" in f.attrs else ""
+        return _stored_spec_text(reader, f)
+
+
+def _stored_spec_text(reader: _Reader, f: h5py.File) -> str:
+    if "training" in f:
+        return reader.text(reader.group(f, "training"), "spec_toml")
+    return reader.text(f, "spec_toml") if "spec_toml" in f.attrs else ""
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
@@ -447,6 +455,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         epoch = reader.integer(t, "epoch", 0)
         test_particles = (reader.arrays(reader.group(t, "test_particles"))
                           if "test_particles" in t else {})  # absent in files of early 0.1.0
-        return Checkpoint(network, epoch, reader.text(t, "spec_toml"), reader.rng_state(t),
+        network.spec_text = reader.text(t, "spec_toml")
+        return Checkpoint(network, epoch, network.spec_text, reader.rng_state(t),
                           reader.history(t, epoch), reader.arrays(reader.group(t, "particles")),
                           reader.optimizer(t, network), test_particles, reader.data(t))

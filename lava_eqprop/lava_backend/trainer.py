@@ -44,7 +44,7 @@ class LavaTrainer(TrainingRun):
     event_threshold, watchdog_seconds, chip, weight_bits, target); other arguments:
     :class:`~lava_eqprop.training.run.TrainingRun`."""
 
-    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
+    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path | None, *,
                  lava_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.lava_options = lava_options or {}
         backend = lava_backend(self.lava_options.get("target", "cpu"),

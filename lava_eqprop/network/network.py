@@ -183,12 +183,17 @@ def _taps_on_image(size: int, kernel: int, geo: ConvGeometry) -> int:
 
 @dataclass(eq=False)
 class Network:
-    """Populations and projections; the order of ``populations`` is the layer order."""
+    """Populations and projections; the order of ``populations`` is the layer order.
+
+    ``spec_text``: the TOML text of the model spec the network was generated from and is run
+    with (its dynamics, loss and data); "" for a network built by hand, which then needs a spec
+    wherever dynamics are needed."""
 
     name: str
     populations: list[Population]
     projections: list[Projection]
     metadata: dict = field(default_factory=dict)
+    spec_text: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         self.validate()

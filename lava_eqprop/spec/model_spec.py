@@ -95,7 +95,13 @@ class ModelSpec:
         return parse_spec(SpecFile.parse(tomli_w.dumps(merged), path))
 
     def build_network(self) -> Network:
-        """Generate the initial network (same spec and seed → same network)."""
+        """Generate the initial network (same spec and seed → same network), carrying this
+        spec's text."""
+        network = self._generate_network()
+        network.spec_text = self.text
+        return network
+
+    def _generate_network(self) -> Network:
         net = self.network
         rng = np.random.default_rng(net.seed)
         if self.conv is not None:
@@ -163,6 +169,19 @@ class ModelSpec:
 def load_spec(path: str | Path) -> ModelSpec:
     """Read and validate a model spec file; raise :class:`SpecError` naming the key at fault."""
     return parse_spec(SpecFile.load(path))
+
+
+def spec_from_table(table: Mapping[str, Any], origin: str = "<spec given as a table>"
+                    ) -> ModelSpec:
+    """Validate a spec given as nested mappings (``{"model": {"name": ...}, "network": {...}}``,
+    as a TOML file reads). Its ``text`` is the table written as TOML, so that a checkpoint
+    stores it and a resume compares it as it does a file's; errors name ``origin``."""
+    try:
+        text = tomli_w.dumps(table)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{origin}: cannot be written as TOML ({exc}): use numbers, strings, "
+                        "booleans, lists and tables") from None
+    return parse_spec(SpecFile.parse(text, origin))
 
 
 def load_spec_dataset(spec: ModelSpec, path: str | None = None) -> Dataset:

@@ -12,7 +12,7 @@ def progress_bar(total: int, desc: str, enabled: bool) -> Any:
     """A tqdm bar of ``total`` batches, or None when ``enabled`` is false."""
     if not enabled:
         return None
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, leave=False, disable=None, unit="batch")
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import tomllib
 
 from lava_eqprop.data.datasets import Dataset
 from lava_eqprop.errors import SpecError
+from lava_eqprop.toml_compat import tomllib
 
 MAX_LISTED = 4
 

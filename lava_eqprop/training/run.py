@@ -17,8 +17,10 @@ Files written to the output directory: ``checkpoint.h5`` (atomically, after ever
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,10 @@ import numpy as np
 from lava_eqprop import __version__
 from lava_eqprop.capabilities import check_spec
 from lava_eqprop.data.datasets import Dataset
+from lava_eqprop.errors import RunDirectoryError
 from lava_eqprop.io.atomic import write_text_atomic
 from lava_eqprop.io.hdf5 import Checkpoint, load_checkpoint, save_checkpoint, save_network
+from lava_eqprop.network.network import Network
 from lava_eqprop.spec.model_spec import ModelSpec
 from lava_eqprop.training.data_preparation import check_data_fits, prepared_inputs
 from lava_eqprop.training.phase_tally import unsettled_warnings
@@ -42,22 +46,35 @@ from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDi
 class TrainingRun:
     """A training run of ``spec`` on ``dataset`` into ``out_dir`` by ``backend`` (a backend of
     :mod:`lava_eqprop.capabilities`, whose table the spec is checked against); see the module
-    docstring. Subclasses implement :meth:`setup` and :meth:`train_epoch`."""
+    docstring. ``out_dir`` None: no files at all (nor resume); ``network``: train a copy of
+    this network instead of the spec's initial one (the spec then gives the dynamics,
+    learning and data). Subclasses implement :meth:`setup` and :meth:`train_epoch`."""
 
-    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *, backend: str,
-                 resume: bool = False, stats_every: int = 10, progress: bool = True,
+    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path | None, *,
+                 backend: str, resume: bool = False, network: Network | None = None,
+                 stats_every: int = 10, progress: bool = True,
                  log: Callable[[str], None] = print) -> None:
         check_spec(backend, spec)
-        self.spec, self.dataset, self.out_dir = spec, dataset, Path(out_dir)
+        self.spec, self.dataset = spec, dataset
+        self.out_dir = None if out_dir is None else Path(out_dir)
         self.stats_every, self.progress, self.log = stats_every, progress, log
         self.dtype = spec.dtype
         self.data_description = data_description(dataset)
-        self.run_dir = RunDirectory(out_dir)
-        self._checkpoint_seen = self.run_dir.checkpoint_state()
+        self.run_dir = None if out_dir is None else RunDirectory(out_dir)
+        if self.run_dir is None and resume:
+            raise RunDirectoryError("resuming needs the output directory of the run to resume "
+                                    "(--out, out=)")
+        self._checkpoint_seen = self.run_dir.checkpoint_state() if self.run_dir else None
         checkpoint = self._read_checkpoint() if resume else None
-        if checkpoint is None:
+        if checkpoint is None and self.run_dir is not None:
             self.run_dir.check_unused()
-        self.network = checkpoint.network if checkpoint else spec.build_network()
+        if checkpoint:
+            self.network = checkpoint.network
+        elif network is not None:
+            self.network = copy.deepcopy(network)
+            self.network.spec_text = spec.text
+        else:
+            self.network = spec.build_network()
         check_data_fits(spec, self.network, dataset)
         cast_parameters(self.network, self.dtype)
         self.rng = np.random.default_rng(spec.learning.seed)
@@ -70,7 +87,7 @@ class TrainingRun:
             self.epoch, self.history = checkpoint.epoch, checkpoint.history
             self.rng = checkpoint.random_generator()
             self.restore_state(checkpoint)
-            self.log(f"resumed from {self.run_dir.checkpoint} after epoch {self.epoch}")
+            self.log(f"resumed from {self.out_dir}/checkpoint.h5 after epoch {self.epoch}")
 
     # ---- what a subclass provides ----------------------------------------------------------
     def setup(self) -> None:
@@ -93,8 +110,8 @@ class TrainingRun:
     def train(self, epochs: int | None = None) -> list[dict[str, Any]]:
         """Train until ``epochs`` epochs are done (the spec's number by default)."""
         epochs = self.spec.learning.epochs if epochs is None else epochs
-        with self.run_dir.lock(self._checkpoint_seen):
-            if self.epoch >= epochs:
+        with self.run_dir.lock(self._checkpoint_seen) if self.run_dir else nullcontext():
+            if self.epoch >= epochs and self.out_dir is not None:
                 # a run killed between its checkpoint and its results left them one epoch old
                 self.save_results()
                 self.log(f"already trained for {self.epoch} epochs (asked for {epochs}): "
@@ -103,8 +120,9 @@ class TrainingRun:
                 record = self.train_epoch(self.epoch + 1, epochs)
                 self.epoch += 1
                 self.history.append(record)
-                self.save()
-                self._checkpoint_seen = self.run_dir.checkpoint_state()
+                if self.run_dir:
+                    self.save()
+                    self._checkpoint_seen = self.run_dir.checkpoint_state()
                 self.log(format_record(record))
                 for line in unsettled_warnings(record["epoch"], record.get("relaxation") or {}):
                     self.log(line)
@@ -112,6 +130,7 @@ class TrainingRun:
 
     # ---- checkpoints and results -----------------------------------------------------------
     def _read_checkpoint(self) -> Checkpoint | None:
+        assert self.run_dir is not None
         path = self.run_dir.checkpoint
         if not path.exists():
             self.log(f"no checkpoint in {self.out_dir}: starting a new run")
@@ -123,6 +142,7 @@ class TrainingRun:
 
     def save(self) -> None:
         """Checkpoint, then the results derived from it (each file written atomically)."""
+        assert self.run_dir is not None
         save_checkpoint(Checkpoint(self.network, self.epoch, self.spec.text,
                                    dict(self.rng.bit_generator.state), self.history,
                                    data=self.data_description, **self.checkpoint_state()),
@@ -131,6 +151,7 @@ class TrainingRun:
 
     def save_results(self) -> None:
         """Trained network, summary and plots: what the checkpoint determines."""
+        assert self.out_dir is not None
         save_network(self.network, self.out_dir / NETWORK_FILE, self.spec.text)
         write_text_atomic(self.out_dir / SUMMARY_FILE, json.dumps(self.summary(), indent=2))
         from lava_eqprop.plots import plot_errors, plot_updates

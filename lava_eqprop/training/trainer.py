@@ -57,7 +57,7 @@ class Trainer(TrainingRun):
     (see the module docstring); ``device`` runs the phases with PyTorch; ``overlap`` allows the
     input layer's overlap where it is exact. Other arguments: :class:`TrainingRun`."""
 
-    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path, *,
+    def __init__(self, spec: ModelSpec, dataset: Dataset, out_dir: str | Path | None, *,
                  device: str | None = None, overlap: bool = True, **kwargs: Any) -> None:
         self.device, self.overlap = device, overlap
         super().__init__(spec, dataset, out_dir, backend="torch" if device else "engine",
@@ -94,7 +94,7 @@ class Trainer(TrainingRun):
                                    (checkpoint.test_particles, self.test_particles, "test")):
             for name, arr in stored.items():
                 if name not in mine or arr.shape != mine[name].shape:
-                    raise SpecError(f"{self.run_dir.checkpoint} holds persistent particles "
+                    raise SpecError(f"the checkpoint in {self.out_dir} holds persistent particles "
                                     f"for {arr.shape[0]} {what} samples of {name!r}, this run has "
                                     f"{len(self.x_train if what == 'training' else self.x_test)}: "
                                     "resume with the same data (and --train-samples/"

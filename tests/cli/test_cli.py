@@ -3,12 +3,13 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lava_eqprop.cli.main import build_parser, main
 
 
-@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "map", "info"])
+@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "map", "info", "export"])
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([verb, "--help"])
@@ -18,7 +19,7 @@ def test_every_verb_has_help(verb, capsys):
 
 def test_verbs_are_registered():
     assert set(build_parser()._subparsers._group_actions[0].choices) == {
-        "train", "run", "crosscheck", "compile", "map", "stability", "info"}
+        "train", "run", "crosscheck", "compile", "map", "stability", "info", "export"}
 
 
 def test_train_run_info(tiny_spec_path, tmp_path, capsys):
@@ -102,3 +103,20 @@ def test_map_can_count_the_messages_in_the_lava_graph(capsys):
     for mode in ("training", "inference"):
         assert estimates["lava"][mode]["energy_pj"]["total"] == pytest.approx(
             estimates["engine"][mode]["energy_pj"]["total"])
+
+
+def test_export_writes_a_nir_file_that_reads_back(tmp_path, capsys):
+    pytest.importorskip("nir")
+    from lava_eqprop.export.nir_graph import read_nir
+    from lava_eqprop.io.hdf5 import load_network
+
+    assert main(["train", "models/digits.toml", "--epochs", "1", "--train-samples", "100",
+                 "--test-samples", "20", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    assert main(["export", str(tmp_path / "run" / "network.h5"), str(tmp_path / "net.nir")]) == 0
+    assert "NIR graph of 'digits-64-64-10'" in capsys.readouterr().out
+    back = read_nir(tmp_path / "net.nir")
+    stored = load_network(tmp_path / "run" / "network.h5")
+    for a, b in zip(stored.projections, back.projections):
+        np.testing.assert_array_equal(a.weight, b.weight)
+    assert back.spec_text == stored.spec_text
+    assert main(["export", str(tmp_path / "missing.h5"), str(tmp_path / "x.nir")]) == 2

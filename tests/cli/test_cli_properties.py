@@ -13,12 +13,12 @@ import io
 import math
 
 import tomli_w
-import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lava_eqprop.cli.main import main
 from lava_eqprop.spec import sections
+from lava_eqprop.toml_compat import tomllib
 from tests.conftest import TINY_DIGITS
 
 BASE = tomllib.loads(TINY_DIGITS.format(persistent="false", estimator="one_sided", momentum=0.0))
