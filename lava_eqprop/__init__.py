@@ -7,9 +7,9 @@ trainer (:mod:`lava_eqprop.training`). Lava is only imported by the Lava backend
 
 The Python API (:mod:`lava_eqprop.api`) is reached from here: ``lava_eqprop.load_spec``,
 ``load_data``, ``train``, ``predict``, ``evaluate``, ``load_network``, ``save_network``,
-``compile_lava``, ``crosscheck``, ``map_network``, ``export_nir``, ``import_nir`` and
-``lava_synapse``. They are imported on first use, so ``import lava_eqprop`` loads nothing
-else and changes nothing global (no plotting backend, no logging configuration).
+``compile_lava``, ``crosscheck``, ``map_network``, ``export_nir``, ``import_nir``,
+``lava_synapse`` and ``sweep``. They are imported on first use, so ``import lava_eqprop``
+loads nothing else and changes nothing global (no plotting backend, no logging configuration).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 _API = {name: "lava_eqprop.api" for name in (
     "CompiledGraph", "Evaluation", "TrainedRun", "compile_lava", "crosscheck", "evaluate",
     "export_nir", "import_nir", "lava_synapse", "load_data", "load_network", "load_spec",
-    "map_network", "predict", "save_network", "train")}
+    "map_network", "predict", "save_network", "sweep", "train")}
 
 __all__ = ["__version__", *_API]
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         map_network,
         predict,
         save_network,
+        sweep,
         train,
     )
 

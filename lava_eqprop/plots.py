@@ -163,3 +163,20 @@ def plot_directed_study(results: dict[str, dict[str, Any]], path: str | Path,
         _grid_and_legend(ax)
     fig.suptitle(f"Directed (DEEP) and symmetric layered EP nets on {dataset}")
     _save(fig, Path(path))
+
+
+def plot_sweep(groups: list[dict[str, Any]], path: str | Path, title: str = "") -> None:
+    """A sweep's final test error per group of points (mean over its seeds, the bar; each
+    seed, a dot), one bar per group, labelled with its settings."""
+    fig, ax = _subplots(figsize=(max(4.0, 0.9 * len(groups) + 2), 4))
+    for k, group in enumerate(groups):
+        values = [100 * v for v in group["test_errors"]]
+        if values:
+            ax.bar(k, sum(values) / len(values), color="C0", alpha=0.6)
+            ax.plot([k] * len(values), values, "o", color="C1", markersize=4)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([g["label"] for g in groups], rotation=30, ha="right", fontsize=7)
+    ax.set_ylabel("test error after the last epoch (%)")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_title(title)
+    _save(fig, Path(path))

@@ -92,3 +92,20 @@ def test_tiny_lava_graph_runs_through_the_package(steps):
     rc, out, err = run_python(code)
     assert rc == 0, err
     assert eval(out.strip().splitlines()[-1]) == [2.0 * (steps - 1), 0.0]
+
+
+@pytest.mark.parametrize("argv", [["compile", "models/digits.toml"],
+                                  ["train", "models/digits.toml", "--backend", "lava",
+                                   "--epochs", "1", "--out", "{tmp}/run"]])
+def test_without_lava_the_lava_verbs_end_in_one_line_saying_how_to_install_it(argv, tmp_path):
+    """Lava hidden (``sys.modules['lava'] = None``): exit status 2 and one line naming lava-nc
+    and what installs it on this Python, not a traceback."""
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    code = ("import sys; sys.modules['lava'] = None; from lava_eqprop.cli.main import main; "
+            f"sys.exit(main({argv!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "needs lava-nc" in lines[0], proc.stderr
+    assert ("setup_env.sh" in lines[0]) == (sys.version_info >= (3, 11))

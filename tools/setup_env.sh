@@ -16,7 +16,7 @@ stamp="$VENV/.lava-eqprop-setup"
 want=$(cat pyproject.toml tools/constraints.txt tools/setup_env.sh | sha256sum | cut -d' ' -f1)
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] \
-   && "$VENV/bin/python" -c "import lava.proc.dense.process, lava_eqprop, brian2, h5py, mnist, nir" \
+   && "$VENV/bin/python" -c "import lava.proc.dense.process, lava_eqprop, brian2, h5py, mnist, nir, ray" \
         2>/dev/null; then
   exit 0
 fi
@@ -31,7 +31,7 @@ PY
 echo "setting up $VENV (first run takes about a minute)..."
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
-pip_q -c tools/constraints.txt -e ".[mnist,test,nir]"
+pip_q -c tools/constraints.txt -e ".[mnist,test,nir,ray]"
 pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
 # lava-nc 0.10.0 needs one fix to import on Python 3.11 (lava_eqprop/lava_compat.py). This
 # start-up file installs it in every interpreter of the environment, so that any script may

@@ -26,12 +26,13 @@ from lava_eqprop.cli import (
     infer,
     info,
     stability,
+    sweep,
     train,
 )
 from lava_eqprop.cli.arguments import OneLineParser, one_line
 from lava_eqprop.errors import LavaEqpropError, Terminated
 
-VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info, export)
+VERBS = (train, infer, crosscheck, compile_graph, chip_map, stability, info, export, sweep)
 HANDLED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 

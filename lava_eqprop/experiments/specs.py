@@ -16,16 +16,12 @@ MODELS = ROOT / "models"
 
 def derive_spec(source: Path, target: Path, overrides: dict[str, Any]) -> Path:
     """Write to ``target`` a copy of the spec ``source`` with some keys changed, validated
-    (:meth:`~lava_eqprop.spec.ModelSpec.with_overrides`); returns ``target``.
+    (:meth:`~lava_eqprop.spec.ModelSpec.with_keys`); returns ``target``.
 
     ``overrides`` maps "section.key" (e.g. "dynamics.free_steps", "network.conv.channels") to
     the new value.
     """
-    grouped: dict[str, dict[str, Any]] = {}
-    for dotted, value in overrides.items():
-        section, key = dotted.rsplit(".", 1)
-        grouped.setdefault(section, {})[key] = value
-    spec = load_spec(source).with_overrides(grouped, f"derived as {target}")
+    spec = load_spec(source).with_keys(overrides, f"derived as {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(spec.text)
     return target

@@ -94,6 +94,18 @@ class ModelSpec:
         path = self.path if self.path.endswith(suffix) else self.path + suffix
         return parse_spec(SpecFile.parse(tomli_w.dumps(merged), path))
 
+    def with_keys(self, overrides: Mapping[str, Any], origin: str = "overridden") -> ModelSpec:
+        """:meth:`with_overrides` with the keys dotted: ``{"dynamics.free_steps": 20,
+        "network.small_world.p": 0.2}``."""
+        grouped: dict[str, dict[str, Any]] = {}
+        for dotted, value in overrides.items():
+            if "." not in dotted:
+                raise SpecError(f"{self.path} ({origin}): {dotted!r}: a spec key is written "
+                                "\"section.key\" (e.g. \"learning.learning_rate\")")
+            section, name = dotted.rsplit(".", 1)
+            grouped.setdefault(section, {})[name] = value
+        return self.with_overrides(grouped, origin)
+
     def build_network(self) -> Network:
         """Generate the initial network (same spec and seed → same network), carrying this
         spec's text."""

@@ -9,7 +9,7 @@ import pytest
 from lava_eqprop.cli.main import build_parser, main
 
 
-@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "map", "info", "export"])
+@pytest.mark.parametrize("verb", ["train", "run", "crosscheck", "compile", "map", "info", "export", "sweep"])
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([verb, "--help"])
@@ -19,7 +19,7 @@ def test_every_verb_has_help(verb, capsys):
 
 def test_verbs_are_registered():
     assert set(build_parser()._subparsers._group_actions[0].choices) == {
-        "train", "run", "crosscheck", "compile", "map", "stability", "info", "export"}
+        "train", "run", "crosscheck", "compile", "map", "stability", "info", "export", "sweep"}
 
 
 def test_train_run_info(tiny_spec_path, tmp_path, capsys):

@@ -75,7 +75,8 @@ def test_gammell_p_sweep_quick(tmp_path):
     assert sum(rewired["connections"].values()) == sum(layered["connections"].values())
     # Gammell et al.'s claim, even after 600 samples: skips lift the first layer's updates
     assert rewired["ratio_last_epoch"][0] < layered["ratio_last_epoch"][0]
-    assert (tmp_path / "ratios.png").exists() and (tmp_path / "p0.5" / "spec.toml").exists()
+    assert (tmp_path / "ratios.png").exists() and (tmp_path / "specs" / "p0.5.toml").exists()
+    assert (tmp_path / "results.json").exists() and (tmp_path / "points" / "p0" / "network.h5").exists()
 
 
 @pytest.mark.slow
@@ -102,7 +103,8 @@ def test_bitdepth_study_quick(tmp_path):
     for name in ("digits", "layered", "small_world"):
         assert len(figures["test_error_fixed"][name]) == 3
         assert all(0 <= e <= 1 for e in figures["test_error_fixed"][name])
-        assert (tmp_path / name / "fixed_8bit" / "summary.json").exists()
+        spec = {"digits": "digits", "layered": "digits_deep_layered", "small_world": "digits_small_world"}[name]
+        assert (tmp_path / "points" / f"fixed-8bit_base-{spec}" / "summary.json").exists()
     assert set(figures["targets"]) == {f"8-bit within 1.0 pp of the engine ({name})"
                                        for name in ("digits", "layered", "small_world")}
     assert (tmp_path / "bitdepth.png").exists()
@@ -285,3 +287,10 @@ def test_bench_loihi2_graph_training_resumes_from_its_work_folder(tmp_path):
             first["nets"]["digits-small-world"]["training"][name]
     for run in ("engine", "loihi2-fixed", "cpu-fixed"):
         assert (tmp_path / "digits-small-world" / run / "checkpoint.h5").exists()
+
+
+@pytest.mark.slow
+def test_bench_sweep_quick():
+    figures = run_tool("bench_sweep.py")
+    assert figures["points"] == 4 and figures["same_results"]
+    assert set(figures["seconds"]) == {"1", "2"} and figures["speedup"]["1"] == 1.0

@@ -1,0 +1,137 @@
+"""Running a sweep's points: each a normal run directory ``OUT/points/<name>`` with its own
+checkpoint and resume, trained by :func:`lava_eqprop.api.training.train` in a worker, either a
+local process (at most ``jobs`` at once, each with its BLAS threads capped to its share of the
+cores) or a Ray task on a cluster (one CPU each).
+
+A point that fails is recorded with its one-line error and the others go on. A point whose
+run is complete returns at once on resume (its results rewritten from its checkpoint).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from lava_eqprop.errors import LavaEqpropError, SpecError
+from lava_eqprop.sweeps.plan import Point
+
+Task = dict[str, Any]
+_thread_limit: Any = None   # the worker's threadpoolctl limit, kept alive for its lifetime
+
+
+def point_task(point: Point, out: Path, resume: bool) -> Task:
+    """What a worker needs to train ``point`` (plain data: it crosses process boundaries)."""
+    return {"name": point.name, "spec_text": point.spec.text, "spec_path": point.spec.path,
+            "backend": point.backend, "lava": point.lava, "epochs": point.epochs,
+            "dir": str(out / "points" / point.name),
+            "log": str(out / "logs" / f"{point.name}.log"), "resume": resume}
+
+
+def run_point(task: Task) -> dict[str, Any]:
+    """Train one point (in a worker); its epoch records, or its error."""
+    from lava_eqprop.api.training import train
+    from lava_eqprop.schema import SpecFile
+    from lava_eqprop.spec.model_spec import parse_spec
+
+    start = time.perf_counter()
+    Path(task["log"]).parent.mkdir(parents=True, exist_ok=True)
+    with open(task["log"], "a", encoding="utf-8") as log:
+        def line(text: str) -> None:
+            log.write(text + "\n")
+            log.flush()
+        try:
+            spec = parse_spec(SpecFile.parse(task["spec_text"], task["spec_path"]))
+            resume = task["resume"] and (Path(task["dir"]) / "checkpoint.h5").exists()
+            run = train(spec, epochs=task["epochs"], out=task["dir"], resume=resume,
+                        backend=task["backend"], lava=task["lava"] or None, progress=False,
+                        log=line)
+            status, history, error = "done", run.history, None
+        except LavaEqpropError as exc:
+            status, history, error = "failed", [], str(exc).replace("\n", " ")
+        except Exception as exc:   # a bug: recorded, so that the other points still run
+            status, history, error = "failed", [], f"{type(exc).__name__}: {exc}"
+        if error:
+            line(f"failed: {error}")
+    return {"name": task["name"], "status": status, "error": error, "history": history,
+            "seconds": time.perf_counter() - start}
+
+
+def _cap_threads(threads: int) -> None:
+    """Cap BLAS and OpenMP threads in this worker (an initializer)."""
+    global _thread_limit
+    from threadpoolctl import threadpool_limits
+
+    _thread_limit = threadpool_limits(limits=threads)
+
+
+def _capped_point(task: Task) -> dict[str, Any]:
+    """:func:`run_point` with one BLAS thread (a Ray task's share: one CPU)."""
+    _cap_threads(1)
+    return run_point(task)
+
+
+def run_local(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
+    """The points' results as they finish, ``jobs`` local processes at a time."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    if jobs == 1:
+        _cap_threads(threads)
+        for task in tasks:
+            yield run_point(task)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                             initializer=_cap_threads, initargs=(threads,)) as pool:
+        pending = {pool.submit(run_point, task) for task in tasks}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def run_ray(tasks: list[Task], address: str) -> Iterator[dict[str, Any]]:
+    """The points' results as they finish, as Ray tasks of one CPU on the cluster at
+    ``address`` (every node must see the output directory and have lava-eqprop installed)."""
+    try:
+        import ray
+    except ModuleNotFoundError:
+        raise SpecError("--ray needs Ray: pip install 'lava-eqprop[ray]' (or ray)") from None
+    try:
+        ray.init(address=address, log_to_driver=False, ignore_reinit_error=True)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise SpecError(f"--ray {address}: cannot connect to a Ray cluster there "
+                        f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+                        ) from None
+    try:
+        remote = ray.remote(num_cpus=1)(_capped_point)
+        pending = [remote.remote(task) for task in tasks]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        ray.shutdown()
+
+
+def run_points(tasks: list[Task], jobs: int, ray_address: str | None,
+               progress: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Every point's result, in the order of ``tasks``; a line per finished point."""
+    runner = run_ray(tasks, ray_address) if ray_address else run_local(tasks, jobs)
+    results = {}
+    for k, result in enumerate(runner, 1):
+        results[result["name"]] = result
+        if result["status"] == "done" and result["history"]:
+            last = result["history"][-1]
+            what = (f"epoch {last['epoch']}, test error {100 * last['test_error']:.2f}%, "
+                    f"train error {100 * last['train_error']:.2f}%")
+        else:
+            what = f"failed: {result['error']}"
+        progress(f"[{k}/{len(tasks)}] {result['name']}: {what} ({result['seconds']:.0f} s)")
+    return [results[task["name"]] for task in tasks]
