@@ -2,7 +2,9 @@
 """Time to accuracy: the same training with the papers' fixed steps and with an equilibrium
 solver, side by side in one run.
 
-Each study trains two runs of one spec with the same seed and data:
+Each study trains two runs of one spec with the same seed and data, the two points of a sweep
+(``lava-eqprop sweep``; by default both at once, each a process with one BLAS thread, so that
+both see the same machine):
 - ``baseline``: the spec's fixed Euler steps;
 - ``solver``: the spec with ``[dynamics] solver``, ``tol`` and the step caps given here.
 
@@ -32,12 +34,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from lava_eqprop.data import load_dataset
+import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
-from lava_eqprop.experiments.specs import MODELS, ROOT, derive_spec, spec_subset
+from lava_eqprop.experiments.specs import MODELS, ROOT
 from lava_eqprop.plots import plot_errors
-from lava_eqprop.spec import load_spec
-from lava_eqprop.training.trainer import Trainer
 
 STUDIES = {
     # spec, the baseline's overrides, the target test error
@@ -48,33 +48,36 @@ STUDIES = {
 QUICK = ("digits_small_world.toml", {}, 0.1)
 
 
-def solver_overrides(args: argparse.Namespace, baseline: dict[str, Any]) -> dict[str, Any]:
-    """The solver run's overrides: the baseline's, then the solver, its tolerance and caps."""
-    return baseline | {"dynamics.solver": args.solver, "dynamics.tol": args.tol,
-                       "dynamics.free_steps": args.free_cap,
-                       "dynamics.nudged_steps": args.nudged_cap,
-                       "dynamics.eval_steps": args.eval_cap}
+def solver_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """What the solver run changes: the solver, its tolerance and its step caps."""
+    return {"dynamics.solver": args.solver, "dynamics.tol": args.tol,
+            "dynamics.free_steps": args.free_cap, "dynamics.nudged_steps": args.nudged_cap,
+            "dynamics.eval_steps": args.eval_cap}
 
 
 def run_study(name: str, file: str, baseline: dict[str, Any], target: float | None,
               args: argparse.Namespace) -> dict[str, Any]:
-    """Train the two runs of one study; their histories, seconds and the comparison."""
+    """Train the two runs of one study, as the two points of a sweep (with --jobs 2 at the
+    same time, one core each: both see the same machine); their histories, seconds and the
+    comparison."""
     if args.quick:
         baseline = baseline | {"data.train_samples": 600, "data.test_samples": 200}
-    histories, seconds = {}, {}
-    for run, overrides in (("baseline", baseline), ("solver", solver_overrides(args, baseline))):
-        out = args.out / name / run
-        spec = load_spec(derive_spec(MODELS / file, out / "spec.toml", overrides))
-        data = spec_subset(load_dataset(spec.data.dataset), spec)
-        log(f"{name} {run}: {len(data.x_train)} samples, {args.epochs} epochs -> {out}")
-        trainer = Trainer(spec, data, out, resume=args.resume, progress=False, log=log)
-        histories[run] = trainer.train(args.epochs)
-        seconds[run] = sum(r["seconds"] + r["eval_seconds"] for r in histories[run])
+    table = {"sweep": {"name": f"time-to-accuracy-{name}", "base": str(MODELS / file),
+                       "epochs": args.epochs, "set": baseline},
+             "points": [{"name": "baseline"}, {"name": "solver", **solver_overrides(args)}]}
+    summary = le.sweep(table, out=args.out / name, jobs=args.jobs, resume=args.resume,
+                       progress=log)
+    histories = {}
+    for record in summary["points"]:
+        if record["status"] != "done":
+            raise SystemExit(f"{name} {record['name']} failed: {record['error']}")
+        histories[record["name"]] = record["history"]
+    seconds = {k: sum(r["seconds"] + r["eval_seconds"] for r in h) for k, h in histories.items()}
     plot_errors(histories, args.out / name / "errors.png", title=f"{name}: baseline and solver")
     base, fast = histories["baseline"], histories["solver"]
     return {
-        "spec": file, "baseline_overrides": baseline,
-        "solver_overrides": solver_overrides(args, baseline),
+        "spec": file, "baseline_overrides": baseline, "solver_overrides": solver_overrides(args),
+        "jobs": args.jobs,
         "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
         "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
         "epoch_seconds": {k: [r["seconds"] + r["eval_seconds"] for r in h]
@@ -109,6 +112,9 @@ def main() -> None:
     parser.add_argument("--free-cap", type=int, default=500, help="its free-phase cap")
     parser.add_argument("--nudged-cap", type=int, default=100, help="its nudged-phase cap")
     parser.add_argument("--eval-cap", type=int, default=500, help="its test-phase cap")
+    parser.add_argument("--jobs", type=int, default=2, choices=(1, 2),
+                        help="2 (default): the two runs at once, one core each; 1: one after "
+                             "the other")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "time_to_accuracy")
     parser.add_argument("--resume", action="store_true", help="continue interrupted runs")
     args = parser.parse_args()

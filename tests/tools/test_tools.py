@@ -270,7 +270,8 @@ def test_time_to_accuracy_quick(tmp_path):
         assert record["free"]["mean_steps"] < 40          # the baseline's fixed free steps
     for record in r["relaxation"]["baseline"]:
         assert record["free"]["mean_steps"] == record["free"]["max_steps"] == 40
-    assert (tmp_path / "digits" / "solver" / "spec.toml").exists()
+    assert (tmp_path / "digits" / "specs" / "solver.toml").exists()
+    assert (tmp_path / "digits" / "points" / "solver" / "checkpoint.h5").exists()
     assert (tmp_path / "digits" / "errors.png").exists()
 
 
