@@ -75,6 +75,9 @@ FEATURES = (
             else "several samples", training_only=True),
     Feature("solver", "[dynamics] solver", SOLVERS, "the equilibrium solver of the phases",
             lambda s: s.dynamics.solver, training_only=True),
+    Feature("nudged_solver", "[dynamics] nudged_solver", SOLVERS,
+            "the equilibrium solver of the nudged phases",
+            lambda s: s.dynamics.nudged_solver or s.dynamics.solver, training_only=True),
     Feature("tol", "[dynamics] tol", ON_OFF, "each sample's phase stops once settled",
             lambda s: bool(s.dynamics.tol), training_only=True),
     Feature("persistent", "[dynamics] persistent", ON_OFF, "persistent particles",
@@ -98,6 +101,7 @@ FEATURES = (
 )
 
 _LAVA_TRAINING = {"estimator": ("one_sided", "symmetric"), "solver": ("euler",),
+                  "nudged_solver": ("euler",),
                   "tol": (False,), "persistent": (False,), "carry_state": (False,),
                   "momentum": (False,), "weight_decay": (False,), "lr_schedule": ("constant",),
                   "l1": (False,), "pruning": (False,), "augment": (False,)}
@@ -107,7 +111,8 @@ SUPPORT: dict[str, dict[str, Any]] = {
     "engine": {},
     "torch": {"decay": ("unit",),
               "estimator": tuple(e for e in ESTIMATORS if e != "deep"),
-              "solver": tuple(s for s in SOLVERS if s != "adaptive")},
+              "solver": tuple(s for s in SOLVERS if s != "adaptive"),
+              "nudged_solver": tuple(s for s in SOLVERS if s != "adaptive")},
     "lava-float": _LAVA | _LAVA_TRAINING,
     "lava-fixed": _LAVA | _LAVA_TRAINING | {
         "projections": tuple(p for p in PROJECTIONS if p != "conv with average pooling")},
@@ -124,6 +129,8 @@ WHY = {
     ("torch", "decay"): "the torch backend runs the unit-leak dynamics of energy nets",
     ("torch", "solver"): "the adaptive integrator's step control runs on the host: the NumPy "
                          "engine runs it",
+    ("torch", "nudged_solver"): "the adaptive integrator's step control runs on the host: the "
+                                "NumPy engine runs it",
     ("torch", "estimator"): "trajectory learning rules follow the nudged phase step by step on "
                             "the host: the NumPy engine runs them",
     ("lava-float", "schedule"): "the Lava graph updates every population in every step",

@@ -40,8 +40,9 @@ BETA_SIGNS = ("positive", "random")
 
 @dataclass(frozen=True)
 class EPSettings:
-    """Phase lengths (the caps of a solver with a tolerance), the solver of both phases
-    (:mod:`lava_eqprop.engine.solvers`) and the estimator (see the module docstring)."""
+    """Phase lengths (the caps of a solver with a tolerance), the solver of the free phase and
+    of the nudged phases (``nudged_solver``, None: the same; :mod:`lava_eqprop.engine.solvers`)
+    and the estimator (see the module docstring)."""
 
     beta: float = 0.5
     free_steps: int = 20
@@ -49,6 +50,7 @@ class EPSettings:
     estimator: str = "one_sided"
     beta_sign: str = "positive"
     solver: SolverSettings = SolverSettings()
+    nudged_solver: SolverSettings | None = None
     trajectory_rates: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
@@ -132,8 +134,8 @@ def ep_update(relaxer: Relaxer, clamped: Clamped, target: np.ndarray, settings: 
         raise ValueError(f"deferred contrasts need a one-sided or symmetric estimator, not "
                          f"{settings.estimator!r}")
     free = initial if initial is not None else relaxer.zero_state(clamped)
-    solver = settings.solver
-    reports = [solve_phase(relaxer, free, clamped, settings.free_steps, solver)]
+    reports = [solve_phase(relaxer, free, clamped, settings.free_steps, settings.solver)]
+    solver = settings.nudged_solver or settings.solver
     contrasted = None
     batch = free.batch
     beta = settings.beta

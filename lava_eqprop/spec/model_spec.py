@@ -151,6 +151,8 @@ class ModelSpec:
                           nudged_steps=d.nudged_steps, estimator=learning.estimator,
                           beta_sign=learning.beta_sign,
                           solver=SolverSettings(d.solver, d.tol, d.ode_tol),
+                          nudged_solver=(SolverSettings(d.nudged_solver, d.tol, d.ode_tol)
+                                         if d.nudged_solver else None),
                           trajectory_rates=(learning.trajectory_beta0, learning.trajectory_beta1))
 
     @property
@@ -325,26 +327,54 @@ def _check_directed_learning(spec: SpecFile, network: NetworkSection,
 
 def _check_solver(spec: SpecFile, network: NetworkSection, dynamics: DynamicsSection,
                   learning: LearningSection) -> None:
-    """Block sweeps need populations without lateral projections and a constant leak; the
-    adaptive integrator follows the joint ODE; the trajectory rule needs every step of the
-    nudged trajectory (Euler's at tol = 0, or the adaptive integrator's)."""
-    if dynamics.solver in ("block", "accelerated"):
-        if network.topology in DIRECTED:
-            raise spec.error("[dynamics] solver", f"{dynamics.solver!r} sweeps exact block "
-                             "updates, and a directed net's hidden neurons drive each other "
-                             "inside one population: use solver = 'euler' or 'adaptive'")
-        if dynamics.outgoing_decay or dynamics.leak <= 0.0:
-            raise spec.error("[dynamics] solver", f"{dynamics.solver!r} needs a constant leak > 0 "
-                             "(no outgoing_decay): use solver = 'euler' or 'adaptive'")
-    if dynamics.solver == "adaptive" and dynamics.nudge == "split":
-        raise spec.error("[dynamics] solver", "'adaptive' integrates the ODE ds/dt = −∂F/∂s, "
-                         "of which the split nudge is only a discretisation: use nudge = "
-                         "'joint'")
+    """Block sweeps need populations without lateral projections and a constant leak, and in
+    a nudged phase an output step that contracts for every sign of β used; the adaptive
+    integrator follows the joint ODE; the trajectory rule needs every step of the nudged
+    trajectory (Euler's at tol = 0, or the adaptive integrator's)."""
+    nudged = dynamics.nudged_solver or dynamics.solver
+    for key, solver in (("solver", dynamics.solver), ("nudged_solver", nudged)):
+        where = f"[dynamics] {key}"
+        if solver in ("block", "accelerated"):
+            if network.topology in DIRECTED:
+                raise spec.error(where, f"{solver!r} sweeps exact block updates, and a "
+                                 "directed net's hidden neurons drive each other inside one "
+                                 "population: use 'euler' or 'adaptive'")
+            if dynamics.outgoing_decay or dynamics.leak <= 0.0:
+                raise spec.error(where, f"{solver!r} needs a constant leak > 0 (no "
+                                 "outgoing_decay): use 'euler' or 'adaptive'")
+        if solver == "adaptive" and dynamics.nudge == "split":
+            raise spec.error(where, "'adaptive' integrates the ODE ds/dt = −∂F/∂s, of which "
+                             "the split nudge is only a discretisation: use nudge = 'joint'")
+    if nudged in ("block", "accelerated"):
+        _check_nudged_blocks(spec, dynamics, learning)
     if learning.estimator == "deep" and not (
-            dynamics.solver == "adaptive" or (dynamics.solver == "euler" and dynamics.tol == 0)):
+            nudged == "adaptive" or (nudged == "euler" and dynamics.tol == 0)):
         raise spec.error("[dynamics] solver", "the 'deep' estimator sums its rule over every "
                          "step of the nudged trajectory: it needs solver = 'euler' with "
                          "tol = 0, or 'adaptive'")
+
+
+def _check_nudged_blocks(spec: SpecFile, dynamics: DynamicsSection,
+                         learning: LearningSection) -> None:
+    """A nudged phase solved by blocks sets the output to the fixed point of its own step,
+    which exists (and is the limit of the steps) only where that step contracts, for every
+    sign the nudge takes: joint, λ + βc > 0 (F convex in the output); split, the step's factor
+    |(1 − ελ)(1 − εβc)| < 1. With a negative β the split step can expand (Gammell et al.'s
+    ε = 0.5, β = −1, c = 2: factor 1), and only the fixed Euler steps define the phase."""
+    c = LOSSES[learning.loss].scale
+    signs = (1.0, -1.0) if (learning.estimator == "symmetric"
+                            or learning.beta_sign == "random") else (1.0,)
+    for sign in signs:
+        beta = sign * learning.beta
+        if dynamics.nudge == "joint":
+            ok, what = dynamics.leak + beta * c > 0, f"λ + βc = {dynamics.leak + beta * c:g}"
+        else:
+            factor = (1 - dynamics.epsilon * dynamics.leak) * (1 - dynamics.epsilon * beta * c)
+            ok, what = abs(factor) < 1, f"the output's step factor is {factor:g}"
+        if not ok:
+            raise spec.error("[dynamics] nudged_solver", f"with β = {beta:g} {what}: the "
+                             "nudged output has no fixed point for blocks to solve; use "
+                             "nudged_solver = 'euler' (the fixed nudged steps)")
 
 
 def _check_learning_rates(spec: SpecFile, network: NetworkSection,

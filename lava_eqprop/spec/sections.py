@@ -147,6 +147,9 @@ class DynamicsSection(Section):
                       doc="euler: the schedule's steps; block: exact block sweeps; "
                           "accelerated: block sweeps with restarted momentum; adaptive: "
                           "an error-controlled Runge–Kutta 3(2) integration of the ODE")
+    nudged_solver: str = key("", choices=("",) + SOLVERS,
+                             doc="the nudged phases' solver, if not solver's (e.g. euler: "
+                                 "the papers' fixed nudged steps beside a faster free phase)")
     tol: float = key(0.0, check=non_negative,
                      doc="a sample's phase stops once its residual ‖T(s) − s‖∞/ε is at most "
                          "this (0: every step runs)")

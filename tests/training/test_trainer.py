@@ -118,3 +118,55 @@ def test_samples_unsettled_at_the_cap_are_counted_and_warned_about(tiny_spec_pat
     warnings = [line for line in lines if line.startswith("warning: epoch 1")]
     assert any("1000 of 1000 free phases reached the cap of 2 steps" in w for w in warnings)
     assert any("[dynamics] nudged_steps" in w for w in warnings)
+
+
+def test_the_nudged_phases_may_keep_the_papers_fixed_euler_steps(tiny_spec_path, tmp_path):
+    """solver = accelerated with nudged_solver = euler: the free phases stop on the residual,
+    every nudged phase runs its fixed steps, and the nudged phases are Euler's own: the first
+    batch's update equals the one computed by hand from the accelerated free state and
+    nudged_steps Euler steps."""
+    import numpy as np
+
+    from lava_eqprop.engine.estimators import contrast, ep_update
+    from lava_eqprop.engine.loss import get_loss
+    from lava_eqprop.engine.solvers import SolverSettings, solve_phase
+    from lava_eqprop.training.relaxers import make_relaxer
+
+    spec = load_spec(tiny_spec_path()).with_overrides(
+        {"dynamics": {"solver": "accelerated", "nudged_solver": "euler", "tol": 1e-6,
+                      "free_steps": 200, "nudged_steps": 5}})
+    data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
+    history = Trainer(spec, data, tmp_path / "run", progress=False, log=lambda line: None).train(1)
+    phases = history[0]["relaxation"]
+    assert phases["nudged"]["mean_steps"] == phases["nudged"]["max_steps"] == 5
+    assert phases["free"]["mean_steps"] < 200 and phases["free"]["unsettled"] == 0
+    network = spec.build_network()
+    relaxer = make_relaxer(network, spec.dynamics_settings(), get_loss(spec.learning.loss),
+                           np.float64)
+    x = data.x_train[:8].reshape(8, -1).astype(float)
+    y = np.eye(10)[data.y_train[:8]]
+    clamped = relaxer.clamp({"input": x})
+    settings = spec.ep_settings()
+    result = ep_update(relaxer, clamped, y, settings, np.random.default_rng(0))
+    free = relaxer.zero_state(clamped)
+    solve_phase(relaxer, free, clamped, 200, SolverSettings("accelerated", 1e-6))
+    nudged = free.copy()
+    relaxer.run(nudged, clamped, 5, beta=result.betas[0], target=y)
+    for name in relaxer.free_names:
+        np.testing.assert_allclose(result.free_state[name], free[name], atol=1e-12)
+    assert result.reports[1].steps.max() == 5
+    weights, _ = contrast(relaxer, nudged, free, 1.0 / (result.betas[0] * 8))
+    for name, w in weights.items():
+        np.testing.assert_allclose(result.weight_updates[name], w, atol=1e-12)
+
+
+def test_blocks_are_refused_for_a_nudged_phase_without_a_fixed_point():
+    """Gammell et al.'s split nudge at ε = 0.5, β = ±1, c = 2: the β = −1 step multiplies the
+    output by 1, so block solvers are refused for its nudged phases, naming the fix."""
+    spec = load_spec("models/gammell_small_world.toml")
+    with pytest.raises(SpecError, match=r"nudged_solver: with β = -1 the output's step factor "
+                                        r"is 1: .* nudged_solver = 'euler'"):
+        spec.with_overrides({"dynamics": {"solver": "accelerated", "tol": 1e-4}})
+    fine = spec.with_overrides({"dynamics": {"solver": "accelerated", "tol": 1e-4,
+                                             "nudged_solver": "euler"}})
+    assert fine.ep_settings().nudged_solver.name == "euler"
