@@ -62,6 +62,14 @@ def train(spec_or_network: SpecLike | Network, *, spec: SpecLike | None = None,
     ``device`` "cpu"/"cuda") or "lava" (a Lava process graph; ``lava`` holds its options,
     :data:`~lava_eqprop.api.inputs.LAVA_OPTIONS`). ``log`` receives a line per epoch (default:
     the ``lava_eqprop`` logger at INFO); ``progress`` shows a bar per epoch."""
+    if backend not in BACKENDS:
+        raise SpecError(f"backend={backend!r}: the backends are {', '.join(BACKENDS)}")
+    if backend == "lava" and device is not None:
+        raise SpecError("device= runs the engine with PyTorch: it does not apply to "
+                        "backend='lava'")
+    if backend == "engine" and lava:
+        raise SpecError("lava= holds the options of backend='lava'")
+    checked_lava = lava_options(lava) if backend == "lava" else None
     if isinstance(spec_or_network, Network):
         network: Network | None = spec_or_network
         model = network_spec(spec_or_network, spec)
@@ -77,20 +85,13 @@ def train(spec_or_network: SpecLike | Network, *, spec: SpecLike | None = None,
     options: dict[str, Any] = dict(resume=resume, network=network, stats_every=stats_every,
                                    progress=progress, log=log or logger.info)
     if backend == "lava":
-        if device is not None:
-            raise SpecError("device= runs the engine with PyTorch: it does not apply to "
-                            "backend='lava'")
         from lava_eqprop.lava_backend.trainer import LavaTrainer
 
-        trainer: Any = LavaTrainer(model, dataset, out_dir, lava_options=lava_options(lava),
+        trainer: Any = LavaTrainer(model, dataset, out_dir, lava_options=checked_lava,
                                    **options)
-    elif backend == "engine":
-        if lava:
-            raise SpecError("lava= holds the options of backend='lava'")
+    else:
         from lava_eqprop.training.trainer import Trainer
 
         trainer = Trainer(model, dataset, out_dir, device=device, **options)
-    else:
-        raise SpecError(f"backend={backend!r}: the backends are {', '.join(BACKENDS)}")
     history = trainer.train(epochs)
     return TrainedRun(trainer.network, model, history, trainer.out_dir)
