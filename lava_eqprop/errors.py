@@ -43,6 +43,10 @@ class LavaRunError(LavaEqpropError, RuntimeError):
     """A Lava process graph failed or stopped making progress; the message names the process."""
 
 
+class SweepError(LavaEqpropError, RuntimeError):
+    """A sweep could not run its points (a worker process died); the message says how to go on."""
+
+
 class MappingError(LavaEqpropError, ValueError):
     """A network does not fit a chip: the message names the projection or population, the
     resource, the amount needed and the limit."""

@@ -1,7 +1,7 @@
 """Running a sweep's points: each a normal run directory ``OUT/points/<name>`` with its own
 checkpoint and resume, trained by :func:`lava_eqprop.api.training.train` in a worker, either a
 local process (at most ``jobs`` at once, each with its BLAS threads capped to its share of the
-cores) or a Ray task on a cluster (one CPU each).
+cores; with one job, the calling process itself) or a Ray task on a cluster (one CPU each).
 
 A point that fails is recorded with its one-line error and the others go on. A point whose
 run is complete returns at once on resume (its results rewritten from its checkpoint).
@@ -13,11 +13,12 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from lava_eqprop.errors import LavaEqpropError, SpecError
+from lava_eqprop.errors import LavaEqpropError, SpecError, SweepError
 from lava_eqprop.sweeps.plan import Point
 
 Task = dict[str, Any]
@@ -75,26 +76,41 @@ def _capped_point(task: Task) -> dict[str, Any]:
     return run_point(task)
 
 
-def run_local(tasks: list[Task], jobs: int) -> Iterator[dict[str, Any]]:
-    """The points' results as they finish, ``jobs`` local processes at a time."""
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    if jobs == 1:
-        _cap_threads(threads)
+def run_local(tasks: list[Task], jobs: int,
+              work: Callable[[Task], dict[str, Any]] = run_point) -> Iterator[dict[str, Any]]:
+    """The points' results as they finish, ``jobs`` local processes at a time (``work``
+    trains one; it must be importable by a fresh process)."""
+    if jobs == 1:         # in this process, with its own thread settings
         for task in tasks:
-            yield run_point(task)
+            yield work(task)
         return
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                             initializer=_cap_threads, initargs=(threads,)) as pool:
-        pending = {pool.submit(run_point, task) for task in tasks}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                               initializer=_cap_threads, initargs=(threads,))
+    pending = {pool.submit(work, task) for task in tasks}
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+    except BrokenProcessPool:
+        raise SweepError("a sweep worker process died (killed, or out of memory) while "
+                           "training a point: --resume continues the sweep") from None
+    finally:
+        _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Shut the pool down; workers still training (an interrupt, a dead sibling) are
+    terminated rather than waited for: their checkpoints are written atomically, and a
+    resumed sweep continues each point from its last one."""
+    workers = list(getattr(pool, "_processes", {}).values())   # the executor's own table
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join()
 
 
 def run_ray(tasks: list[Task], address: str) -> Iterator[dict[str, Any]]:

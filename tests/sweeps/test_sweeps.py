@@ -152,3 +152,18 @@ def test_the_quick_sweep_file_runs_as_shipped_with_two_jobs(tmp_path, capsys):
     assert len(results["points"]) == 4 and not results["failed"]
     assert all(p["epochs"] == 2 for p in results["points"])
     assert "over seeds" in capsys.readouterr().out
+
+
+def test_a_dead_worker_ends_the_sweep_in_one_error_and_stops_the_others():
+    """A worker killed (here it exits) is reported as a SweepError naming --resume, at once:
+    the sibling still training is terminated rather than waited for."""
+    import time
+
+    from lava_eqprop.errors import SweepError
+    from lava_eqprop.sweeps.execute import run_local
+    from tests.sweeps.workers import die_or_wait
+
+    start = time.perf_counter()
+    with pytest.raises(SweepError, match=r"died .*--resume continues"):
+        list(run_local([{"name": "wait"}, {"name": "die"}], 2, work=die_or_wait))
+    assert time.perf_counter() - start < 30
