@@ -87,15 +87,19 @@ def run_local(tasks: list[Task], jobs: int,
     threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                                initializer=_cap_threads, initargs=(threads,))
-    pending = {pool.submit(work, task) for task in tasks}
     try:
+        # Start every worker before the points: the executor spawns its workers as tasks are
+        # submitted, and one started after its manager began waiting is not watched until the
+        # next result, so its death would go unseen while a sibling trains (CPython 3.11).
+        wait([pool.submit(os.getpid) for _ in range(jobs)])
+        pending = {pool.submit(work, task) for task in tasks}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
     except BrokenProcessPool:
         raise SweepError("a sweep worker process died (killed, or out of memory) while "
-                           "training a point: --resume continues the sweep") from None
+                         "training a point: --resume continues the sweep") from None
     finally:
         _stop(pool)
 
