@@ -4,7 +4,6 @@ side."""
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -218,6 +217,7 @@ def crosscheck(network: Network, *, spec: SpecLike | None = None, data: DataLike
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.engine.phases import ProbeSettings
     from lava_eqprop.training.data_preparation import check_data_fits
+    from lava_eqprop.training.relaxers import in_dtype
 
     model = network_spec(network, spec)
     unknown = sorted(set(backends) - set(CROSSCHECK_BACKENDS))
@@ -226,7 +226,7 @@ def crosscheck(network: Network, *, spec: SpecLike | None = None, data: DataLike
                         f"{', '.join(CROSSCHECK_BACKENDS)}")
     dataset = as_dataset(data, model, network.outputs[0].size).subset(test=samples)
     check_data_fits(model, network, dataset)
-    network = _float64_copy(network)
+    network = in_dtype(network, np.float64)
     x = dataset.x_test.reshape(len(dataset.x_test), -1).astype(float)
     targets = np.eye(dataset.num_classes)[dataset.y_test]
     dynamics = model.dynamics_settings()
@@ -253,15 +253,6 @@ def crosscheck(network: Network, *, spec: SpecLike | None = None, data: DataLike
     report = run_crosscheck(setup, x, targets)
     report["dataset"] = dataset.name
     return report
-
-
-def _float64_copy(network: Network) -> Network:
-    """A copy of ``network`` in float64 (the cross-check's arithmetic)."""
-    from lava_eqprop.training.relaxers import cast_parameters
-
-    network = copy.deepcopy(network)
-    cast_parameters(network, np.float64)
-    return network
 
 
 def _check_loihi2_estimator(spec: ModelSpec) -> None:

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,25 +102,12 @@ def _free_phase(network: Network, spec: ModelSpec, x: np.ndarray, steps: int, ba
     from lava_eqprop.engine.loss import get_loss
     from lava_eqprop.training.evaluate import predict as free_phase_predictions
     from lava_eqprop.training.phase_tally import PhaseTally
-    from lava_eqprop.training.relaxers import make_relaxer
+    from lava_eqprop.training.relaxers import in_dtype, make_relaxer
 
     check_spec("torch" if device else "engine", spec, training=False)
-    relaxer = make_relaxer(_in_dtype(network, spec.dtype), spec.dynamics_settings(),
+    relaxer = make_relaxer(in_dtype(network, spec.dtype), spec.dynamics_settings(),
                            get_loss(spec.learning.loss), spec.dtype, device)
     tally = PhaseTally()
     labels = free_phase_predictions(relaxer, x, steps, solver=spec.ep_settings().solver,
                                     tally=tally)
     return labels, {"relaxation": tally.summary()}
-
-
-def _in_dtype(network: Network, dtype: type) -> Network:
-    """``network`` if its parameters are already contiguous ``dtype`` arrays (what the engine
-    runs on), else a copy cast to it: the caller's network is never changed."""
-    from lava_eqprop.training.relaxers import cast_parameters
-
-    arrays = [p.weight for p in network.projections] + [p.bias for p in network.populations]
-    if all(a.dtype == dtype and a.flags.c_contiguous for a in arrays):
-        return network
-    network = copy.deepcopy(network)
-    cast_parameters(network, dtype)
-    return network

@@ -3,6 +3,8 @@ backend's; and the parameters cast to its dtype."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from lava_eqprop.engine.loss import SquaredError
@@ -26,3 +28,14 @@ def cast_parameters(network: Network, dtype: type) -> None:
         proj.weight = np.ascontiguousarray(proj.weight, dtype=dtype)
     for pop in network.populations:
         pop.bias = np.ascontiguousarray(pop.bias, dtype=dtype)
+
+
+def in_dtype(network: Network, dtype: type) -> Network:
+    """``network`` if its weights and biases are already contiguous ``dtype`` arrays, else a
+    copy cast with :func:`cast_parameters`: the caller's network is never changed."""
+    arrays = [p.weight for p in network.projections] + [p.bias for p in network.populations]
+    if all(a.dtype == dtype and a.flags.c_contiguous for a in arrays):
+        return network
+    network = copy.deepcopy(network)
+    cast_parameters(network, dtype)
+    return network
