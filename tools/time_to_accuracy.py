@@ -6,16 +6,22 @@ Each study trains two runs of one spec with the same seed and data, the two poin
 (``lava-eqprop sweep``; by default both at once, each a process with one BLAS thread, so that
 both see the same machine):
 - ``baseline``: the spec's fixed Euler steps;
-- ``solver``: the spec with ``[dynamics] solver``, ``tol`` and the step caps given here.
+- ``solver``: the spec with the study's ``[dynamics] solver``, ``nudged_solver`` and ``tol``
+  and the step caps given here.
 
 The studies:
 - ``gammell``: Gammell et al.'s small-world 784-500-500-500-10 on MNIST. The baseline is
   ``tools/reproduce_gammell.py``'s: 100 free steps per visit with persistent particles and
-  300 test steps. The solver run solves the free and test phases and keeps the nudged phase's
-  8 Euler steps (``nudged_solver = "euler"``): with the split nudge at ε = 0.5 the β = −1 step
-  does not contract, so those steps are the phase. Target: the same training error per epoch
-  within 0.5 points, in at most a third of the wall time.
-- ``conv``: the MNIST conv net of ``models/conv_mnist.toml``. Target: a test error of at most
+  300 test steps. The solver run solves the free and test phases with accelerated block
+  sweeps to R <= 1e-3 and keeps the nudged phase's 8 Euler steps (``nudged_solver =
+  "euler"``): with the split nudge at ε = 0.5 the β = −1 step does not contract, so those
+  steps are the phase. Target: the same training error per epoch within 0.5 points, in at
+  most a third of the wall time.
+- ``conv``: the MNIST conv net of ``models/conv_mnist.toml``, with the torch backend on the
+  CPU when PyTorch is installed (as ``tools/reproduce_conv_mnist.py --device cpu``), else the
+  NumPy engine. Its odd/even Euler steps at ε = 1 are already exact block sweeps, so the
+  solver run keeps them and stops each phase on R <= 1e-4, with exact block sweeps for the
+  nudged phases (which solve the linear output exactly). Target: a test error of at most
   1.5% in less wall time than the baseline's run.
 
 It reports, per epoch and per run, the training and test errors, the seconds and the relaxation
@@ -25,6 +31,7 @@ test error.
 
     python tools/time_to_accuracy.py --studies gammell            # 10 epochs of each (hours)
     python tools/time_to_accuracy.py --studies gammell --resume   # after an interruption
+    python tools/time_to_accuracy.py --studies conv               # the conv net's 6 epochs
     python tools/time_to_accuracy.py --quick    # the digits small-world net, 2 epochs (tests)
 
 The last line of stdout is one JSON object.
@@ -33,6 +40,8 @@ The last line of stdout is one JSON object.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,36 +50,64 @@ from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
 from lava_eqprop.plots import plot_errors
 
+
+@dataclass(frozen=True)
+class Study:
+    """One side-by-side comparison: the spec, what the baseline sets, the solver run's solver
+    and tolerance and what else it changes, the target test error, the torch device and the
+    epochs (0: the spec's)."""
+
+    spec: str
+    baseline: dict[str, Any]
+    solver: str
+    tol: float
+    solver_changes: dict[str, Any] = field(default_factory=dict)
+    target: float | None = None
+    device: str | None = None
+    epochs: int = 0
+
+
+def torch_device() -> str | None:
+    """"cpu" when PyTorch is installed (the conv net's backend), else None (NumPy)."""
+    return "cpu" if importlib.util.find_spec("torch") is not None else None
+
+
 STUDIES = {
-    # spec, the baseline's overrides, what else the solver run changes, the target test error
-    "gammell": ("gammell_small_world.toml",
-                {"dynamics.free_steps": 100, "dynamics.eval_steps": 300},
-                # the split nudge's β = −1 step does not contract (factor 1): its 8 Euler
-                # steps are the phase, so the solver run keeps them
-                {"dynamics.nudged_solver": "euler", "dynamics.nudged_steps": 8}, None),
-    "conv": ("conv_mnist.toml", {}, {}, 0.015),
+    "gammell": Study("gammell_small_world.toml",
+                     {"dynamics.free_steps": 100, "dynamics.eval_steps": 300},
+                     "accelerated", 1e-3,
+                     # the split nudge's β = −1 step does not contract (factor 1): its 8 Euler
+                     # steps are the phase, so the solver run keeps them
+                     {"dynamics.nudged_solver": "euler", "dynamics.nudged_steps": 8},
+                     epochs=10),
+    # odd/even at ε = 1 is the exact block sweep already; block nudged phases solve the
+    # linear output exactly
+    "conv": Study("conv_mnist.toml", {}, "euler", 1e-4, {"dynamics.nudged_solver": "block"},
+                  target=0.015, device=torch_device()),
 }
-QUICK = ("digits_small_world.toml", {}, {}, 0.1)
+QUICK = Study("digits_small_world.toml", {}, "accelerated", 1e-4, target=0.1, epochs=2)
 
 
-def solver_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """What the solver run changes: the solver, its tolerance and its step caps."""
-    return {"dynamics.solver": args.solver, "dynamics.tol": args.tol,
+def solver_overrides(study: Study, args: argparse.Namespace) -> dict[str, Any]:
+    """What the solver run changes: the solver, its tolerance, its step caps and the study's
+    other changes (--solver and --tol replace the study's own)."""
+    return {"dynamics.solver": args.solver or study.solver, "dynamics.tol": args.tol or study.tol,
             "dynamics.free_steps": args.free_cap, "dynamics.nudged_steps": args.nudged_cap,
-            "dynamics.eval_steps": args.eval_cap}
+            "dynamics.eval_steps": args.eval_cap, **study.solver_changes}
 
 
-def run_study(name: str, file: str, baseline: dict[str, Any], extra: dict[str, Any],
-              target: float | None, args: argparse.Namespace) -> dict[str, Any]:
+def run_study(name: str, study: Study, args: argparse.Namespace) -> dict[str, Any]:
     """Train the two runs of one study, as the two points of a sweep (with --jobs 2 at the
     same time, one core each: both see the same machine); their histories, seconds and the
     comparison."""
+    baseline, target = study.baseline, study.target
     if args.quick:
         baseline = baseline | {"data.train_samples": 600, "data.test_samples": 200}
-    table = {"sweep": {"name": f"time-to-accuracy-{name}", "base": str(MODELS / file),
-                       "epochs": args.epochs, "set": baseline},
+    device = {"device": study.device} if study.device else {}
+    table = {"sweep": {"name": f"time-to-accuracy-{name}", "base": str(MODELS / study.spec),
+                       "epochs": args.epochs or study.epochs, "set": baseline, **device},
              "points": [{"name": "baseline"},
-                        {"name": "solver", **solver_overrides(args), **extra}]}
+                        {"name": "solver", **solver_overrides(study, args)}]}
     summary = le.sweep(table, out=args.out / name, jobs=args.jobs, resume=args.resume,
                        progress=log)
     histories = {}
@@ -82,9 +119,9 @@ def run_study(name: str, file: str, baseline: dict[str, Any], extra: dict[str, A
     plot_errors(histories, args.out / name / "errors.png", title=f"{name}: baseline and solver")
     base, fast = histories["baseline"], histories["solver"]
     return {
-        "spec": file, "baseline_overrides": baseline,
-        "solver_overrides": solver_overrides(args) | extra,
-        "jobs": args.jobs,
+        "spec": study.spec, "baseline_overrides": baseline,
+        "solver_overrides": solver_overrides(study, args),
+        "device": study.device or "numpy", "jobs": args.jobs,
         "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
         "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
         "epoch_seconds": {k: [r["seconds"] + r["eval_seconds"] for r in h]
@@ -113,9 +150,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="digits small world, 2 epochs")
     parser.add_argument("--studies", nargs="+", choices=list(STUDIES), default=list(STUDIES))
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--solver", default="accelerated", help="the solver run's solver")
-    parser.add_argument("--tol", type=float, default=1e-4, help="the solver run's residual")
+    parser.add_argument("--epochs", type=int, help="epochs of each run (default: the study's, "
+                                                   "10 for gammell, the spec's for conv)")
+    parser.add_argument("--solver", help="the solver run's solver (default: the study's)")
+    parser.add_argument("--tol", type=float, help="the solver run's residual (default: the "
+                                                  "study's)")
     parser.add_argument("--free-cap", type=int, default=500, help="its free-phase cap")
     parser.add_argument("--nudged-cap", type=int, default=100, help="its nudged-phase cap")
     parser.add_argument("--eval-cap", type=int, default=500, help="its test-phase cap")
@@ -127,12 +166,12 @@ def main() -> None:
     args = parser.parse_args()
     studies = {name: STUDIES[name] for name in args.studies}
     if args.quick:
-        studies, args.epochs = {"digits": QUICK}, 2
-    results = {name: run_study(name, *study, args) for name, study in studies.items()}
+        studies = {"digits": QUICK}
+    results = {name: run_study(name, study, args) for name, study in studies.items()}
     for name, r in results.items():
         log(f"{name}: solver run in {100 * r['time_share']:.0f}% of the baseline's time, "
             f"largest training-error gap {100 * r['max_train_error_gap']:.2f} points")
-    emit({"benchmark": "time_to_accuracy", "quick": args.quick, "epochs": args.epochs,
+    emit({"benchmark": "time_to_accuracy", "quick": args.quick,
           "results": results, "machine": machine()})
 
 

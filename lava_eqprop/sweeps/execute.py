@@ -23,12 +23,14 @@ from lava_eqprop.sweeps.plan import Point
 
 Task = dict[str, Any]
 _thread_limit: Any = None   # the worker's threadpoolctl limit, kept alive for its lifetime
+_threads: int | None = None  # the worker's thread cap (None: the process's own settings)
 
 
 def point_task(point: Point, out: Path, resume: bool) -> Task:
     """What a worker needs to train ``point`` (plain data: it crosses process boundaries)."""
     return {"name": point.name, "spec_text": point.spec.text, "spec_path": point.spec.path,
             "backend": point.backend, "lava": point.lava, "epochs": point.epochs,
+            "device": point.device,
             "dir": str(out / "points" / point.name),
             "log": str(out / "logs" / f"{point.name}.log"), "resume": resume}
 
@@ -48,9 +50,11 @@ def run_point(task: Task) -> dict[str, Any]:
         try:
             spec = parse_spec(SpecFile.parse(task["spec_text"], task["spec_path"]))
             resume = task["resume"] and (Path(task["dir"]) / "checkpoint.h5").exists()
+            if task["device"] and _threads is not None:
+                _cap_torch_threads(_threads)
             run = train(spec, epochs=task["epochs"], out=task["dir"], resume=resume,
                         backend=task["backend"], lava=task["lava"] or None, progress=False,
-                        log=line)
+                        log=line, device=task["device"])
             status, history, error = "done", run.history, None
         except LavaEqpropError as exc:
             status, history, error = "failed", [], str(exc).replace("\n", " ")
@@ -63,11 +67,22 @@ def run_point(task: Task) -> dict[str, Any]:
 
 
 def _cap_threads(threads: int) -> None:
-    """Cap BLAS and OpenMP threads in this worker (an initializer)."""
-    global _thread_limit
+    """Cap BLAS and OpenMP threads in this worker (an initializer); PyTorch's own pool is
+    capped when a point first uses it (:func:`_cap_torch_threads`)."""
+    global _thread_limit, _threads
     from threadpoolctl import threadpool_limits
 
-    _thread_limit = threadpool_limits(limits=threads)
+    _thread_limit, _threads = threadpool_limits(limits=threads), threads
+
+
+def _cap_torch_threads(threads: int) -> None:
+    """Cap PyTorch's intra-op threads; a point without torch installed fails in
+    :func:`~lava_eqprop.api.training.train` with the install hint."""
+    try:
+        import torch
+    except ModuleNotFoundError:
+        return
+    torch.set_num_threads(threads)
 
 
 def _capped_point(task: Task) -> dict[str, Any]:

@@ -8,6 +8,7 @@ A sweep file is TOML::
     epochs = 2                  # each point trains this many epochs (0: the spec's)
     seeds = [1, 2]              # each point once per seed (network.seed = learning.seed = s)
     backend = "engine"          # or "lava", with [sweep.lava] its options
+    device = "cpu"              # the engine run with PyTorch ("cpu" or "cuda"; default NumPy)
     [sweep.lava]                # options of the points with backend "lava"
     precision = "fixed"
     [sweep.set]                 # spec keys set at every point
@@ -19,7 +20,8 @@ A sweep file is TOML::
     base = "../gammell_layered_global.toml"
 
 Keys are those of a model spec, dotted: ``"section.key"`` or ``"network.small_world.p"``. A
-grid value or a point may also set ``base``, ``backend``, ``epochs`` and ``lava.<option>``.
+grid value or a point may also set ``base``, ``backend``, ``device``, ``epochs`` and
+``lava.<option>``.
 The points are the grid's combinations crossed with the ``[[points]]`` entries (one empty
 entry when there are none), each once per seed. Every point's spec is built and validated
 when the file is read, so that a typo fails at once, naming the point and the key.
@@ -41,9 +43,10 @@ from lava_eqprop.errors import SpecError
 from lava_eqprop.schema import Section, SpecFile, key
 from lava_eqprop.spec.model_spec import ModelSpec, load_spec
 
-RUN_KEYS = ("base", "backend", "epochs", "name")
+RUN_KEYS = ("base", "backend", "device", "epochs", "name")
 """Keys of a grid or point that choose how a point runs rather than change its spec."""
 BACKENDS = ("engine", "lava")
+DEVICES = ("", "cpu", "cuda")
 SEED_KEYS = ("network.seed", "learning.seed")
 
 
@@ -66,6 +69,8 @@ class SweepSection(Section):
     epochs: int = key(0, check=_non_negative_int,
                       doc="epochs each point trains (0: the spec's [learning] epochs)")
     backend: str = key("engine", choices=BACKENDS, doc="engine or lava ([sweep.lava]: options)")
+    device: str = key("", choices=DEVICES, doc="the engine's points run with PyTorch on this "
+                                               "device (cpu or cuda; empty: NumPy)")
     seeds: tuple[int, ...] = key((), check=_seed_list,
                                  doc="run each point once per seed (network.seed and "
                                      "learning.seed both set to it)")
@@ -75,7 +80,8 @@ class SweepSection(Section):
 class Point:
     """One training run of a sweep: its ``name`` (its directory), the ``settings`` that set it
     apart from the others (key → value, for the results table), its validated ``spec``, the
-    ``backend``, its ``lava`` options and ``epochs`` (None: the spec's)."""
+    ``backend``, its ``lava`` options, ``epochs`` (None: the spec's) and the torch ``device``
+    of an engine point (None: NumPy)."""
 
     name: str
     settings: dict[str, Any]
@@ -83,6 +89,7 @@ class Point:
     backend: str
     lava: dict[str, Any] = field(default_factory=dict)
     epochs: int | None = None
+    device: str | None = None
 
     @property
     def seed(self) -> Any:
@@ -174,10 +181,17 @@ def _point(spec_file: SpecFile, section: SweepSection, folder: Path, combo: dict
     if backend not in BACKENDS:
         raise spec_file.error(f"{where}: backend", f"{backend!r} is not one of "
                               f"{', '.join(BACKENDS)}")
+    device = run.get("device", section.device) or None
+    if device not in (None, *DEVICES):
+        raise spec_file.error(f"{where}: device", f"{device!r} is not one of cpu, cuda")
+    if device and backend == "lava":
+        raise spec_file.error(f"{where}: device", "the engine's PyTorch device: a point with "
+                              "backend = \"lava\" runs in Lava and takes none")
     epochs = run.get("epochs", section.epochs) or None
     settings = {**({"base": Path(base).stem} if "base" in run else {}),
-                **({"backend": backend} if "backend" in run else {}),
-                **{k: v for k, v in chosen.items() if k not in ("name", "base", "backend")},
+                **{k: run[k] for k in ("backend", "device") if k in run},
+                **{k: v for k, v in chosen.items()
+                   if k not in ("name", "base", "backend", "device")},
                 **({"seed": seeded[SEED_KEYS[0]]} if seeded else {})}
     if "name" in run:      # a named point: its name, then what the grid and seed add
         added = {k: v for k, v in settings.items() if k in combo or k == "seed"}
@@ -185,7 +199,7 @@ def _point(spec_file: SpecFile, section: SweepSection, folder: Path, combo: dict
     else:
         name = _name_of(settings) or "base"
     spec = _point_spec(spec_file, folder / base, every, f"{where} ({name})")
-    return Point(name, settings, spec, backend, options, epochs)
+    return Point(name, settings, spec, backend, options, epochs, device)
 
 
 def _point_spec(spec_file: SpecFile, base: Path, overrides: dict[str, Any],

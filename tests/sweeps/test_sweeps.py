@@ -68,6 +68,9 @@ def test_points_cross_the_grid_and_may_change_base_backend_and_lava_options(tmp_
     ({"sweep": {"name": "x"}}, r"\[sweep\] base .*required"),
     ({"points": [{"name": "a"}, {"name": "a"}]}, r"share the name 'a'"),
     ({"sweep": {"name": "x", "base": "nowhere.toml"}}, r"base: .*nowhere.toml: no such file"),
+    ({"points": [{"name": "a", "device": "tpu"}]}, r"point 1: device.*'tpu' is not one of"),
+    ({"points": [{"name": "a", "device": "cpu", "backend": "lava"}]},
+     r"point 1: device.*backend = \"lava\" runs in Lava"),
 ])
 def test_bad_sweep_files_are_refused_naming_the_key(change, message):
     table = {"sweep": {"name": "x", "base": str(Path("models/digits.toml").resolve())}}
@@ -110,6 +113,32 @@ def test_a_failing_point_is_reported_and_the_others_run(tmp_path, capsys):
     assert "fine" in out and "failed: " in out and "/nowhere" in out
     records = json.loads((tmp_path / "o" / "results.json").read_text())["points"]
     assert [r["status"] for r in records] == ["done", "failed"]
+
+
+def test_a_point_with_a_device_trains_with_torch_in_a_worker_with_its_share_of_threads(
+        tmp_path):
+    """A sweep's ``device`` point trains as ``train(device=...)`` does, and its worker's
+    PyTorch pool is capped to the worker's share of the cores, as its BLAS is."""
+    pytest.importorskip("torch")
+    import os
+
+    from lava_eqprop.sweeps.execute import point_task, run_local
+    from tests.sweeps.workers import train_and_count_torch_threads
+
+    table = {"sweep": {"name": "t", "base": str(Path("models/digits.toml").resolve()),
+                       "epochs": 1, "device": "cpu", "set": SHORT},
+             "points": [{"name": "torch"}, {"name": "numpy", "device": ""}]}
+    plan = load_sweep(table)
+    assert [p.device for p in plan.points] == ["cpu", None]
+    tasks = [point_task(p, tmp_path, False) for p in plan.points]
+    records = {r["name"]: r for r in run_local(tasks, 2, work=train_and_count_torch_threads)}
+    assert {r["status"] for r in records.values()} == {"done"}
+    assert records["torch"]["torch_threads"] == max(1, (os.cpu_count() or 1) // 2)
+    spec = plan.points[0].spec
+    for name, device in (("torch", "cpu"), ("numpy", None)):
+        direct = le.train(spec, epochs=1, device=device, progress=False)
+        assert ([r["test_error"] for r in records[name]["history"]]
+                == [r["test_error"] for r in direct.history])
 
 
 def free_port() -> int:

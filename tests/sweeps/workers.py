@@ -13,3 +13,12 @@ def die_or_wait(task):
         f.write(str(os.getpid()))
     time.sleep(600)
     return {"name": task["name"]}
+
+
+def train_and_count_torch_threads(task):
+    """A point trained as a sweep worker trains it, with the worker's PyTorch thread count."""
+    import torch
+
+    from lava_eqprop.sweeps.execute import run_point
+
+    return {**run_point(task), "torch_threads": torch.get_num_threads()}
