@@ -10,7 +10,12 @@ import textwrap
 
 import pytest
 
-from lava_eqprop.lava_compat import PATCHED_MODULE, patch_var_model_source
+from lava_eqprop.lava_compat import (
+    PATCHED_MODULE,
+    START_METHOD_MODULE,
+    patch_start_method_source,
+    patch_var_model_source,
+)
 
 LAVA = importlib.util.find_spec("lava") is not None
 needs_lava = pytest.mark.skipif(not LAVA, reason="lava-nc is not installed")
@@ -30,6 +35,52 @@ def test_patch_rewrites_only_the_bad_defaults():
     assert "x: ByteEncoder = __import__('dataclasses').field(default_factory=ByteEncoder)" in patched
     assert "other: int = 0" in patched and "\nz = ByteEncoder()" in patched
     assert patch_var_model_source(patched) == (patched, 0)
+
+
+def test_start_method_patch_rewrites_only_the_call():
+    source = "import multiprocessing as mp\nif x:\n    mp.set_start_method('fork')\ny = 1\n"
+    patched, count = patch_start_method_source(source)
+    assert count == 1 and "set_start_method" not in patched
+    assert "    __import__('lava_eqprop.lava_compat', fromlist=['use_fork']).use_fork()\n" in patched
+    assert patched.endswith("y = 1\n") and patch_start_method_source(patched) == (patched, 0)
+
+
+@needs_lava
+def test_lavas_start_method_call_is_there_to_patch():
+    """The installed Lava has the one call the patch replaces (else the patch is stale)."""
+    with open(importlib.util.find_spec(START_METHOD_MODULE).origin, encoding="utf-8") as f:
+        assert patch_start_method_source(f.read())[1] == 1
+
+
+@needs_lava
+@pytest.mark.lava
+@pytest.mark.parametrize("before, error", [
+    ("multiprocessing.get_start_method()", None),     # fixed to fork, as a spawn would do
+    ("multiprocessing.get_context('spawn').Process(target=print).start()", None),
+    ("multiprocessing.set_start_method('spawn')", "start method is already 'spawn'"),
+])
+def test_lava_imports_after_the_start_method_was_fixed_and_refuses_another(before, error):
+    """Starting a process fixes the default start method (CPython), after which Lava's own
+    set_start_method('fork') raised "context has already been set"; with the fix Lava imports
+    and runs, and a start method other than fork is refused in one clear error."""
+    code = f"""
+        import multiprocessing
+        {before}
+        from lava_eqprop.lava_compat import import_lava
+        from lava_eqprop.errors import LavaEqpropError
+        import_lava()
+        try:
+            import lava.proc.dense.process
+        except LavaEqpropError as exc:
+            print("refused:", exc)
+        else:
+            print("start method:", multiprocessing.get_start_method())
+    """
+    rc, out, err = run_python(code)
+    assert rc == 0, err
+    last = out.strip().splitlines()[-1]
+    assert (last.startswith("refused: ") and error in last) if error else \
+        last == "start method: fork"
 
 
 def run_python(code, timeout=120):

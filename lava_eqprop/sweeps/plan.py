@@ -188,11 +188,11 @@ def _point(spec_file: SpecFile, section: SweepSection, folder: Path, combo: dict
         raise spec_file.error(f"{where}: device", "the engine's PyTorch device: a point with "
                               "backend = \"lava\" runs in Lava and takes none")
     epochs = run.get("epochs", section.epochs) or None
-    settings = {**({"base": Path(base).stem} if "base" in run else {}),
-                **{k: run[k] for k in ("backend", "device") if k in run},
-                **{k: v for k, v in chosen.items()
-                   if k not in ("name", "base", "backend", "device")},
-                **({"seed": seeded[SEED_KEYS[0]]} if seeded else {})}
+    settings: dict[str, Any] = {**({"base": Path(base).stem} if "base" in run else {}),
+                                **{k: run[k] for k in ("backend", "device") if k in run},
+                                **{k: v for k, v in chosen.items()
+                                   if k not in ("name", "base", "backend", "device")},
+                                **({"seed": seeded[SEED_KEYS[0]]} if seeded else {})}
     if "name" in run:      # a named point: its name, then what the grid and seed add
         added = {k: v for k, v in settings.items() if k in combo or k == "seed"}
         name = "_".join(filter(None, (str(run["name"]), _name_of(added))))
