@@ -96,6 +96,9 @@ FEATURES = (
             training_only=True),
     Feature("pruning", "[learning] prune_threshold", ON_OFF, "pruning once per epoch",
             lambda s: bool(s.learning.prune_threshold), training_only=True),
+    Feature("skip_removal", "[learning] remove_skips", ON_OFF,
+            "a small-world net's skips removed during training",
+            lambda s: s.learning.remove_skips != "none", training_only=True),
     Feature("augment", "[data] augment", ON_OFF, "flips and crops per batch",
             lambda s: bool(s.data.augment), training_only=True),
 )
@@ -104,7 +107,8 @@ _LAVA_TRAINING = {"estimator": ("one_sided", "symmetric"), "solver": ("euler",),
                   "nudged_solver": ("euler",),
                   "tol": (False,), "persistent": (False,), "carry_state": (False,),
                   "momentum": (False,), "weight_decay": (False,), "lr_schedule": ("constant",),
-                  "l1": (False,), "pruning": (False,), "augment": (False,)}
+                  "l1": (False,), "pruning": (False,), "skip_removal": (False,),
+                  "augment": (False,)}
 _LAVA = {"schedule": ("synchronous",), "decay": ("unit",)}
 
 SUPPORT: dict[str, dict[str, Any]] = {

@@ -17,6 +17,7 @@ from lava_eqprop.spec import load_spec
 ROOT = Path(__file__).resolve().parents[1]
 LAYERED = ROOT / "models" / "digits.toml"
 DIRECTED = ROOT / "models" / "farinha_digits_complete.toml"
+SMALL_WORLD = ROOT / "models" / "digits_small_world.toml"
 
 ON = {"tol": {"dynamics": {"tol": 1e-3}},
       "persistent": {"dynamics": {"persistent": True}},
@@ -25,6 +26,7 @@ ON = {"tol": {"dynamics": {"tol": 1e-3}},
       "weight_decay": {"learning": {"weight_decay": 1e-4}},
       "l1": {"learning": {"l1": 1e-4}},
       "pruning": {"learning": {"prune_threshold": 0.01}},
+      "skip_removal": {"learning": {"remove_skips": "at_once", "remove_skips_after": 1}},
       "augment": {"data": {"augment": ["flip"]}}}
 OFF = {"tol": {"dynamics": {"tol": 0.0}},
        "persistent": {"dynamics": {"persistent": False}},
@@ -33,6 +35,7 @@ OFF = {"tol": {"dynamics": {"tol": 0.0}},
        "weight_decay": {"learning": {"weight_decay": 0.0, "clip_norm": 0.0}},
        "l1": {"learning": {"l1": 0.0}},
        "pruning": {"learning": {"prune_threshold": 0.0}},
+       "skip_removal": {"learning": {"remove_skips": "none"}},
        "augment": {"data": {"augment": []}}}
 
 
@@ -51,7 +54,8 @@ def spec_with(feature: str, value):
         section = "learning" if feature == "lr_schedule" else "dynamics"
         overrides = {section: {feature: value}}
     directed = feature == "pruning" or value in ("asymmetric", "deep")
-    base = load_spec(DIRECTED if directed else LAYERED).with_overrides(
+    source = DIRECTED if directed else SMALL_WORLD if feature == "skip_removal" else LAYERED
+    base = load_spec(source).with_overrides(
         {"dynamics": {"leak": 1.0, "outgoing_decay": False},
          "learning": {"estimator": "one_sided", "batch_size": 1}})
     return base.with_overrides(overrides)

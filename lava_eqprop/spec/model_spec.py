@@ -237,6 +237,7 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
     dynamics = spec.section(DynamicsSection, "dynamics")
     _check_learning_rates(spec, network, learning)
     _check_directed_learning(spec, network, learning)
+    _check_skip_removal(spec, network, learning)
     _check_convergence(spec, dynamics, learning)
     _check_solver(spec, network, dynamics, learning)
     if dynamics.persistent and dynamics.carry_state:
@@ -323,6 +324,30 @@ def _check_directed_learning(spec: SpecFile, network: NetworkSection,
     if learning.prune_threshold and not directed:
         raise spec.error("[learning] prune_threshold", "pruning removes directed connections: it "
                          "needs topology = 'complete_directed' or 'directed'")
+
+
+def _check_skip_removal(spec: SpecFile, network: NetworkSection,
+                        learning: LearningSection) -> None:
+    """Skips are removed from small-world nets, starting after a trained epoch and ending by
+    the last one."""
+    if learning.remove_skips == "none":
+        for key in ("remove_skips_after", "remove_skips_over"):
+            if key in spec.data.get("learning", {}):
+                raise spec.error(f"[learning] {key}", "set, but remove_skips is 'none': choose "
+                                 "remove_skips = 'at_once' or 'fade'")
+        return
+    if network.topology != "small_world":
+        raise spec.error("[learning] remove_skips", "removes a small-world net's layer-skipping "
+                         f"connections: it needs topology = 'small_world', not "
+                         f"{network.topology!r}")
+    if learning.remove_skips_after < 1:
+        raise spec.error("[learning] remove_skips_after", "the epoch after which the skips are "
+                         "removed: at least 1 (the net trains with them first)")
+    span = learning.remove_skips_over if learning.remove_skips == "fade" else 1
+    if learning.remove_skips_after + span - 1 > learning.epochs:
+        raise spec.error("[learning] remove_skips_after", f"the removal would end after epoch "
+                         f"{learning.remove_skips_after + span - 1}, past the last of the "
+                         f"{learning.epochs} epochs")
 
 
 def _check_solver(spec: SpecFile, network: NetworkSection, dynamics: DynamicsSection,

@@ -36,6 +36,8 @@ CONV_TOPOLOGIES = ("conv", "hopfield_resnet")
 TOPOLOGIES = LAYERED_TOPOLOGIES + DIRECTED + CONV_TOPOLOGIES
 DTYPES = ("float32", "float64")
 LR_SCHEDULES = ("constant", "cosine")
+REMOVALS = ("none", "at_once", "fade")
+"""How training removes a small-world net's skips (:mod:`lava_eqprop.training.skip_removal`)."""
 
 
 def _run_name(value: str) -> str | None:
@@ -198,4 +200,11 @@ class LearningSection(Section):
                                  doc="prune weights with |W| ≤ this once per epoch (0: off)")
     prune_temperature: float = key(5.0, check=positive, doc="the pruning softmax's temperature")
     prune_permanent: bool = key(False, doc="a pruned connection is removed for good")
+    remove_skips: str = key("none", choices=REMOVALS,
+                            doc="remove a small-world net's layer-skipping connections during "
+                                "training: at_once, or fade over remove_skips_over epochs")
+    remove_skips_after: int = key(0, check=non_negative,
+                                  doc="the epoch after which the removal starts")
+    remove_skips_over: int = key(1, check=positive,
+                                 doc="fade: the epochs over which the skips fall to zero")
 

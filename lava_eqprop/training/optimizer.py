@@ -80,6 +80,13 @@ class SGD:
             bias += d if rates_folded else self._applied("b:" + name, d, self.bias_lr[name], bias)
         return weight_dirs
 
+    def scale_weight(self, name: str, factor: float) -> None:
+        """Multiply projection ``name``'s weight and its momentum by ``factor`` in place."""
+        self.network.projection(name).weight[...] *= factor
+        velocity = self.velocity.get("w:" + name)
+        if velocity is not None:
+            velocity *= factor
+
     def _clip(self, directions: list[np.ndarray]) -> None:
         norm = math.sqrt(sum(float(np.vdot(d, d)) for d in directions))
         if norm > self.clip_norm:

@@ -41,6 +41,7 @@ from lava_eqprop.training.relaxers import cast_parameters
 from lava_eqprop.training.reporting import describe_network, format_record
 from lava_eqprop.training.resume import check_same_data, check_same_spec, data_description
 from lava_eqprop.training.run_directory import NETWORK_FILE, SUMMARY_FILE, RunDirectory
+from lava_eqprop.training.skip_removal import live_skips
 
 
 class TrainingRun:
@@ -174,7 +175,8 @@ class TrainingRun:
         max), the residual at stop (mean, max) and the samples that reached the cap unsettled
         (engine; :mod:`lava_eqprop.training.phase_tally`).
         ``connections``: the live connections (existing, non-zero weight) after the epoch;
-        ``pruned``: how many the epoch's pruning removed."""
+        ``pruned``: how many the epoch's pruning removed; ``skip_connections``: the live
+        layer-skipping ones (:mod:`lava_eqprop.training.skip_removal`)."""
         return {
             "epoch": epoch,
             "train_error": train_error,
@@ -192,6 +194,7 @@ class TrainingRun:
             "layer_rms_dw": [rms_dw[name] for name in self.layer_names],
             "connections": live_connections(self.network),
             "pruned": pruned,
+            "skip_connections": live_skips(self.network),
         }
 
     @property

@@ -8,7 +8,8 @@ in Scellier & Bengio's code, or from the previous batch's free state as in Elaye
 Srinivasan's), nudged phase(s), EP update (:mod:`lava_eqprop.engine.estimators`), SGD step
 (:mod:`lava_eqprop.training.optimizer`: momentum, weight decay, clipping, L1, the epoch's
 cosine-schedule rate); after the epoch, the pruning of directed nets if set
-(:mod:`lava_eqprop.training.pruning`). With plain SGD the input layer's update and the next
+(:mod:`lava_eqprop.training.pruning`) and the removal of a small-world net's skips
+(:mod:`lava_eqprop.training.skip_removal`). With plain SGD the input layer's update and the next
 batch's input product run on a second thread while the next batch relaxes
 (:mod:`lava_eqprop.training.overlap`; the same arithmetic, reordered). The training error of
 an epoch is the running error of the free-phase predictions made during that epoch (what the
@@ -50,6 +51,7 @@ from lava_eqprop.training.pruning import prune, pruning_from
 from lava_eqprop.training.relaxers import make_relaxer
 from lava_eqprop.training.reporting import progress_bar
 from lava_eqprop.training.run import TrainingRun
+from lava_eqprop.training.skip_removal import scale_skips, skip_removal_from
 
 
 class Trainer(TrainingRun):
@@ -74,6 +76,7 @@ class Trainer(TrainingRun):
                              nesterov=learning.nesterov, weight_decay=learning.weight_decay,
                              clip_norm=learning.clip_norm)
         self.pruning = pruning_from(learning)
+        self.skip_removal = skip_removal_from(learning)
         self._directions = {p.name: np.empty_like(p.weight)
                             for p in self.network.projections if p.plastic}
         self.particles: dict[str, np.ndarray] = {}
@@ -113,7 +116,10 @@ class Trainer(TrainingRun):
                   for p in self.network.projections}
 
         def record(name: str, dw: np.ndarray) -> None:
-            """Add an applied change's mean |ΔW| and RMS ΔW over the existing connections."""
+            """Add an applied change's mean |ΔW| and RMS ΔW over the existing connections
+            (none left: a removed projection, which records nothing)."""
+            if not counts[name]:
+                return
             flat = dw.reshape(-1)
             dw_sum[name] += float(np.abs(flat).sum()) / counts[name]
             rms_sum[name] += float(np.sqrt(flat @ flat / counts[name]))
@@ -156,6 +162,9 @@ class Trainer(TrainingRun):
         if bar is not None:
             bar.close()
         pruned = prune(self.network, self.pruning, self.rng) if self.pruning else 0
+        skip_factor = self.skip_removal.factor(epoch) if self.skip_removal else None
+        if skip_factor is not None:
+            scale_skips(self.network, self.optimizer, skip_factor)
         eval_start = time.perf_counter()
         solver = self.settings.solver
         test_error = error_rate(self.relaxer, self.x_test, self.dataset.y_test,
