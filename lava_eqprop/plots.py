@@ -11,6 +11,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lava_eqprop.io.atomic import atomic_path
 
@@ -138,6 +139,54 @@ def plot_depth_study(curves: dict[str, dict[str, list[float]]], path: str | Path
         ax.set_xlabel("epoch")
         _grid_and_legend(ax)
     fig.suptitle("Depth study: convolutional Hopfield nets with and without skips (digits)")
+    _save(fig, Path(path))
+
+
+def plot_panels(panels: dict[str, dict[str, list[float]]], path: str | Path, *, xlabel: str,
+                ylabel: str, ncols: int = 3, title: str = "") -> None:
+    """One panel per key of ``panels``, each a line per series (x = 1, 2, ...), log y; a
+    series whose label starts with "authors" is drawn dashed in grey shades (a published
+    reference beside the runs)."""
+    rows = -(-len(panels) // ncols)
+    fig, axes = _subplots(rows, ncols, figsize=(4.5 * ncols, 3.4 * rows), squeeze=False)
+    for ax, (panel, series) in zip(axes.flat, panels.items()):
+        shade = 0
+        for k, (label, values) in enumerate(series.items()):
+            xs = range(1, len(values) + 1)
+            if label.startswith("authors"):
+                ax.plot(xs, values, "--", color=str(0.15 + 0.25 * shade), label=label)
+                shade += 1
+            else:
+                ax.plot(xs, values, "-", color=f"C{k}", label=label, marker="o", ms=2)
+        ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(panel, fontsize=9)
+        _grid_and_legend(ax)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title, y=1.02)
+    _save(fig, Path(path))
+
+
+def plot_p_sweep(curves: dict[str, dict[float, float]], path: str | Path, title: str = "") -> None:
+    """Test error against the rewiring probability p, one line per source (``curves[label][p]``),
+    log x with p = 0 drawn at the left edge (a tenth of the smallest p > 0) and marked."""
+    fig, ax = _subplots(figsize=(6, 4))
+    positive = [p for curve in curves.values() for p in curve if p > 0]
+    zero_at = min(positive) / 10 if positive else 1e-4
+    for label, curve in curves.items():
+        ps = sorted(curve)
+        ax.plot([p if p > 0 else zero_at for p in ps], [100 * curve[p] for p in ps], "o-",
+                ms=3, label=label)
+    ax.axvline(zero_at, color="grey", lw=0.5)
+    ax.annotate("p = 0", (zero_at, 0.02), xycoords=("data", "axes fraction"), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("rewiring probability p")
+    ax.set_ylabel("test error (%)")
+    _grid_and_legend(ax)
+    ax.set_title(title)
     _save(fig, Path(path))
 
 

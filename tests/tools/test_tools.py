@@ -295,3 +295,29 @@ def test_bench_sweep_quick():
     figures = run_tool("bench_sweep.py")
     assert figures["points"] == 4 and figures["same_results"]
     assert set(figures["seconds"]) == {"1", "2"} and figures["speedup"]["1"] == 1.0
+
+
+@pytest.mark.slow
+def test_gammell_depth_quick_and_its_resume(tmp_path):
+    """The depth section trains the three nets per depth (the per-layer rates shrink the
+    vanishing of the deep layered net), the p sweep its two values; a resume trains nothing
+    again and reports the same errors; the plots are written."""
+    first = run_tool("gammell_depth.py", "--out", str(tmp_path))
+    nets = first["depth"]["nets"]
+    assert set(nets) == {f"w16-d{d}-{v}" for d in (1, 3)
+                         for v in ("layered", "per_layer", "small_world")}
+    assert (nets["w16-d3-per_layer"]["deepest_over_first"][0]
+            < nets["w16-d3-layered"]["deepest_over_first"][0])
+    assert all(len(n["test_error"]) == 1 and len(n["layer_rms_dw"][0]) in (2, 4)
+               for n in nets.values())
+    assert set(first["p_sweep"]["nets"]) == {"0.0", "0.1"}
+    rates = json.loads((tmp_path / "depth" / "rates.json").read_text())
+    assert len(rates["w16-d3"]) == 4 and rates["w16-d3"][-1] == 0.05
+    for plot in ("depth_test_error.png", "depth_rms.png", "p_sweep.png"):
+        assert (tmp_path / plot).stat().st_size > 0
+    stamp = (tmp_path / "depth" / "points" / "w16-d3-layered" / "checkpoint.h5").stat().st_mtime_ns
+    again = run_tool("gammell_depth.py", "--out", str(tmp_path), "--resume")
+    assert again["depth"]["nets"]["w16-d3-layered"]["test_error"] == \
+        nets["w16-d3-layered"]["test_error"]
+    assert stamp == (tmp_path / "depth" / "points" / "w16-d3-layered" / "checkpoint.h5"
+                     ).stat().st_mtime_ns

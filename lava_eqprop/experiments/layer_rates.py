@@ -1,0 +1,41 @@
+"""Per-layer learning rates that undo the vanishing of a layered net's EP updates.
+
+Scellier & Bengio (2017) train deeper layered nets with a rate per layer pair that grows
+towards the input (×4 per layer in their 3-hidden-layer net); Gammell et al. (2021) compare
+layer-skipping rewiring with one global rate against such hand-set rates. For a depth with no
+published rates, :func:`equalising_rates` sets them from a measurement: the RMS correction
+m_k of each layer pair k (:mod:`lava_eqprop.training.trainer`) over the first batches of
+training at one global rate α, and
+
+    α_k = α · m_L / m_k,
+
+so that every layer pair starts with the update magnitude of the deepest pair (pair L, the
+last hidden layer to the output), which keeps the global rate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lava_eqprop.spec.model_spec import ModelSpec
+
+
+def equalising_rates(spec: ModelSpec, batches: int = 10, data: Any = None) -> list[float]:
+    """α_k for the layered net of ``spec`` (which gives the global rate α), from its first
+    ``batches`` training batches at initialisation (one epoch of those samples, statistics on
+    every batch); ``data`` as :func:`lava_eqprop.api.training.train` takes it."""
+    from lava_eqprop.api.training import train
+
+    if spec.network.topology != "layered" or not spec.learning.learning_rate:
+        raise ValueError(f"{spec.path}: equalising rates need a layered net with one global "
+                         "learning_rate")
+    samples = batches * spec.learning.batch_size
+    probe = spec.with_keys({"data.train_samples": samples, "data.test_samples": 1,
+                            "learning.epochs": 1}, "as the probe of equalising_rates")
+    history = train(probe, data=data, stats_every=1, progress=False).history
+    rms = history[0]["layer_rms_dw"]
+    if not all(m > 0 for m in rms):
+        raise ValueError(f"{spec.path}: a layer pair got no update in the first {batches} "
+                         f"batches (RMS corrections {rms}): no rate can equalise it")
+    alpha = spec.learning.learning_rate
+    return [alpha * rms[-1] / m for m in rms]

@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Gammell et al.'s open question of depth: layered nets against small-world ones at 1, 3 and 5
+hidden layers on MNIST, beside the authors' logged curves.
+
+Gammell et al. (2021) end with "effectiveness on deeper networks" as a next step. Their
+repository (jgammell/equilibrium_propagation) logs a 5-hidden-layer MNIST pair,
+784-100-100-100-100-100-10, and a 10-epoch sweep of its rewiring probability p; those logs'
+training and test errors per epoch are in tools/reference/gammell_2021_logs.json.
+
+Two families of nets, each at 1, 3 and 5 hidden layers:
+- ``w100``: width 100 with the authors' 5-layer settings: one global rate 0.015, 12 nudged
+  Euler steps, a rewired connection's weight drawn from U(±0.168);
+- ``w500``: width 500 with the 3-layer reproduction's settings (models/gammell_*.toml): rate
+  0.02, 8 nudged steps, U(±0.0829) as in the authors' 3-layer log.
+At each depth, with the same seed: ``layered`` (the global rate), ``per_layer`` (rates that
+undo the vanishing measured on the first 10 batches, lava_eqprop/experiments/layer_rates.py)
+and ``small_world`` (p = 0.1); at width 500 and depth 3 also ``scellier_rates``, Scellier &
+Bengio's hand-set rates that the authors' per-layer run used.
+
+Every net relaxes with the solver of tools/time_to_accuracy.py: accelerated block sweeps to a
+residual R ≤ 1e-3 in the free and test phases (capped at the authors' 1,000 iterations), the
+nudged phase's fixed Euler steps, persistent particles as in the authors' code. The authors
+ran 500 or 1,000 fixed free iterations and 60,000 training images (here the 50,000 of
+mnist.pkl.gz).
+
+Sections (--sections):
+- ``depth``: the 19 nets, 10 epochs (--epochs), as one sweep (--jobs at once, --resume);
+- ``p_sweep``: the width-100 5-layer small world at the authors' 22 values of p with a
+  complete 10-epoch log (p = 0 is the layered net).
+
+Per net: training and test error per epoch (the test error from persistent particles too,
+the authors' protocol), each layer pair's RMS correction, and the deepest pair's over the
+first's. Against the authors' logs: for the nets with their settings, the difference in test
+error epoch by epoch. Plots: OUT/depth_test_error.png, OUT/depth_rms.png, OUT/p_sweep.png.
+
+    python tools/gammell_depth.py --sections depth --jobs 2            # hours
+    python tools/gammell_depth.py --sections depth --jobs 2 --resume   # after an interruption
+    python tools/gammell_depth.py --sections p_sweep --jobs 2
+    python tools/gammell_depth.py --quick       # digits, widths 16, 1 epoch (the tests)
+
+The last line of stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lava_eqprop as le
+from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.layer_rates import equalising_rates
+from lava_eqprop.experiments.specs import MODELS, ROOT
+from lava_eqprop.experiments.statistics import deepest_over_layer
+from lava_eqprop.plots import plot_p_sweep, plot_panels
+
+REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
+LAYERED = MODELS / "gammell_layered_global.toml"
+SMALL_WORLD = MODELS / "gammell_small_world.toml"
+SOLVER = {"dynamics.solver": "accelerated", "dynamics.tol": 1e-3,
+          "dynamics.nudged_solver": "euler", "dynamics.free_steps": 1000,
+          "dynamics.eval_steps": 1000}
+SCELLIER_RATES = [0.128, 0.032, 0.008, 0.002]
+P_SWEEP_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class Family:
+    """A width and the settings its nets share: the global rate, the nudged Euler steps and
+    the bound of a rewired connection's initial weight."""
+
+    width: int
+    rate: float
+    nudged_steps: int
+    new_weight_bound: float
+    inputs: int = 784
+    classes: int = 10
+
+    def keys(self, depth: int) -> dict[str, Any]:
+        return {"network.layers": [self.inputs] + [self.width] * depth + [self.classes],
+                "learning.learning_rate": self.rate,
+                "dynamics.nudged_steps": self.nudged_steps}
+
+
+FAMILIES = {"w100": Family(100, 0.015, 12, 0.168), "w500": Family(500, 0.02, 8, 0.0829)}
+DEPTHS = (1, 3, 5)
+AUTHORS = {"w100-d5-layered": "5layer_layered", "w100-d5-small_world": "5layer_small_world",
+           "w500-d3-layered": "3layer_layered", "w500-d3-small_world": "3layer_small_world",
+           "w500-d3-scellier_rates": "3layer_layered_per_layer"}
+"""Our nets with the settings of one of the authors' logs, and that log."""
+QUICK_FAMILIES = {"w16": Family(16, 0.05, 8, 0.3, inputs=64)}
+QUICK = {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60}
+
+
+def point_table(name: str, family: Family, depth: int, variant: str,
+                rates: list[float] | None) -> dict[str, Any]:
+    """One sweep point: its base spec and the keys that make it this net."""
+    keys = family.keys(depth)
+    if variant == "small_world":
+        return {"name": name, "base": str(SMALL_WORLD), **keys,
+                "network.small_world.new_weight_bound": family.new_weight_bound}
+    point = {"name": name, "base": str(LAYERED), **keys}
+    if variant in ("per_layer", "scellier_rates"):
+        point |= {"learning.learning_rate": 0.0, "learning.layer_learning_rates": rates}
+    return point
+
+
+def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],
+                 out: Path, resume: bool) -> list[dict[str, Any]]:
+    """The depth section's points; the equalising rates are measured once per family and
+    depth (a few seconds each) and kept in OUT/rates.json for a resume."""
+    saved = out / "rates.json"
+    known = json.loads(saved.read_text()) if resume and saved.exists() else {}
+    points = []
+    for fname, family in families.items():
+        for depth in depths:
+            key = f"{fname}-d{depth}"
+            if key not in known:
+                probe = le.load_spec(LAYERED).with_keys(shared | family.keys(depth))
+                known[key] = equalising_rates(probe)
+                log(f"{key}: equalising rates " + " ".join(f"{r:.3g}" for r in known[key]))
+            points.append(point_table(f"{key}-layered", family, depth, "layered", None))
+            points.append(point_table(f"{key}-per_layer", family, depth, "per_layer",
+                                      known[key]))
+            points.append(point_table(f"{key}-small_world", family, depth, "small_world", None))
+            if fname == "w500" and depth == 3:
+                points.append(point_table(f"{key}-scellier_rates", family, depth,
+                                          "scellier_rates", SCELLIER_RATES))
+    out.mkdir(parents=True, exist_ok=True)
+    saved.write_text(json.dumps(known, indent=1))
+    return points
+
+
+def run_sweep(name: str, points: list[dict[str, Any]], shared: dict[str, Any], epochs: int,
+              args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Train the points as one sweep; per point its history and seconds."""
+    table = {"sweep": {"name": f"gammell-{name}", "base": str(LAYERED), "epochs": epochs,
+                       "set": shared},
+             "points": points}
+    summary = le.sweep(table, out=args.out / name, jobs=args.jobs, resume=args.resume,
+                       progress=log)
+    runs = {}
+    for record in summary["points"]:
+        if record["status"] != "done":
+            raise SystemExit(f"{name} {record['name']} failed: {record['error']}")
+        runs[record["name"]] = {"history": record["history"], "seconds": record["seconds"]}
+    return runs
+
+
+def describe(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """A net's per-epoch errors and RMS corrections, and the deepest over first pair ratio."""
+    return {
+        "train_error": [r["train_error"] for r in history],
+        "test_error": [r["test_error"] for r in history],
+        "test_error_persistent": [r["test_error_persistent"] for r in history],
+        "layer_rms_dw": [r["layer_rms_dw"] for r in history],
+        "deepest_over_first": [deepest_over_layer([r], "layer_rms_dw")[0] for r in history],
+        "mean_free_steps": [r["relaxation"]["free"]["mean_steps"] for r in history],
+    }
+
+
+def against_authors(name: str, ours: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """Test error (persistent particles, as the authors measure it) minus theirs, per epoch
+    both have, and both at our last epoch."""
+    theirs = reference["runs"][AUTHORS[name]]
+    mine = ours["test_error_persistent"]
+    epochs = min(len(mine), len(theirs["test_error"]))
+    return {"log": theirs["log"], "settings": theirs["settings"],
+            "test_error_difference": [mine[k] - theirs["test_error"][k] for k in range(epochs)],
+            "train_error_difference": [ours["train_error"][k] - theirs["train_error"][k]
+                                       for k in range(epochs)],
+            "ours_last": mine[epochs - 1], "theirs_same_epoch": theirs["test_error"][epochs - 1],
+            "theirs_last": theirs["test_error"][-1], "theirs_epochs": len(theirs["test_error"])}
+
+
+def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
+    families, depths = (QUICK_FAMILIES, (1, 3)) if args.quick else (FAMILIES, DEPTHS)
+    shared = SOLVER | (QUICK if args.quick else {})
+    points = depth_points(families, depths, shared, args.out / "depth", args.resume)
+    runs = run_sweep("depth", points, shared, args.epochs, args)
+    nets = {name: describe(run["history"]) | {"seconds": run["seconds"]}
+            for name, run in runs.items()}
+    compared = {name: against_authors(name, nets[name], reference)
+                for name in AUTHORS if name in nets}
+    panels: dict[str, dict[str, list[float]]] = {}
+    rms: dict[str, dict[str, list[float]]] = {}
+    for name, net in nets.items():
+        group, variant = name.rsplit("-", 1)
+        panels.setdefault(group, {})[variant] = [100 * e for e in net["test_error_persistent"]]
+        rms.setdefault(group, {})[variant] = net["layer_rms_dw"][-1]
+        if name in compared:
+            log_name = AUTHORS[name]
+            curve = reference["runs"][log_name]["test_error"][:max(args.epochs, 1)]
+            panels[group][f"authors {log_name}"] = [100 * e for e in curve]
+    plot_panels(panels, args.out / "depth_test_error.png", xlabel="epoch",
+                ylabel="test error (%), persistent particles",
+                title="Layered against small world by depth (MNIST)")
+    plot_panels(rms, args.out / "depth_rms.png", xlabel="layer pair (input side first)",
+                ylabel="RMS correction, last epoch", title="Updates per layer pair")
+    for name, net in nets.items():
+        log(f"{name:26s} test error " + " ".join(f"{100 * e:5.2f}" for e in net["test_error"])
+            + f" | deepest/first RMS {net['deepest_over_first'][-1]:.1f}")
+    return {"nets": nets, "authors": compared}
+
+
+def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
+    sweep = reference["p_sweep_5layer"]["by_p"]
+    ps = sorted(float(p) for p in sweep)
+    family, depth = FAMILIES["w100"], 5
+    shared = SOLVER | family.keys(depth) | {"network.small_world.new_weight_bound":
+                                            family.new_weight_bound}
+    if args.quick:
+        family, depth, ps = QUICK_FAMILIES["w16"], 3, [0.0, 0.1]
+        shared = SOLVER | QUICK | family.keys(depth)
+    points = [{"name": f"p{p:g}", "network.small_world.p": p} for p in ps]
+    table_runs = run_sweep("p_sweep", [{**pt, "base": str(SMALL_WORLD)} for pt in points],
+                           shared, args.epochs if args.quick else P_SWEEP_EPOCHS, args)
+    ours = {p: describe(table_runs[f"p{p:g}"]["history"]) for p in ps}
+    theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()}
+    last = {p: r["test_error_persistent"][-1] for p, r in ours.items()}
+    plot_p_sweep({"lava-eqprop": last, "authors' log": {} if args.quick else theirs},
+                 args.out / "p_sweep.png",
+                 title="Width-100 5-layer small world, test error after 10 epochs")
+    for p in ps:
+        log(f"p = {p:<9g} test error {100 * last[p]:6.2f}%"
+            + ("" if args.quick else f"   authors {100 * theirs[p]:6.2f}%"))
+    return {"nets": {str(p): r for p, r in ours.items()},
+            "authors_last_test_error": {str(p): e for p, e in theirs.items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sections", nargs="+", choices=("depth", "p_sweep"),
+                        default=["depth", "p_sweep"])
+    parser.add_argument("--epochs", type=int, default=10, help="epochs of the depth nets")
+    parser.add_argument("--jobs", type=int, default=2, help="nets trained at once")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gammell_depth")
+    parser.add_argument("--resume", action="store_true", help="continue interrupted sweeps")
+    parser.add_argument("--quick", action="store_true",
+                        help="digits, width 16, depths 1 and 3, 1 epoch (the tests)")
+    args = parser.parse_args()
+    if args.quick:
+        args.epochs = 1
+    reference = json.loads(REFERENCE.read_text())
+    sections = {"depth": depth_section, "p_sweep": p_sweep_section}
+    results = {name: sections[name](args, reference) for name in args.sections}
+    emit({"benchmark": "gammell_depth", "quick": args.quick, "epochs": args.epochs,
+          "solver": SOLVER, "reference": reference["source"], **results,
+          "machine": machine()})
+
+
+if __name__ == "__main__":
+    main()
