@@ -45,66 +45,33 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
+from lava_eqprop.experiments.gammell_nets import (
+    FAMILIES,
+    LAYERED,
+    SCELLIER_RATES,
+    SOLVER,
+    Family,
+    point,
+)
 from lava_eqprop.experiments.layer_rates import equalising_rates
-from lava_eqprop.experiments.specs import MODELS, ROOT
+from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.statistics import deepest_over_layer
 from lava_eqprop.plots import plot_p_sweep, plot_panels
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
-LAYERED = MODELS / "gammell_layered_global.toml"
-SMALL_WORLD = MODELS / "gammell_small_world.toml"
-SOLVER = {"dynamics.solver": "accelerated", "dynamics.tol": 1e-3,
-          "dynamics.nudged_solver": "euler", "dynamics.free_steps": 1000,
-          "dynamics.eval_steps": 1000}
-SCELLIER_RATES = [0.128, 0.032, 0.008, 0.002]
-P_SWEEP_EPOCHS = 10
-
-
-@dataclass(frozen=True)
-class Family:
-    """A width and the settings its nets share: the global rate, the nudged Euler steps and
-    the bound of a rewired connection's initial weight."""
-
-    width: int
-    rate: float
-    nudged_steps: int
-    new_weight_bound: float
-    inputs: int = 784
-    classes: int = 10
-
-    def keys(self, depth: int) -> dict[str, Any]:
-        return {"network.layers": [self.inputs] + [self.width] * depth + [self.classes],
-                "learning.learning_rate": self.rate,
-                "dynamics.nudged_steps": self.nudged_steps}
-
-
-FAMILIES = {"w100": Family(100, 0.015, 12, 0.168), "w500": Family(500, 0.02, 8, 0.0829)}
 DEPTHS = (1, 3, 5)
+P_SWEEP_EPOCHS = 10
 AUTHORS = {"w100-d5-layered": "5layer_layered", "w100-d5-small_world": "5layer_small_world",
            "w500-d3-layered": "3layer_layered", "w500-d3-small_world": "3layer_small_world",
            "w500-d3-scellier_rates": "3layer_layered_per_layer"}
 """Our nets with the settings of one of the authors' logs, and that log."""
 QUICK_FAMILIES = {"w16": Family(16, 0.05, 8, 0.3, inputs=64)}
 QUICK = {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60}
-
-
-def point_table(name: str, family: Family, depth: int, variant: str,
-                rates: list[float] | None) -> dict[str, Any]:
-    """One sweep point: its base spec and the keys that make it this net."""
-    keys = family.keys(depth)
-    if variant == "small_world":
-        return {"name": name, "base": str(SMALL_WORLD), **keys,
-                "network.small_world.new_weight_bound": family.new_weight_bound}
-    point = {"name": name, "base": str(LAYERED), **keys}
-    if variant in ("per_layer", "scellier_rates"):
-        point |= {"learning.learning_rate": 0.0, "learning.layer_learning_rates": rates}
-    return point
 
 
 def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],
@@ -121,13 +88,12 @@ def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: d
                 probe = le.load_spec(LAYERED).with_keys(shared | family.keys(depth))
                 known[key] = equalising_rates(probe)
                 log(f"{key}: equalising rates " + " ".join(f"{r:.3g}" for r in known[key]))
-            points.append(point_table(f"{key}-layered", family, depth, "layered", None))
-            points.append(point_table(f"{key}-per_layer", family, depth, "per_layer",
-                                      known[key]))
-            points.append(point_table(f"{key}-small_world", family, depth, "small_world", None))
+            points.append(point(f"{key}-layered", family, depth, "layered"))
+            points.append(point(f"{key}-per_layer", family, depth, "per_layer", known[key]))
+            points.append(point(f"{key}-small_world", family, depth, "small_world"))
             if fname == "w500" and depth == 3:
-                points.append(point_table(f"{key}-scellier_rates", family, depth,
-                                          "scellier_rates", SCELLIER_RATES))
+                points.append(point(f"{key}-scellier_rates", family, depth, "per_layer",
+                                    SCELLIER_RATES))
     out.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(known, indent=1))
     return points
@@ -208,15 +174,13 @@ def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[s
 def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
     sweep = reference["p_sweep_5layer"]["by_p"]
     ps = sorted(float(p) for p in sweep)
-    family, depth = FAMILIES["w100"], 5
-    shared = SOLVER | family.keys(depth) | {"network.small_world.new_weight_bound":
-                                            family.new_weight_bound}
+    family, depth, shared = FAMILIES["w100"], 5, SOLVER
     if args.quick:
-        family, depth, ps = QUICK_FAMILIES["w16"], 3, [0.0, 0.1]
-        shared = SOLVER | QUICK | family.keys(depth)
-    points = [{"name": f"p{p:g}", "network.small_world.p": p} for p in ps]
-    table_runs = run_sweep("p_sweep", [{**pt, "base": str(SMALL_WORLD)} for pt in points],
-                           shared, args.epochs if args.quick else P_SWEEP_EPOCHS, args)
+        family, depth, ps, shared = QUICK_FAMILIES["w16"], 3, [0.0, 0.1], SOLVER | QUICK
+    points = [point(f"p{p:g}", family, depth, "small_world", **{"network.small_world.p": p})
+              for p in ps]
+    table_runs = run_sweep("p_sweep", points, shared,
+                           args.epochs if args.quick else P_SWEEP_EPOCHS, args)
     ours = {p: describe(table_runs[f"p{p:g}"]["history"]) for p in ps}
     theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()}
     last = {p: r["test_error_persistent"][-1] for p, r in ours.items()}

@@ -88,10 +88,17 @@ def live_skips(network: Network) -> int:
     return sum(int(np.count_nonzero(p.weight * existing(p))) for p in skip_projections(network))
 
 
+def remove_skips(network: Network) -> None:
+    """Remove every skip for good, in place: its weight zeroed and its mask cleared."""
+    for proj in skip_projections(network):
+        proj.weight[...] = 0.0
+        proj.mask = np.zeros(proj.weight.shape, dtype=bool)
+
+
 def scale_skips(network: Network, optimizer: SGD, factor: float) -> None:
     """Multiply every skip's weight (and its momentum) by ``factor`` in place; at 0 the skips
-    are removed for good (their masks cleared)."""
+    are removed for good (:func:`remove_skips`)."""
     for proj in skip_projections(network):
         optimizer.scale_weight(proj.name, factor)
-        if factor == 0.0:
-            proj.mask = np.zeros(proj.weight.shape, dtype=bool)
+    if factor == 0.0:
+        remove_skips(network)

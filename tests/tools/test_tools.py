@@ -321,3 +321,21 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
         nets["w16-d3-layered"]["test_error"]
     assert stamp == (tmp_path / "depth" / "points" / "w16-d3-layered" / "checkpoint.h5"
                      ).stat().st_mtime_ns
+
+
+@pytest.mark.slow
+def test_gammell_skip_removal_quick(tmp_path):
+    """Each schedule leaves no skip from the epoch its removal ends; the small world keeps
+    its skips and the layered net has none; the table's rows are the histories' last
+    errors."""
+    figures = run_tool("gammell_skip_removal.py", "--out", str(tmp_path))
+    skips = figures["skip_connections"]
+    assert figures["skip_connections_trained"] == skips["small_world"][-1] > 0
+    assert all(s > 0 for s in skips["small_world"]) and not any(skips["layered"])
+    assert [s > 0 for s in skips["at_once_finetune"]] == [True, False, False, False]
+    assert [s > 0 for s in skips["fade"]] == [True, True, True, False]
+    assert [s > 0 for s in skips["fade_finetune"]] == [True, False, False, False]
+    rows = figures["final_test_error"]
+    assert rows["fade, fine-tuned"] == figures["test_error"]["fade_finetune"][-1]
+    assert rows["at_once, fine-tuned"] == figures["test_error"]["at_once_finetune"][-1]
+    assert (tmp_path / "errors.png").stat().st_size > 0
