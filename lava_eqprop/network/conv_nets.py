@@ -155,6 +155,45 @@ def _layer_shape(name: str, layer: ConvLayer, pre: tuple[int, ...]) -> tuple[int
     return shape
 
 
+def skip_stride(pre: tuple[int, ...], post: tuple[int, ...]) -> int | None:
+    """The stride of the 1×1 conv that maps an image population of shape ``pre`` onto one of
+    shape ``post`` (channels, height, width), or None when none does."""
+    stride = max(1, math.ceil(pre[1] / post[1]))
+    if conv_output_size(pre[1], 1, stride, 0) != post[1] or \
+            conv_output_size(pre[2], 1, stride, 0) != post[2]:
+        return None
+    return stride
+
+
+def random_skips(input_shape: Sequence[int], layers: Sequence[ConvLayer],
+                 given: Sequence[Skip], rng: np.random.Generator, *, count: int = 0,
+                 p: float = 0.0) -> list[Skip]:
+    """Layer-skipping skips drawn at random: the conv form of Gammell et al.'s (2021)
+    small-world rewiring, as learned 1×1 convs.
+
+    The candidates are the pairs (pre, post) with post at least two populations after pre in
+    the chain (the input is population 0; the dense head's output is none), whose shapes a
+    1×1 conv maps (:func:`skip_stride`), and that have no skip in ``given``. With ``count``,
+    that many of them, uniformly without replacement; with ``p``, each one independently
+    with probability p. The draw uses ``rng`` alone, in the order of the candidates."""
+    if count and p:
+        raise NetworkError("random skips: give a count or a probability p, not both")
+    shapes = [tuple(int(d) for d in input_shape)] + list(layer_shapes(input_shape, layers))
+    names = ["input"] + [layer.name for layer in layers]
+    taken = {(s.pre, s.post) for s in given}
+    candidates = [(names[i], names[j]) for i in range(len(names)) for j in range(i + 2, len(names))
+                  if skip_stride(shapes[i], shapes[j]) is not None
+                  and (names[i], names[j]) not in taken]
+    if count > len(candidates):
+        raise NetworkError(f"random skips: {count} asked for, but only {len(candidates)} pairs "
+                           "of layers at least two apart can take a 1x1 conv skip")
+    if count:
+        chosen = sorted(rng.choice(len(candidates), size=count, replace=False))
+    else:
+        chosen = list(np.flatnonzero(rng.random(len(candidates)) < p))
+    return [Skip(candidates[k][0], candidates[k][1], "conv") for k in chosen]
+
+
 def _skip_projection(name: str, skip: Skip, shapes: dict[str, tuple[int, ...]],
                      rng: np.random.Generator, gain: float) -> Projection:
     where = f"{name}: skip {skip.pre} -> {skip.post}"
@@ -172,9 +211,8 @@ def _skip_projection(name: str, skip: Skip, shapes: dict[str, tuple[int, ...]],
                                f"{post}; use kind 'conv'")
         return Projection(pname, skip.pre, skip.post, np.array(1.0), kind="identity",
                           plastic=False)
-    stride = max(1, math.ceil(pre[1] / post[1]))
-    if conv_output_size(pre[1], 1, stride, 0) != post[1] or \
-            conv_output_size(pre[2], 1, stride, 0) != post[2]:
+    stride = skip_stride(pre, post)
+    if stride is None:
         raise NetworkError(f"{where}: no 1x1 conv stride maps {pre} onto {post}")
     kernel = init_weight("fan_in_uniform", pre[0], post[0], rng, gain)
     return Projection(pname, skip.pre, skip.post, kernel.reshape(post[0], pre[0], 1, 1),

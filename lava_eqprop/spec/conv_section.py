@@ -11,6 +11,9 @@ topology = "conv" (a chain of conv layers, optional skips, a dense head)::
     paddings = [0, 0]             # default 0
     pools = ["max", "max"]        # "max", "avg" or "none" (default), pool_size × pool_size
     skips = [["c1", "c3", "conv"]]  # optional [pre, post, "conv" | "identity"]
+    random_skips = 4              # optional: 4 learned 1x1 skips between layers at least two
+                                  # apart, drawn at random (or random_skip_p = 0.1: each pair
+                                  # with probability 0.1); the draw follows [network] seed
     gains = [1.0, 1.0, 1.0]       # init gains of the chain's convs, the skips, the head
 
 topology = "hopfield_resnet" (Elayedam & Srinivasan: per block a 3×3 conv, a 3×3 stride-2
@@ -42,14 +45,17 @@ from lava_eqprop.network.conv_nets import (
     conv_network,
     hopfield_resnet_layers,
     layer_shapes,
+    random_skips,
 )
 from lava_eqprop.schema import (
     Section,
     SpecFile,
     key,
+    non_negative,
     positive,
     positive_float_list,
     positive_int_list,
+    probability,
 )
 from lava_eqprop.spec.sections import CONV_TOPOLOGIES, NetworkSection
 
@@ -103,6 +109,12 @@ class ConvSection(Section):
     skips: tuple[tuple[str, str, str], ...] = key((), check=_skips,
                                                   doc='conv: [pre, post, "conv" | "identity"] '
                                                       'residual projections')
+    random_skips: int = key(0, check=non_negative,
+                            doc="conv: this many learned 1x1 skips between layers at least two "
+                                "apart, drawn at random (a small world of conv layers)")
+    random_skip_p: float = key(0.0, check=probability,
+                               doc="conv: or each such pair of layers gets a skip with this "
+                                   "probability")
     skip: str = key("conv", choices=RESNET_SKIPS,
                     doc='hopfield_resnet: the blocks\' skips, "conv" or "none" (the plain net)')
     gains: tuple[float, float, float] = key((1.0, 1.0, 1.0), check=_gains,
@@ -110,7 +122,10 @@ class ConvSection(Section):
                                                 "the head")
 
 
-CHAIN_ONLY = ("kernels", "strides", "paddings", "pools", "skips")
+CHAIN_ONLY = ("kernels", "strides", "paddings", "pools", "skips", "random_skips",
+              "random_skip_p")
+RANDOM_SKIP_STREAM = 7
+"""The random skips are drawn from the stream (network seed, 7), apart from the weights'."""
 
 
 def conv_section(spec: SpecFile, network: NetworkSection) -> ConvSection | None:
@@ -136,6 +151,9 @@ def conv_section(spec: SpecFile, network: NetworkSection) -> ConvSection | None:
         if "skip" in raw:
             raise spec.error("[network.conv] skip", "only for topology = 'hopfield_resnet'; give "
                              "a conv net's skips as skips = [[pre, post, kind], ...]")
+        if conv.random_skips and conv.random_skip_p:
+            raise spec.error("[network.conv] random_skip_p", "give random_skips (a count) or "
+                             "random_skip_p (a probability per pair), not both")
         n = len(conv.channels)
         for name in ("kernels", "strides", "paddings", "pools"):
             given_list = getattr(conv, name)
@@ -143,7 +161,7 @@ def conv_section(spec: SpecFile, network: NetworkSection) -> ConvSection | None:
                 raise spec.error(f"[network.conv] {name}", f"has {len(given_list)} entries but "
                                  f"channels has {n}")
     try:
-        layer_shapes(conv.input_shape, conv_layers(topology, conv)[0], spec.path)
+        layer_shapes(conv.input_shape, conv_layers(topology, conv, network.seed)[0], spec.path)
     except NetworkError as exc:
         raise spec.error("[network.conv]", str(exc)) from None
     return conv
@@ -153,15 +171,17 @@ def check_conv_network(spec: SpecFile, network: NetworkSection, conv: ConvSectio
     """Build the net of a checked ``[network.conv]`` once, so that a skip or a shape that does
     not fit is reported on load (call it once the net is known to fit in memory)."""
     try:
-        layers, skips, gains = conv_layers(network.topology, conv)
+        layers, skips, gains = conv_layers(network.topology, conv, network.seed)
         conv_network(conv.input_shape, layers, conv.classes, rng=np.random.default_rng(0),
                      skips=skips, gains=gains, name=spec.path or "spec")
     except NetworkError as exc:
         raise spec.error("[network.conv]", str(exc)) from None
 
 
-def conv_layers(topology: str, conv: ConvSection) -> tuple[list[ConvLayer], list[Skip], Gains]:
-    """The conv layers, skips and init gains that a checked ``[network.conv]`` describes."""
+def conv_layers(topology: str, conv: ConvSection, seed: int
+                ) -> tuple[list[ConvLayer], list[Skip], Gains]:
+    """The conv layers, skips (the given ones, then the random ones drawn with ``seed``, the
+    network's) and init gains that a checked ``[network.conv]`` describes."""
     gains = Gains(*(float(g) for g in conv.gains))
     if topology == "hopfield_resnet":
         layers, skips = hopfield_resnet_layers(conv.channels, conv.skip)
@@ -176,4 +196,12 @@ def conv_layers(topology: str, conv: ConvSection) -> tuple[list[ConvLayer], list
               for k, (ch, kernel, stride, padding, pool) in enumerate(zip(
                   conv.channels, column(conv.kernels, 3), column(conv.strides, 1),
                   column(conv.paddings, 0), column(conv.pools, "none")))]
-    return layers, [Skip(*s) for s in conv.skips], gains
+    skips = [Skip(*s) for s in conv.skips]
+    if conv.random_skips or conv.random_skip_p:
+        rng = np.random.default_rng([seed, RANDOM_SKIP_STREAM])
+        try:
+            skips += random_skips(conv.input_shape, layers, skips, rng, count=conv.random_skips,
+                                  p=conv.random_skip_p)
+        except NetworkError as exc:
+            raise NetworkError(f"random_skips: {exc}") from None
+    return layers, skips, gains

@@ -67,7 +67,7 @@ def conv_footprint(input_shape: Sequence[int], layers: Sequence, skips: Sequence
 def network_footprint(network: NetworkSection, conv: ConvSection | None) -> Footprint:
     """The footprint of the net a checked ``[network]`` (and ``[network.conv]``) describes."""
     if conv is not None:
-        layers, skips, _ = conv_layers(network.topology, conv)
+        layers, skips, _ = conv_layers(network.topology, conv, network.seed)
         return conv_footprint(conv.input_shape, layers, skips, conv.classes)
     if network.topology == "layered":
         return layered_footprint(network.layers)

@@ -117,7 +117,7 @@ class ModelSpec:
         net = self.network
         rng = np.random.default_rng(net.seed)
         if self.conv is not None:
-            layers, skips, gains = conv_layers(net.topology, self.conv)
+            layers, skips, gains = conv_layers(net.topology, self.conv, net.seed)
             return conv_network(self.conv.input_shape, layers, self.conv.classes, rng=rng,
                                 skips=skips, name=self.name, activation=net.activation,
                                 output_activation=net.output_activation or "linear",
