@@ -339,3 +339,21 @@ def test_gammell_skip_removal_quick(tmp_path):
     assert rows["fade, fine-tuned"] == figures["test_error"]["fade_finetune"][-1]
     assert rows["at_once, fine-tuned"] == figures["test_error"]["at_once_finetune"][-1]
     assert (tmp_path / "errors.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_small_world_conv_quick(tmp_path):
+    """Plain, ResNet and random-skip nets train on one seed; the random net has the ResNet's
+    number of skips, drawn among layers at least two apart, and its parameter count within
+    one percent; the mean over one seed is that seed's curve."""
+    figures = run_tool("small_world_conv.py", "--out", str(tmp_path))
+    nets = figures["nets"]
+    assert set(nets) == {"plain", "resnet", "random", "random_p"}
+    assert nets["plain"]["skips"]["1"] == [] and len(nets["resnet"]["skips"]["1"]) == 4
+    order = ["input"] + [f"c{k}" for k in range(1, 9)]
+    drawn = nets["random"]["skips"]["1"]
+    assert len(drawn) == 4 and all(order.index(b) - order.index(a) >= 2 for a, b in drawn)
+    resnet_parameters = nets["resnet"]["parameters"]["1"]
+    assert abs(nets["random"]["parameters"]["1"] - resnet_parameters) <= 0.01 * resnet_parameters
+    assert nets["random"]["mean_test_error"] == nets["random"]["test_error"]["1"]
+    assert (tmp_path / "small_world_conv.png").stat().st_size > 0
