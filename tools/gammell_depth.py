@@ -61,6 +61,7 @@ from lava_eqprop.experiments.gammell_nets import (
 from lava_eqprop.experiments.layer_rates import equalising_rates
 from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.statistics import deepest_over_layer
+from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_p_sweep, plot_panels
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
@@ -101,18 +102,12 @@ def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: d
 
 def run_sweep(name: str, points: list[dict[str, Any]], shared: dict[str, Any], epochs: int,
               args: argparse.Namespace) -> dict[str, dict[str, Any]]:
-    """Train the points as one sweep; per point its history and seconds."""
+    """Train the points as one sweep; per point its record (history, seconds)."""
     table = {"sweep": {"name": f"gammell-{name}", "base": str(LAYERED), "epochs": epochs,
                        "set": shared},
              "points": points}
-    summary = le.sweep(table, out=args.out / name, jobs=args.jobs, resume=args.resume,
-                       progress=log)
-    runs = {}
-    for record in summary["points"]:
-        if record["status"] != "done":
-            raise SystemExit(f"{name} {record['name']} failed: {record['error']}")
-        runs[record["name"]] = {"history": record["history"], "seconds": record["seconds"]}
-    return runs
+    records, _ = finished_points(table, args.out / name, jobs=args.jobs, resume=args.resume)
+    return records
 
 
 def describe(history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.gammell_nets import FAMILIES, LAYERED, SOLVER, Family, point
 from lava_eqprop.experiments.specs import ROOT
+from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_errors
 from lava_eqprop.training.skip_removal import live_skips, remove_skips
 
@@ -82,12 +83,8 @@ def main() -> None:
     table = {"sweep": {"name": "gammell-skip-removal", "base": str(LAYERED),
                        "epochs": args.epochs, "set": shared | {"learning.epochs": args.epochs}},
              "points": removal_points(family, depth, args.epochs, args.tail)}
-    summary = le.sweep(table, out=args.out, jobs=args.jobs, resume=args.resume, progress=log)
-    histories = {}
-    for record in summary["points"]:
-        if record["status"] != "done":
-            raise SystemExit(f"{record['name']} failed: {record['error']}")
-        histories[record["name"]] = record["history"]
+    records, _ = finished_points(table, args.out, jobs=args.jobs, resume=args.resume)
+    histories = {k: r["history"] for k, r in records.items()}
     trained = le.load_network(args.out / "points" / "small_world" / "network.h5")
     skips_trained = live_skips(trained)
     remove_skips(trained)
@@ -116,7 +113,7 @@ def main() -> None:
           "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
           "skip_connections": {k: [r["skip_connections"] for r in h]
                                for k, h in histories.items()},
-          "seconds": {r["name"]: r["seconds"] for r in summary["points"]},
+          "seconds": {k: r["seconds"] for k, r in records.items()},
           "machine": machine()})
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
+from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_panels
 
 PLAIN = MODELS / "depth_digits_plain.toml"
@@ -87,13 +88,11 @@ def main() -> None:
     table = {"sweep": {"name": "small-world-conv", "base": str(PLAIN), "epochs": args.epochs,
                        "seeds": args.seeds, "set": shared | {"learning.epochs": args.epochs}},
              "points": points(resnet_skips, args.p)}
-    summary = le.sweep(table, out=args.out, jobs=args.jobs, resume=args.resume, progress=log)
+    records, _ = finished_points(table, args.out, jobs=args.jobs, resume=args.resume)
     nets: dict[str, dict[str, Any]] = {}
-    for record in summary["points"]:
-        if record["status"] != "done":
-            raise SystemExit(f"{record['name']} failed: {record['error']}")
-        name, seed = record["name"].rsplit("_seed-", 1)
-        network = le.load_network(args.out / "points" / record["name"] / "network.h5")
+    for point_name, record in records.items():
+        name, seed = point_name.rsplit("_seed-", 1)
+        network = le.load_network(args.out / "points" / point_name / "network.h5")
         net = nets.setdefault(name, {"test_error": {}, "skips": {}, "parameters": {}})
         net["test_error"][seed] = [r["test_error"] for r in record["history"]]
         net["skips"][seed] = [[p.pre, p.post] for p in network.projections if "~" in p.name]
@@ -112,7 +111,7 @@ def main() -> None:
             + f" | skips per seed {[len(s) for s in net['skips'].values()]}")
     emit({"benchmark": "small_world_conv", "quick": args.quick, "data": args.data,
           "epochs": args.epochs, "seeds": args.seeds, "p": args.p, "nets": nets,
-          "seconds": {r["name"]: r["seconds"] for r in summary["points"]},
+          "seconds": {k: r["seconds"] for k, r in records.items()},
           "machine": machine()})
 
 

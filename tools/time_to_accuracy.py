@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
+from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_errors
 
 
@@ -108,13 +108,8 @@ def run_study(name: str, study: Study, args: argparse.Namespace) -> dict[str, An
                        "epochs": args.epochs or study.epochs, "set": baseline, **device},
              "points": [{"name": "baseline"},
                         {"name": "solver", **solver_overrides(study, args)}]}
-    summary = le.sweep(table, out=args.out / name, jobs=args.jobs, resume=args.resume,
-                       progress=log)
-    histories = {}
-    for record in summary["points"]:
-        if record["status"] != "done":
-            raise SystemExit(f"{name} {record['name']} failed: {record['error']}")
-        histories[record["name"]] = record["history"]
+    records, _ = finished_points(table, args.out / name, jobs=args.jobs, resume=args.resume)
+    histories = {k: r["history"] for k, r in records.items()}
     seconds = {k: sum(r["seconds"] + r["eval_seconds"] for r in h) for k, h in histories.items()}
     plot_errors(histories, args.out / name / "errors.png", title=f"{name}: baseline and solver")
     base, fast = histories["baseline"], histories["solver"]
