@@ -13,9 +13,10 @@ Two families of nets, each at 1, 3 and 5 hidden layers:
 - ``w500``: width 500 with the 3-layer reproduction's settings (models/gammell_*.toml): rate
   0.02, 8 nudged steps, U(±0.0829) as in the authors' 3-layer log.
 At each depth, with the same seed: ``layered`` (the global rate), ``per_layer`` (rates that
-undo the vanishing measured on the first 10 batches, lava_eqprop/experiments/layer_rates.py)
-and ``small_world`` (p = 0.1); at width 500 and depth 3 also ``scellier_rates``, Scellier &
-Bengio's hand-set rates that the authors' per-layer run used.
+undo the vanishing measured on the first 10 batches, growing by at most ×4 per layer towards
+the input, lava_eqprop/experiments/layer_rates.py) and ``small_world`` (p = 0.1); at width
+500 and depth 3 also ``scellier_rates``, Scellier & Bengio's hand-set rates that the authors'
+per-layer run used.
 
 Every net relaxes with the solver of tools/time_to_accuracy.py: accelerated block sweeps to a
 residual R ≤ 1e-3 in the free and test phases (capped at the authors' 1,000 iterations), the
