@@ -150,7 +150,13 @@ class DenseInteraction:
         return self.mask_correlation(np.matmul(left.T, right, out=out))
 
     def mask_correlation(self, corr: np.ndarray) -> np.ndarray:
-        """Zero, in place, the entries of a weight-shaped array where no synapse exists."""
+        """Zero, in place, the entries of a weight-shaped array where no synapse exists; a
+        symmetric lateral projection's is first made exactly symmetric, ½(C + Cᵀ) (the
+        stacked product of :meth:`contrast` is symmetric only up to rounding, and W must stay
+        W = Wᵀ)."""
+        if self.projection.lateral and self.projection.symmetric:
+            np.add(corr, corr.T.copy(), out=corr)
+            corr *= 0.5
         mask = self.projection.mask
         if mask is not None:
             corr *= mask

@@ -75,6 +75,10 @@ class TorchDense(_TorchInteraction):
         return s_post.T @ s_pre
 
     def mask_correlation(self, corr):
+        """As the engine's: a symmetric lateral projection's made exactly symmetric, then
+        masked."""
+        if self.projection.lateral and self.projection.symmetric:
+            corr.add_(corr.T.clone()).mul_(0.5)
         if self.mask is not None:
             corr *= self.mask
         elif self.projection.lateral:

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+import lava_eqprop as le
 from lava_eqprop.data import load_dataset
 from lava_eqprop.errors import RunDirectoryError, SpecError
 from lava_eqprop.spec import load_spec
@@ -170,3 +171,20 @@ def test_blocks_are_refused_for_a_nudged_phase_without_a_fixed_point():
     fine = spec.with_overrides({"dynamics": {"solver": "accelerated", "tol": 1e-4,
                                              "nudged_solver": "euler"}})
     assert fine.ep_settings().nudged_solver.name == "euler"
+
+
+def test_a_lateral_projection_stays_exactly_symmetric_in_float32_training(tmp_path):
+    """The rewiring's pool "any" adds a lateral projection; trained in float32 its W stays
+    W = Wᵀ exactly (the stacked EP contrast is symmetric only up to rounding), so the
+    checkpoint reloads and the run resumes."""
+    spec = le.load_spec("models/gammell_small_world.toml").with_keys(
+        {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60,
+         "network.layers": [64, 16, 10], "network.small_world.pool": "any",
+         "dynamics.free_steps": 40, "dynamics.eval_steps": 40, "learning.epochs": 2})
+    lateral = [p.name for p in spec.build_network().projections if p.pre == p.post]
+    assert lateral
+    le.train(spec, epochs=1, out=tmp_path / "run", progress=False)
+    run = le.train(spec, out=tmp_path / "run", resume=True, progress=False)
+    for name in lateral:
+        weight = run.network.projection(name).weight
+        assert weight.any() and np.array_equal(weight, weight.T)
