@@ -55,6 +55,8 @@ from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.gammell_nets import (
     FAMILIES,
     LAYERED,
+    QUICK_FAMILY,
+    QUICK_KEYS,
     SCELLIER_RATES,
     SOLVER,
     Family,
@@ -78,8 +80,6 @@ ONE_HIDDEN_LAYER_SMALL_WORLD = {"network.small_world.pool": "any", "dynamics.sol
 the 39,822 connections p = 0.1 moves at width 500: the rewiring may also join pairs inside the
 hidden layer (the authors' SW_intra), and that lateral projection rules out block sweeps, so
 the phases are Euler steps stopped at the same residual."""
-QUICK_FAMILIES = {"w16": Family(16, 0.05, 8, 0.3, inputs=64)}
-QUICK = {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60}
 
 
 def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],
@@ -145,8 +145,8 @@ def against_authors(name: str, ours: dict[str, Any], reference: dict[str, Any]) 
 
 
 def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
-    families, depths = (QUICK_FAMILIES, (1, 3)) if args.quick else (FAMILIES, DEPTHS)
-    shared = SOLVER | (QUICK if args.quick else {})
+    families, depths = ({"w16": QUICK_FAMILY}, (1, 3)) if args.quick else (FAMILIES, DEPTHS)
+    shared = SOLVER | (QUICK_KEYS if args.quick else {})
     points = depth_points(families, depths, shared, args.out / "depth", args.resume)
     runs = run_sweep("depth", points, shared, args.epochs, args)
     nets = {name: describe(run["history"]) | {"seconds": run["seconds"]}
@@ -179,7 +179,7 @@ def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict
     ps = sorted(float(p) for p in sweep)
     family, depth, shared = FAMILIES["w100"], 5, SOLVER
     if args.quick:
-        family, depth, ps, shared = QUICK_FAMILIES["w16"], 3, [0.0, 0.1], SOLVER | QUICK
+        family, depth, ps, shared = QUICK_FAMILY, 3, [0.0, 0.1], SOLVER | QUICK_KEYS
     points = [point(f"p{p:g}", family, depth, "small_world", **{"network.small_world.p": p})
               for p in ps]
     table_runs = run_sweep("p_sweep", points, shared,

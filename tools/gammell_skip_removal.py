@@ -35,15 +35,21 @@ from typing import Any
 
 import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
-from lava_eqprop.experiments.gammell_nets import FAMILIES, LAYERED, SOLVER, Family, point
+from lava_eqprop.experiments.gammell_nets import (
+    FAMILIES,
+    LAYERED,
+    QUICK_FAMILY,
+    QUICK_KEYS,
+    SOLVER,
+    Family,
+    point,
+)
 from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_errors
 from lava_eqprop.training.skip_removal import live_skips, remove_skips
 
 NETS = {"w100-d5": (FAMILIES["w100"], 5), "w500-d3": (FAMILIES["w500"], 3)}
-QUICK_NET = (Family(16, 0.05, 8, 0.3, inputs=64), 3)
-QUICK = {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60}
 
 
 def removal_points(family: Family, depth: int, epochs: int, tail: int) -> list[dict[str, Any]]:
@@ -75,7 +81,7 @@ def main() -> None:
     args = parser.parse_args()
     (family, depth), shared = NETS[args.net], dict(SOLVER)
     if args.quick:
-        (family, depth), shared, args.epochs, args.tail = QUICK_NET, SOLVER | QUICK, 4, 2
+        family, depth, shared, args.epochs, args.tail = QUICK_FAMILY, 3, SOLVER | QUICK_KEYS, 4, 2
         args.net = "quick"
     if args.epochs < 2 * args.tail:
         raise SystemExit(f"--epochs {args.epochs} must be at least twice --tail {args.tail}: "

@@ -51,6 +51,10 @@ FAMILIES = {
     # the 3-layer reproduction's settings, rewired weights U(±0.0829) as in the authors' log
     "w500": Family(500, 0.02, 8, 0.0829),
 }
+QUICK_FAMILY = Family(16, 0.05, 8, 0.3, inputs=64)
+"""The studies' --quick family: width 16 on scikit-learn's digits (64 inputs)."""
+QUICK_KEYS = {"data.dataset": "digits", "data.train_samples": 200, "data.test_samples": 60}
+"""The spec keys of a --quick run: digits, 200 training and 60 test samples."""
 
 
 def point(name: str, family: Family, depth: int, variant: str,
