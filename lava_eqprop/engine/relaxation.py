@@ -460,6 +460,30 @@ class Relaxer:
         assert worst is not None
         return worst / self.dynamics.epsilon
 
+    def step_change_bounds_residual(self, beta: float = 0.0) -> bool:
+        """True when one step's largest change per sample, divided by ε, is at least the
+        residual :meth:`residual` of the state before the step, so that a solver needs no
+        residual evaluation of its own.
+
+        It is R itself for the synchronous schedule. For a schedule of two groups (odd/even, or
+        a colouring with two colours) it is a bound when ε = 1, the decay is the unit leak, no
+        projection joins two populations of the second group and, in a nudged phase, the output
+        is not in the second group: after a step each population of the second group holds
+        ρ(b + drive from the first group's new values), its own step's result whatever its old
+        value, so the synchronous step T leaves it unchanged; and the first group's part of
+        T(s) reads the same values as the next step's first half. So R(s) is the first group's
+        change in the next step, at most the whole step's change."""
+        dynamics = self.dynamics
+        if dynamics.schedule == "synchronous":
+            return True
+        if len(self.groups) != 2 or dynamics.epsilon != 1.0 or not dynamics.unit_decay:
+            return False
+        last = {p.name for p in self.groups[1]}
+        if beta != 0.0 and self.output.name in last:
+            return False
+        return not any(proj.pre in last and proj.post in last
+                       for proj in self.network.projections)
+
     def velocity(self, state: State, clamped: Clamped, beta: float = 0.0,
                  target: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """ds/dt = b + Σ drive − a∘s − β ∂C/∂s of every free population at ``state``, the ODE

@@ -12,8 +12,11 @@ one.
 
 * ``euler``: the steps of the spec's schedule and ε, the papers' iteration (with ``tol = 0``
   exactly the fixed number of steps it always was). For the synchronous schedule the step's
-  own change gives R at the previous state for free; otherwise, every ``CONFIRM_EVERY``
-  sweeps, the samples that the last sweep moved by at most ``tol`` have R evaluated.
+  own change gives R at the previous state for free, and for a two-group schedule at ε = 1
+  (odd/even on a layered or conv net) a bound on it
+  (:meth:`~lava_eqprop.engine.relaxation.Relaxer.step_change_bounds_residual`); the residual
+  reported is then that change. Otherwise, every ``CONFIRM_EVERY`` sweeps, the samples that
+  the last sweep moved by at most ``tol`` have R evaluated.
 * ``block``: exact block sweeps over a colouring of the population graph, each population set
   to the fixed point of its step with its neighbours held
   (:func:`~lava_eqprop.engine.step.block_fixed_point`): block-coordinate descent on F.
@@ -101,10 +104,9 @@ class _Sweeps:
 
     def __init__(self, relaxer: Relaxer, beta: float, exact: bool) -> None:
         self.relaxer, self.beta, self.exact = relaxer, beta, exact
-        synchronous = relaxer.dynamics.schedule == "synchronous"
         self.scale = 1.0 if exact else 1.0 / relaxer.dynamics.epsilon
-        self.residual_is_exact = not exact and synchronous
-        """True when the sweep's change/ε is R itself (at the state before the sweep)."""
+        self.change_bounds_residual = not exact and relaxer.step_change_bounds_residual(beta)
+        """True when the sweep's change/ε is at least R at the state before the sweep."""
         self.plan: list | None = None
 
     def step(self, rows: Rows) -> None:
@@ -198,7 +200,7 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
         relaxer.run(state, clamped, cap, beta=beta, target=target, observer=observer)
         steps[:] = cap
         residual[:] = (_moved(relaxer, state) / relaxer.dynamics.epsilon
-                       if relaxer.dynamics.schedule == "synchronous"
+                       if relaxer.step_change_bounds_residual(beta)
                        else relaxer.residual(state, clamped, beta, target))
         return PhaseReport(steps, residual, tol, cap)
     rows = Rows(relaxer, state, clamped, target)
@@ -208,12 +210,12 @@ def solve_phase(relaxer: Relaxer, state: State, clamped: Clamped, cap: int,
     for sweep in range(1, cap + 1):
         change = solver.sweep(rows)
         steps[rows.index[~done]] += 1
-        if tol == 0.0 or not (solver.residual_is_exact or sweep % CONFIRM_EVERY == 0):
+        if tol == 0.0 or not (solver.change_bounds_residual or sweep % CONFIRM_EVERY == 0):
             continue
         candidates = np.flatnonzero((change <= tol) & ~done)
         if candidates.size == 0:
             continue
-        if solver.residual_is_exact:
+        if solver.change_bounds_residual:
             confirmed, values = candidates, change[candidates]
         else:
             values = _confirm(relaxer, rows, solver.current(rows), candidates, beta)

@@ -11,6 +11,9 @@
   state (to 1e-12) as solved alone, and every sample stops with R ≤ tol (accelerated: within 2
   steps and 1e-8, as its restart test compares a dot product with 0 that, near the fixed point,
   is rounding whose digits depend on the batch's shape).
+* For odd/even steps at ε = 1 a step's change bounds the residual of the state before it (the
+  first group's change equals it, to rounding), and the Euler solver stops a sample at the first
+  step whose change is within tol, with no residual evaluation; at ε = ½ the change is no bound.
 * EP's gradient from the block solvers' equilibria matches the implicit-differentiation
   gradient to 1e-6 of its scale (the tolerance reached is 1e-13).
 """
@@ -155,6 +158,62 @@ def test_fixed_steps_report_the_residual_at_the_end():
     before = relaxer.zero_state(clamped)
     relaxer.run(before, clamped, 6)
     np.testing.assert_allclose(report.residual, relaxer.residual(before, clamped), atol=1e-12)
+
+
+def odd_even_run(eps, beta, sizes=(6, 5, 4, 3), steps=12, random_start=True):
+    """Per step of an odd/even relaxation from a random state (or zero): R of the state before the step, the
+    step's largest change/ε, and the change of the first group (odd-indexed populations)."""
+    net = small_net(p=0.0, sizes=sizes)
+    relaxer = Relaxer(net, Dynamics(eps, "odd_even"), LOSS)
+    x, y = data()
+    y = np.eye(sizes[-1])[np.argmax(y, axis=1) % sizes[-1]]
+    clamped = relaxer.clamp({"input": x})
+    state = relaxer.zero_state(clamped)
+    rng = np.random.default_rng(0)
+    for name in relaxer.free_names if random_start else []:   # far from the equilibrium
+        state.values[name][:] = rng.random(state[name].shape)
+    first = [p.name for p in relaxer.groups[0]]
+    rows = []
+    for _ in range(steps):
+        before = state.copy()
+        residual = relaxer.residual(before, clamped, beta, y if beta else None)
+        relaxer.run(state, clamped, 1, beta=beta, target=y if beta else None)
+        change = {n: np.abs(state[n] - before[n]).max(axis=1) / eps for n in relaxer.free_names}
+        rows.append((residual, np.max(list(change.values()), axis=0),
+                     np.max([change[n] for n in first], axis=0)))
+    return relaxer, rows
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5])
+def test_a_two_group_steps_change_bounds_the_residual_at_unit_epsilon(beta):
+    relaxer, rows = odd_even_run(1.0, beta)
+    assert relaxer.step_change_bounds_residual(beta)
+    for residual, change, first_change in rows[1:]:     # after one step the bound holds
+        np.testing.assert_allclose(residual, first_change, rtol=1e-12, atol=1e-15)
+        assert np.all(residual <= change)
+
+
+def test_the_step_change_is_no_bound_elsewhere():
+    relaxer, rows = odd_even_run(0.5, 0.0)
+    assert not relaxer.step_change_bounds_residual(0.0)
+    assert any(np.any(residual > change * (1 + 1e-9)) for residual, change, _ in rows[1:])
+    # an even number of layers puts the nudged output in the second group
+    relaxer, _ = odd_even_run(1.0, 0.5, sizes=(6, 5, 4, 4, 3), steps=1)
+    assert relaxer.step_change_bounds_residual(0.0)
+    assert not relaxer.step_change_bounds_residual(0.5)
+
+
+def test_odd_even_stops_at_the_first_step_whose_change_is_within_tol():
+    relaxer, rows = odd_even_run(1.0, 0.0, steps=200, random_start=False)
+    clamped = relaxer.clamp({"input": data()[0]})
+    state = relaxer.zero_state(clamped)
+    tol = 1e-6
+    report = solve_phase(relaxer, state, clamped, 200, SolverSettings("euler", tol))
+    expected = [1 + next(k for k, (_, change, _) in enumerate(rows) if change[i] <= tol)
+                for i in range(state.batch)]
+    assert report.steps.tolist() == expected
+    assert np.all(report.residual <= tol)
+    assert np.all(relaxer.residual(state, clamped) <= report.residual)
 
 
 def test_block_solvers_refuse_lateral_projections():
