@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import lava_eqprop as le
 from lava_eqprop.engine.stability import VERDICTS
 
 TOOLS = Path(__file__).parents[2] / "tools"
@@ -329,17 +330,28 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
 def test_gammell_skip_removal_quick(tmp_path):
     """Each schedule leaves no skip from the epoch its removal ends; the small world keeps
     its skips and the layered net has none; the table's rows are the histories' last
-    errors."""
+    errors; the net with its skips removed at the end is the trained small world with its
+    skips zeroed by hand (the same test error from zero, evaluated by the API)."""
+    from lava_eqprop.training.skip_removal import remove_skips
+
     figures = run_tool("gammell_skip_removal.py", "--out", str(tmp_path))
     skips = figures["skip_connections"]
     assert figures["skip_connections_trained"] == skips["small_world"][-1] > 0
     assert all(s > 0 for s in skips["small_world"]) and not any(skips["layered"])
+    assert [s > 0 for s in skips["at_once"]] == [True, True, True, False]
     assert [s > 0 for s in skips["at_once_finetune"]] == [True, False, False, False]
     assert [s > 0 for s in skips["fade"]] == [True, True, True, False]
     assert [s > 0 for s in skips["fade_finetune"]] == [True, False, False, False]
     rows = figures["final_test_error"]
     assert rows["fade, fine-tuned"] == figures["test_error"]["fade_finetune"][-1]
     assert rows["at_once, fine-tuned"] == figures["test_error"]["at_once_finetune"][-1]
+    persistent = figures["final_test_error_persistent"]
+    assert persistent["small_world"] == figures["test_error_persistent"]["small_world"][-1]
+    trained = le.load_network(tmp_path / "points" / "small_world" / "network.h5")
+    remove_skips(trained)
+    spec = le.load_spec(tmp_path / "specs" / "small_world.toml")
+    by_hand = le.evaluate(trained, spec=spec, samples=spec.data.test_samples)
+    assert by_hand.error == pytest.approx(rows["at_once, no fine-tuning"], abs=1e-12)
     assert (tmp_path / "errors.png").stat().st_size > 0
 
 
