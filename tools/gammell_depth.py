@@ -14,8 +14,9 @@ Two families of nets, each at 1, 3 and 5 hidden layers:
   0.02, 8 nudged steps, U(±0.0829) as in the authors' 3-layer log.
 At each depth, with the same seed: ``layered`` (the global rate), ``per_layer`` (rates that
 undo the vanishing measured on the first 10 batches, growing by at most ×4 per layer towards
-the input, with the global rate as their geometric mean, lava_eqprop/experiments/layer_rates.py) and ``small_world`` (p = 0.1; with one
-hidden layer the rewiring may also join pairs inside it, see ONE_HIDDEN_LAYER_SMALL_WORLD);
+the input, with the global rate as their geometric mean,
+lava_eqprop/experiments/layer_rates.py) and ``small_world`` (p = 0.1; with one hidden layer
+the rewiring may also join pairs inside it, see ONE_HIDDEN_LAYER_SMALL_WORLD);
 at width 500 and depth 3 also ``scellier_rates``, Scellier & Bengio's hand-set rates that the
 authors' per-layer run used.
 

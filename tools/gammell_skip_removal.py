@@ -19,9 +19,9 @@ The nets are those of tools/gammell_depth.py (--net: w100-d5, the authors' 5-lay
 the skips help most, or w500-d3, the 3-layer reproduction), relaxed with its solver. After
 every epoch the test error is measured twice: from a zero state, and from each test sample's
 persistent particle advanced by the training's free phase (the authors' protocol, the one the
-nets train with). A removal epoch's errors are the net's right after the
-removal, before any fine-tuning. The deep nets have several equilibria, and the two measures
-differ by up to 50 points on the layered w100-d5 net (docs/results.md).
+nets train with). A removal epoch's errors are the net's right after the removal, before any
+fine-tuning. The deep nets have several equilibria, and the two measures differ by up to 55
+points on the layered w100-d5 net (docs/results.md).
 
     python tools/gammell_skip_removal.py --jobs 2               # w100-d5, N = 10, K = 3
     python tools/gammell_skip_removal.py --net w500-d3 --resume

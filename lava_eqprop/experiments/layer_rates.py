@@ -5,11 +5,7 @@ towards the input (×4 per layer in their 3-hidden-layer net); Gammell et al. (2
 layer-skipping rewiring with one global rate against such hand-set rates. For a depth with no
 published rates, :func:`equalising_rates` sets them from a measurement: the RMS correction
 m_k of each layer pair k (:mod:`lava_eqprop.training.trainer`) over the first batches of
-training at one global rate α, and
-
-    α_k = min(α · m_L / m_k, g · α_{k+1}),   α_L = α,
-
-with r_L = 1 and
+training at one global rate α, and, with r_L = 1 and L layer pairs,
 
     r_k = min(m_L / m_k, g · r_{k+1}),   α_k = c · r_k,   c = α / (Π_k r_k)^(1/L),
 

@@ -161,8 +161,9 @@ def test_fixed_steps_report_the_residual_at_the_end():
 
 
 def odd_even_run(eps, beta, sizes=(6, 5, 4, 3), steps=12, random_start=True):
-    """Per step of an odd/even relaxation from a random state (or zero): R of the state before the step, the
-    step's largest change/ε, and the change of the first group (odd-indexed populations)."""
+    """Per step of an odd/even relaxation from a random state (or zero): R of the state
+    before the step, the step's largest change/ε, and the change of the first group (the
+    odd-indexed populations)."""
     net = small_net(p=0.0, sizes=sizes)
     relaxer = Relaxer(net, Dynamics(eps, "odd_even"), LOSS)
     x, y = data()
