@@ -78,9 +78,10 @@ AUTHORS = {"w100-d5-layered": "5layer_layered", "w100-d5-small_world": "5layer_s
 """Our nets with the settings of one of the authors' logs, and that log."""
 ONE_HIDDEN_LAYER_SMALL_WORLD = {"network.small_world.pool": "any", "dynamics.solver": "euler"}
 """With one hidden layer the only layer-skipping pairs are input → output (7,840), fewer than
-the 39,822 connections p = 0.1 moves at width 500: the rewiring may also join pairs inside the
-hidden layer (the authors' SW_intra), and that lateral projection rules out block sweeps, so
-the phases are Euler steps stopped at the same residual."""
+the p × connections p = 0.1 moves on average (7,940 at width 100, 39,700 at 500): the
+rewiring may also join pairs inside the hidden layer (the authors' SW_intra), and that lateral
+projection rules out block sweeps, so the phases are Euler steps stopped at the same
+residual."""
 
 
 def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],

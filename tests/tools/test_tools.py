@@ -10,6 +10,7 @@ import pytest
 
 import lava_eqprop as le
 from lava_eqprop.engine.stability import VERDICTS
+from lava_eqprop.training.skip_removal import remove_skips
 
 TOOLS = Path(__file__).parents[2] / "tools"
 
@@ -332,8 +333,6 @@ def test_gammell_skip_removal_quick(tmp_path):
     its skips and the layered net has none; the table's rows are the histories' last
     errors; the net with its skips removed at the end is the trained small world with its
     skips zeroed by hand (the same test error from zero, evaluated by the API)."""
-    from lava_eqprop.training.skip_removal import remove_skips
-
     figures = run_tool("gammell_skip_removal.py", "--out", str(tmp_path))
     skips = figures["skip_connections"]
     assert figures["skip_connections_trained"] == skips["small_world"][-1] > 0

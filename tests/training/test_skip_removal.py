@@ -111,4 +111,3 @@ def test_removal_on_a_layered_net_is_refused(keys, message):
 def test_bad_removal_settings_are_refused_naming_the_key(keys, message):
     with pytest.raises(SpecError, match=message):
         small_world(**keys)
-
