@@ -41,7 +41,6 @@ The last line of stdout is one JSON object.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
 from lava_eqprop.experiments.sweep_points import finished_points
 from lava_eqprop.plots import plot_errors
+from lava_eqprop.torch_backend import cpu_device_if_installed
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,6 @@ class Study:
     caps: tuple[int, int, int] = (500, 100, 500)
 
 
-def torch_device() -> str | None:
-    """"cpu" when PyTorch is installed (the conv net's backend), else None (NumPy)."""
-    return "cpu" if importlib.util.find_spec("torch") is not None else None
-
-
 STUDIES = {
     "gammell": Study("gammell_small_world.toml",
                      {"dynamics.free_steps": 100, "dynamics.eval_steps": 300},
@@ -84,8 +79,8 @@ STUDIES = {
                      epochs=10),
     # odd/even at ε = 1 is the exact block sweep already, and its change bounds R: the
     # solver run stops the spec's own sweeps early
-    "conv": Study("conv_mnist.toml", {}, "euler", 1e-3, target=0.015, device=torch_device(),
-                  caps=(20, 8, 40)),
+    "conv": Study("conv_mnist.toml", {}, "euler", 1e-3, target=0.015,
+                  device=cpu_device_if_installed(), caps=(20, 8, 40)),
 }
 QUICK = Study("digits_small_world.toml", {}, "accelerated", 1e-4, target=0.1, epochs=2)
 
