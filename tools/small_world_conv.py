@@ -25,8 +25,10 @@ The nets run with the torch backend on the CPU when PyTorch is installed (2-4x f
 NumPy engine on these narrow convs; the same dynamics, tests/torch_backend), else with NumPy;
 --device picks. --train-samples and --test-samples keep the first N images of a large set.
 
-Reports per net the test error per epoch (each seed and the mean over seeds), the drawn skips
-and the parameter count; plot OUT/small_world_conv.png.
+Reports per net the test error per epoch (each seed and the mean over seeds), the drawn skips,
+the parameter count and how many projections the nudge at the output crosses to reach the
+farthest conv layer (lava_eqprop/network/paths.py: 8 in the plain net, 5 in the ResNet); plot
+OUT/small_world_conv.png.
 
     python tools/small_world_conv.py --jobs 2                   # digits, 3 seeds, 10 epochs
     python tools/small_world_conv.py --data mnist --train-samples 10000 --epochs 3 --jobs 2
@@ -45,6 +47,7 @@ import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
 from lava_eqprop.experiments.sweep_points import finished_points
+from lava_eqprop.network.paths import hops_to_output
 from lava_eqprop.plots import plot_panels
 from lava_eqprop.torch_backend import cpu_device_if_installed
 
@@ -107,10 +110,13 @@ def main() -> None:
     for point_name, record in records.items():
         name, seed = point_name.rsplit("_seed-", 1)
         network = le.load_network(args.out / "points" / point_name / "network.h5")
-        net = nets.setdefault(name, {"test_error": {}, "skips": {}, "parameters": {}})
+        net = nets.setdefault(name, {"test_error": {}, "skips": {}, "parameters": {},
+                                     "farthest_hops": {}})
         net["test_error"][seed] = [r["test_error"] for r in record["history"]]
         net["skips"][seed] = [[p.pre, p.post] for p in network.projections if "~" in p.name]
         net["parameters"][seed] = sum(p.weight.size for p in network.projections if p.plastic)
+        hops = hops_to_output(network)
+        net["farthest_hops"][seed] = max(hops[p.name] for p in network.free)
     for net in nets.values():
         curves = list(net["test_error"].values())
         net["mean_test_error"] = [sum(c[k] for c in curves) / len(curves)
@@ -122,7 +128,8 @@ def main() -> None:
     for name, net in nets.items():
         log(f"{name:9s} test error, mean over {len(args.seeds)} seeds: "
             + " ".join(f"{100 * e:5.2f}" for e in net["mean_test_error"])
-            + f" | skips per seed {[len(s) for s in net['skips'].values()]}")
+            + f" | skips per seed {[len(s) for s in net['skips'].values()]}"
+            + f" | farthest layer's hops {list(net['farthest_hops'].values())}")
     emit({"benchmark": "small_world_conv", "quick": args.quick, "data": args.data,
           "device": args.device, "set": shared,
           "epochs": args.epochs, "seeds": args.seeds, "p": args.p, "nets": nets,
