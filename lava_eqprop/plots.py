@@ -166,6 +166,7 @@ def plot_panels(panels: dict[str, dict[str, list[float]]], path: str | Path, *, 
         _grid_and_legend(ax)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
+    fig.subplots_adjust(hspace=0.45)   # a row's panel titles clear the x labels above them
     fig.suptitle(title, y=1.02)
     _save(fig, Path(path))
 

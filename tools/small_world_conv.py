@@ -26,9 +26,11 @@ NumPy engine on these narrow convs; the same dynamics, tests/torch_backend), els
 --device picks. --train-samples and --test-samples keep the first N images of a large set.
 
 Reports per net the test error per epoch (each seed and the mean over seeds), the drawn skips,
-the parameter count and how many projections the nudge at the output crosses to reach the
-farthest conv layer (lava_eqprop/network/paths.py: 8 in the plain net, 5 in the ResNet); plot
-OUT/small_world_conv.png.
+the parameter count, how many projections the nudge at the output crosses to reach the farthest
+conv layer and the data's shortest path to the output (lava_eqprop/network/paths.py: 8 and 9 in
+the plain net, 5 and 5 in the ResNet); plot
+OUT/small_world_conv.png, a panel per net with each seed's curve (a net either learns or stays
+at chance, and the mean over seeds would hide which).
 
     python tools/small_world_conv.py --jobs 2                   # digits, 3 seeds, 10 epochs
     python tools/small_world_conv.py --data mnist --train-samples 10000 --epochs 3 --jobs 2
@@ -46,7 +48,7 @@ from typing import Any
 import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
-from lava_eqprop.experiments.sweep_points import finished_points
+from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
 from lava_eqprop.network.paths import hops_to_output
 from lava_eqprop.plots import plot_panels
 from lava_eqprop.torch_backend import cpu_device_if_installed
@@ -111,20 +113,22 @@ def main() -> None:
         name, seed = point_name.rsplit("_seed-", 1)
         network = le.load_network(args.out / "points" / point_name / "network.h5")
         net = nets.setdefault(name, {"test_error": {}, "skips": {}, "parameters": {},
-                                     "farthest_hops": {}})
+                                     "farthest_hops": {}, "input_hops": {}})
         net["test_error"][seed] = [r["test_error"] for r in record["history"]]
         net["skips"][seed] = [[p.pre, p.post] for p in network.projections if "~" in p.name]
         net["parameters"][seed] = sum(p.weight.size for p in network.projections if p.plastic)
         hops = hops_to_output(network)
         net["farthest_hops"][seed] = max(hops[p.name] for p in network.free)
+        net["input_hops"][seed] = hops["input"]
     for net in nets.values():
         curves = list(net["test_error"].values())
         net["mean_test_error"] = [sum(c[k] for c in curves) / len(curves)
                                   for k in range(len(curves[0]))]
-    plot_panels({"mean over seeds": {n: [100 * e for e in v["mean_test_error"]]
-                                     for n, v in nets.items()}},
+    plot_panels({name: {f"seed {seed}, {net['farthest_hops'][seed]} hops": [100 * e for e in curve]
+                        for seed, curve in net["test_error"].items()}
+                 for name, net in nets.items()},
                 args.out / "small_world_conv.png", xlabel="epoch", ylabel="test error (%)",
-                ncols=1, title=f"Random against learned skips ({args.data})")
+                ncols=2, title=f"Random against learned skips ({args.data}), each seed")
     for name, net in nets.items():
         log(f"{name:9s} test error, mean over {len(args.seeds)} seeds: "
             + " ".join(f"{100 * e:5.2f}" for e in net["mean_test_error"])
@@ -133,7 +137,7 @@ def main() -> None:
     emit({"benchmark": "small_world_conv", "quick": args.quick, "data": args.data,
           "device": args.device, "set": shared,
           "epochs": args.epochs, "seeds": args.seeds, "p": args.p, "nets": nets,
-          "seconds": {k: r["seconds"] for k, r in records.items()},
+          "seconds": {k: training_seconds(r["history"]) for k, r in records.items()},
           "machine": machine()})
 
 

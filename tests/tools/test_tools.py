@@ -359,7 +359,8 @@ def test_small_world_conv_quick(tmp_path):
     """Plain, ResNet and random-skip nets train on one seed; the random net has the ResNet's
     number of skips, drawn among layers at least two apart, and its parameter count within
     one percent; the mean over one seed is that seed's curve. The nudge crosses 8 projections
-    to the plain net's first conv, 5 to the ResNet's (c1 beside c2)."""
+    to the plain net's first conv, 5 to the ResNet's (c1 beside c2); the data's shortest path
+    is 9 projections in the plain net, 5 in the ResNet."""
     figures = run_tool("small_world_conv.py", "--out", str(tmp_path))
     nets = figures["nets"]
     assert set(nets) == {"plain", "resnet", "random", "random_p"}
@@ -371,4 +372,5 @@ def test_small_world_conv_quick(tmp_path):
     assert abs(nets["random"]["parameters"]["1"] - resnet_parameters) <= 0.01 * resnet_parameters
     assert nets["random"]["mean_test_error"] == nets["random"]["test_error"]["1"]
     assert nets["plain"]["farthest_hops"]["1"] == 8 and nets["resnet"]["farthest_hops"]["1"] == 5
+    assert nets["plain"]["input_hops"]["1"] == 9 and nets["resnet"]["input_hops"]["1"] == 5
     assert (tmp_path / "small_world_conv.png").stat().st_size > 0
