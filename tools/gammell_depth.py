@@ -66,7 +66,7 @@ from lava_eqprop.experiments.gammell_nets import (
 from lava_eqprop.experiments.layer_rates import equalising_rates
 from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.statistics import deepest_over_layer
-from lava_eqprop.experiments.sweep_points import finished_points
+from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
 from lava_eqprop.plots import plot_p_sweep, plot_panels
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
@@ -151,7 +151,7 @@ def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[s
     shared = SOLVER | (QUICK_KEYS if args.quick else {})
     points = depth_points(families, depths, shared, args.out / "depth", args.resume)
     runs = run_sweep("depth", points, shared, args.epochs, args)
-    nets = {name: describe(run["history"]) | {"seconds": run["seconds"]}
+    nets = {name: describe(run["history"]) | {"seconds": training_seconds(run["history"])}
             for name, run in runs.items()}
     compared = {name: against_authors(name, nets[name], reference)
                 for name in AUTHORS if name in nets}

@@ -47,7 +47,7 @@ from lava_eqprop.experiments.gammell_nets import (
     point,
 )
 from lava_eqprop.experiments.specs import ROOT
-from lava_eqprop.experiments.sweep_points import finished_points
+from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
 from lava_eqprop.plots import plot_errors
 
 NETS = {"w100-d5": (FAMILIES["w100"], 5), "w500-d3": (FAMILIES["w500"], 3)}
@@ -119,7 +119,7 @@ def main() -> None:
                                     for k, h in histories.items()},
           "skip_connections": {k: [r["skip_connections"] for r in h]
                                for k, h in histories.items()},
-          "seconds": {k: r["seconds"] for k, r in records.items()},
+          "seconds": {k: training_seconds(r["history"]) for k, r in records.items()},
           "machine": machine()})
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from typing import Any
 
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
-from lava_eqprop.experiments.sweep_points import finished_points
+from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
 from lava_eqprop.plots import plot_errors
 from lava_eqprop.torch_backend import cpu_device_if_installed
 
@@ -109,7 +109,7 @@ def run_study(name: str, study: Study, args: argparse.Namespace) -> dict[str, An
                         {"name": "solver", **solver_overrides(study, args)}]}
     records, _ = finished_points(table, args.out / name, jobs=args.jobs, resume=args.resume)
     histories = {k: r["history"] for k, r in records.items()}
-    seconds = {k: sum(r["seconds"] + r["eval_seconds"] for r in h) for k, h in histories.items()}
+    seconds = {k: training_seconds(h) for k, h in histories.items()}
     plot_errors(histories, args.out / name / "errors.png", title=f"{name}: baseline and solver")
     base, fast = histories["baseline"], histories["solver"]
     return {

@@ -25,3 +25,9 @@ def finished_points(table: Mapping[str, Any], out: str | os.PathLike[str], *, jo
                              f"{record['error']}")
         records[record["name"]] = record
     return records, summary
+
+
+def training_seconds(history: list[dict[str, Any]]) -> float:
+    """The seconds a point's epochs took, training and testing, summed over every run a resume
+    joined (a sweep record's own ``seconds`` are those of the call that returned it)."""
+    return sum(r["seconds"] + r["eval_seconds"] for r in history)
