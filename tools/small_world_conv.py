@@ -28,9 +28,8 @@ NumPy engine on these narrow convs; the same dynamics, tests/torch_backend), els
 Reports per net the test error per epoch (each seed and the mean over seeds), the drawn skips,
 the parameter count, how many projections the nudge at the output crosses to reach the farthest
 conv layer and the data's shortest path to the output (lava_eqprop/network/paths.py: 8 and 9 in
-the plain net, 5 and 5 in the ResNet); plot
-OUT/small_world_conv.png, a panel per net with each seed's curve (a net either learns or stays
-at chance, and the mean over seeds would hide which).
+the plain net, 5 and 5 in the ResNet). The plot OUT/small_world_conv.png has a panel per net
+with each seed's curve: a net either learns or stays at chance, and a mean would hide which.
 
     python tools/small_world_conv.py --jobs 2                   # digits, 3 seeds, 10 epochs
     python tools/small_world_conv.py --data mnist --train-samples 10000 --epochs 3 --jobs 2
