@@ -47,7 +47,11 @@ from typing import Any
 
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.specs import MODELS, ROOT
-from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
+from lava_eqprop.experiments.sweep_points import (
+    epoch_seconds,
+    finished_points,
+    training_seconds,
+)
 from lava_eqprop.plots import plot_errors
 from lava_eqprop.torch_backend import cpu_device_if_installed
 
@@ -118,8 +122,7 @@ def run_study(name: str, study: Study, args: argparse.Namespace) -> dict[str, An
         "device": study.device or "numpy", "jobs": args.jobs,
         "train_error": {k: [r["train_error"] for r in h] for k, h in histories.items()},
         "test_error": {k: [r["test_error"] for r in h] for k, h in histories.items()},
-        "epoch_seconds": {k: [r["seconds"] + r["eval_seconds"] for r in h]
-                          for k, h in histories.items()},
+        "epoch_seconds": {k: [epoch_seconds(r) for r in h] for k, h in histories.items()},
         "relaxation": {k: [r["relaxation"] for r in h] for k, h in histories.items()},
         "seconds": seconds,
         "time_share": seconds["solver"] / seconds["baseline"],
@@ -134,7 +137,7 @@ def first_reached(history: list[dict[str, Any]], target: float) -> dict[str, Any
     """The first epoch whose test error is at most ``target``, and the seconds until then."""
     elapsed = 0.0
     for record in history:
-        elapsed += record["seconds"] + record["eval_seconds"]
+        elapsed += epoch_seconds(record)
         if record["test_error"] <= target:
             return {"epoch": record["epoch"], "seconds": elapsed}
     return None

@@ -27,7 +27,12 @@ def finished_points(table: Mapping[str, Any], out: str | os.PathLike[str], *, jo
     return records, summary
 
 
+def epoch_seconds(record: Mapping[str, Any]) -> float:
+    """The seconds one epoch record took, training and testing."""
+    return record["seconds"] + record["eval_seconds"]
+
+
 def training_seconds(history: list[dict[str, Any]]) -> float:
-    """The seconds a point's epochs took, training and testing, summed over every run a resume
-    joined (a sweep record's own ``seconds`` are those of the call that returned it)."""
-    return sum(r["seconds"] + r["eval_seconds"] for r in history)
+    """The seconds a point's epochs took, summed over every run a resume joined (a sweep
+    record's own ``seconds`` are those of the call that returned it)."""
+    return sum(epoch_seconds(r) for r in history)
