@@ -39,6 +39,7 @@ error epoch by epoch. Plots: OUT/depth_test_error.png, OUT/depth_rms.png, OUT/p_
     python tools/gammell_depth.py --sections depth --jobs 2            # hours
     python tools/gammell_depth.py --sections depth --jobs 2 --resume   # after an interruption
     python tools/gammell_depth.py --sections p_sweep --jobs 2
+    python tools/gammell_depth.py --sections depth --only w500-d5-small_world   # one net
     python tools/gammell_depth.py --quick       # digits, widths 16, 1 epoch (the tests)
 
 The last line of stdout is one JSON object.
@@ -84,27 +85,43 @@ projection rules out block sweeps, so the phases are Euler steps stopped at the 
 residual."""
 
 
+def depth_names(families: dict[str, Family], depths: tuple[int, ...]) -> list[str]:
+    """The depth section's point names, FAMILY-dDEPTH-VARIANT."""
+    names = []
+    for fname in families:
+        for depth in depths:
+            extra = ("scellier_rates",) if (fname, depth) == ("w500", 3) else ()
+            names += [f"{fname}-d{depth}-{v}" for v in ("layered", "per_layer", "small_world",
+                                                         *extra)]
+    return names
+
+
 def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],
-                 out: Path, resume: bool) -> list[dict[str, Any]]:
-    """The depth section's points; the equalising rates are measured once per family and
-    depth (a few seconds each) and kept in OUT/rates.json for a resume."""
+                 out: Path, resume: bool, only: set[str] | None) -> list[dict[str, Any]]:
+    """The depth section's points (those in ``only`` where given); the equalising rates are
+    measured once per family and depth (a few seconds each) and kept in OUT/rates.json for a
+    resume."""
     saved = out / "rates.json"
     known = json.loads(saved.read_text()) if resume and saved.exists() else {}
     points = []
-    for fname, family in families.items():
-        for depth in depths:
-            key = f"{fname}-d{depth}"
-            if key not in known:
-                probe = le.load_spec(LAYERED).with_keys(shared | family.keys(depth))
-                known[key] = equalising_rates(probe)
-                log(f"{key}: equalising rates " + " ".join(f"{r:.3g}" for r in known[key]))
-            points.append(point(f"{key}-layered", family, depth, "layered"))
-            points.append(point(f"{key}-per_layer", family, depth, "per_layer", known[key]))
-            points.append(point(f"{key}-small_world", family, depth, "small_world",
-                                **(ONE_HIDDEN_LAYER_SMALL_WORLD if depth == 1 else {})))
-            if fname == "w500" and depth == 3:
-                points.append(point(f"{key}-scellier_rates", family, depth, "per_layer",
-                                    SCELLIER_RATES))
+    for name in depth_names(families, depths):
+        if only is not None and name not in only:
+            continue
+        key, variant = name.rsplit("-", 1)
+        fname, depth = key.split("-d")[0], int(key.split("-d")[1])
+        family = families[fname]
+        if variant == "per_layer" and key not in known:
+            probe = le.load_spec(LAYERED).with_keys(shared | family.keys(depth))
+            known[key] = equalising_rates(probe)
+            log(f"{key}: equalising rates " + " ".join(f"{r:.3g}" for r in known[key]))
+        if variant == "per_layer":
+            points.append(point(name, family, depth, "per_layer", known[key]))
+        elif variant == "scellier_rates":
+            points.append(point(name, family, depth, "per_layer", SCELLIER_RATES))
+        else:
+            points.append(point(name, family, depth, variant,
+                                **(ONE_HIDDEN_LAYER_SMALL_WORLD
+                                   if variant == "small_world" and depth == 1 else {})))
     out.mkdir(parents=True, exist_ok=True)
     saved.write_text(json.dumps(known, indent=1))
     return points
@@ -146,10 +163,25 @@ def against_authors(name: str, ours: dict[str, Any], reference: dict[str, Any]) 
             "theirs_last": theirs["test_error"][-1], "theirs_epochs": len(theirs["test_error"])}
 
 
+def depth_grid(quick: bool) -> tuple[dict[str, Family], tuple[int, ...]]:
+    """The depth section's families and depths."""
+    return ({"w16": QUICK_FAMILY}, (1, 3)) if quick else (FAMILIES, DEPTHS)
+
+
+def p_values(quick: bool, reference: dict[str, Any]) -> list[float]:
+    """The p sweep's values of p: the authors' 22, or two for the tests."""
+    return [0.0, 0.1] if quick else sorted(float(p) for p in reference["p_sweep_5layer"]["by_p"])
+
+
+def p_name(p: float) -> str:
+    """A p-sweep point's name."""
+    return f"p{p:g}"
+
+
 def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
-    families, depths = ({"w16": QUICK_FAMILY}, (1, 3)) if args.quick else (FAMILIES, DEPTHS)
+    families, depths = depth_grid(args.quick)
     shared = SOLVER | (QUICK_KEYS if args.quick else {})
-    points = depth_points(families, depths, shared, args.out / "depth", args.resume)
+    points = depth_points(families, depths, shared, args.out / "depth", args.resume, args.only)
     runs = run_sweep("depth", points, shared, args.epochs, args)
     nets = {name: describe(run["history"]) | {"seconds": training_seconds(run["history"])}
             for name, run in runs.items()}
@@ -178,16 +210,18 @@ def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[s
 
 def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
     sweep = reference["p_sweep_5layer"]["by_p"]
-    ps = sorted(float(p) for p in sweep)
+    ps = [p for p in p_values(args.quick, reference)
+          if args.only is None or p_name(p) in args.only]
     family, depth, shared = FAMILIES["w100"], 5, SOLVER
     if args.quick:
-        family, depth, ps, shared = QUICK_FAMILY, 3, [0.0, 0.1], SOLVER | QUICK_KEYS
-    points = [point(f"p{p:g}", family, depth, "small_world", **{"network.small_world.p": p})
+        family, depth, shared = QUICK_FAMILY, 3, SOLVER | QUICK_KEYS
+    points = [point(p_name(p), family, depth, "small_world", **{"network.small_world.p": p})
               for p in ps]
     table_runs = run_sweep("p_sweep", points, shared,
                            args.epochs if args.quick else P_SWEEP_EPOCHS, args)
-    ours = {p: describe(table_runs[f"p{p:g}"]["history"]) for p in ps}
-    theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()}
+    ours = {p: describe(table_runs[p_name(p)]["history"]) for p in ps}
+    theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()
+              if float(p) in ps}
     last = {p: r["test_error_persistent"][-1] for p, r in ours.items()}
     plot_p_sweep({"lava-eqprop": last, "authors' log": {} if args.quick else theirs},
                  args.out / "p_sweep.png",
@@ -197,6 +231,21 @@ def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict
             + ("" if args.quick else f"   authors {100 * theirs[p]:6.2f}%"))
     return {"nets": {str(p): r for p, r in ours.items()},
             "authors_last_test_error": {str(p): e for p, e in theirs.items()}}
+
+
+def checked_only(args: argparse.Namespace, reference: dict[str, Any]) -> set[str] | None:
+    """The --only names as a set, each one a point of the chosen sections; a name that is
+    not ends the script, with the names there are."""
+    if args.only is None:
+        return None
+    names = {"depth": lambda: depth_names(*depth_grid(args.quick)),
+             "p_sweep": lambda: [p_name(p) for p in p_values(args.quick, reference)]}
+    known = [name for section in args.sections for name in names[section]()]
+    unknown = [name for name in args.only if name not in known]
+    if unknown:
+        raise SystemExit(f"--only: no point named {', '.join(unknown)} in the sections "
+                         f"{', '.join(args.sections)}; the points are: {' '.join(known)}")
+    return set(args.only)
 
 
 def main() -> None:
@@ -209,10 +258,14 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="continue interrupted sweeps")
     parser.add_argument("--quick", action="store_true",
                         help="digits, width 16, depths 1 and 3, 1 epoch (the tests)")
+    parser.add_argument("--only", nargs="+", metavar="NAME",
+                        help="train only these points of the sections, e.g. w500-d5-layered "
+                             "or p0.00329 (the points' names are listed on a wrong one)")
     args = parser.parse_args()
     if args.quick:
         args.epochs = 1
     reference = json.loads(REFERENCE.read_text())
+    args.only = checked_only(args, reference)
     sections = {"depth": depth_section, "p_sweep": p_sweep_section}
     results = {name: sections[name](args, reference) for name in args.sections}
     emit({"benchmark": "gammell_depth", "quick": args.quick, "epochs": args.epochs,

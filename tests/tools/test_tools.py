@@ -304,7 +304,8 @@ def test_bench_sweep_quick():
 def test_gammell_depth_quick_and_its_resume(tmp_path):
     """The depth section trains the three nets per depth (the per-layer rates shrink the
     vanishing of the deep layered net), the p sweep its two values; a resume trains nothing
-    again and reports the same errors; the plots are written."""
+    again and reports the same errors; the plots are written; --only keeps the named points
+    and refuses a name that is none, listing those there are."""
     first = run_tool("gammell_depth.py", "--out", str(tmp_path))
     nets = first["depth"]["nets"]
     assert set(nets) == {f"w16-d{d}-{v}" for d in (1, 3)
@@ -325,6 +326,17 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
         nets["w16-d3-layered"]["test_error"]
     assert stamp == (tmp_path / "depth" / "points" / "w16-d3-layered" / "checkpoint.h5"
                      ).stat().st_mtime_ns
+    only = run_tool("gammell_depth.py", "--out", str(tmp_path), "--resume",
+                    "--only", "w16-d3-per_layer", "p0.1")
+    assert set(only["depth"]["nets"]) == {"w16-d3-per_layer"}
+    assert set(only["p_sweep"]["nets"]) == {"0.1"}
+    assert only["depth"]["nets"]["w16-d3-per_layer"]["test_error"] == \
+        nets["w16-d3-per_layer"]["test_error"]
+    wrong = subprocess.run([sys.executable, str(TOOLS / "gammell_depth.py"), "--quick",
+                            "--out", str(tmp_path), "--only", "w16-d5-layered"],
+                           capture_output=True, text=True, timeout=60)
+    assert wrong.returncode != 0 and "no point named w16-d5-layered" in wrong.stderr
+    assert "w16-d3-layered" in wrong.stderr
 
 
 @pytest.mark.slow
