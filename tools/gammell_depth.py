@@ -68,7 +68,10 @@ from lava_eqprop.experiments.layer_rates import equalising_rates
 from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.statistics import deepest_over_layer
 from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
+from lava_eqprop.network.network import Network
 from lava_eqprop.plots import plot_p_sweep, plot_panels
+from lava_eqprop.training.pruning import existing
+from lava_eqprop.training.skip_removal import skip_projections
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
 DEPTHS = (1, 3, 5)
@@ -168,14 +171,29 @@ def depth_grid(quick: bool) -> tuple[dict[str, Family], tuple[int, ...]]:
     return ({"w16": QUICK_FAMILY}, (1, 3)) if quick else (FAMILIES, DEPTHS)
 
 
-def p_values(quick: bool, reference: dict[str, Any]) -> list[float]:
-    """The p sweep's values of p: the authors' 22, or two for the tests."""
-    return [0.0, 0.1] if quick else sorted(float(p) for p in reference["p_sweep_5layer"]["by_p"])
+def p_points(quick: bool, reference: dict[str, Any],
+             seeds: list[int]) -> list[tuple[str, float, int]]:
+    """The p sweep's points as (name, p, seed): the authors' 22 values of p (two for the
+    tests), each once per seed; seed 1, the specs' own, keeps the bare name ``p<p>``."""
+    ps = [0.0, 0.1] if quick else sorted(float(p) for p in reference["p_sweep_5layer"]["by_p"])
+    return [(f"p{p:g}" + ("" if seed == 1 else f"-seed{seed}"), p, seed)
+            for p in ps for seed in seeds]
 
 
-def p_name(p: float) -> str:
-    """A p-sweep point's name."""
-    return f"p{p:g}"
+def skip_census(network: Network) -> dict[str, int]:
+    """Where a rewired net's skip connections land: all of them, those that join a hidden
+    layer to the output (a one-hop path for the nudge to reach that layer) and those that
+    join the input to the output."""
+    output = network.outputs[0].name
+    clamped = {p.name for p in network.populations if p.clamped}
+    census = {"skips": 0, "hidden_to_output": 0, "input_to_output": 0}
+    for proj in skip_projections(network):
+        count = int(existing(proj).sum())
+        census["skips"] += count
+        if output in (proj.pre, proj.post):
+            ends_in_input = bool(clamped & {proj.pre, proj.post})
+            census["input_to_output" if ends_in_input else "hidden_to_output"] += count
+    return census
 
 
 def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
@@ -210,27 +228,36 @@ def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[s
 
 def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:
     sweep = reference["p_sweep_5layer"]["by_p"]
-    ps = [p for p in p_values(args.quick, reference)
-          if args.only is None or p_name(p) in args.only]
+    chosen = [(name, p, seed) for name, p, seed in p_points(args.quick, reference, args.seeds)
+              if args.only is None or name in args.only]
     family, depth, shared = FAMILIES["w100"], 5, SOLVER
     if args.quick:
         family, depth, shared = QUICK_FAMILY, 3, SOLVER | QUICK_KEYS
-    points = [point(p_name(p), family, depth, "small_world", **{"network.small_world.p": p})
-              for p in ps]
+    points = [point(name, family, depth, "small_world", **{"network.small_world.p": p},
+                    **({} if seed == 1 else {"network.seed": seed, "learning.seed": seed}))
+              for name, p, seed in chosen]
     table_runs = run_sweep("p_sweep", points, shared,
                            args.epochs if args.quick else P_SWEEP_EPOCHS, args)
-    ours = {p: describe(table_runs[p_name(p)]["history"]) for p in ps}
+    nets = {}
+    for name, p, seed in chosen:
+        network = le.load_network(args.out / "p_sweep" / "points" / name / "network.h5")
+        nets[name] = (describe(table_runs[name]["history"])
+                      | {"p": p, "seed": seed, "skips": skip_census(network)})
+    last: dict[str, dict[float, float]] = {}
+    for name, net in nets.items():
+        label = "lava-eqprop" + ("" if net["seed"] == 1 else f", seed {net['seed']}")
+        last.setdefault(label, {})[net["p"]] = net["test_error_persistent"][-1]
     theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()
-              if float(p) in ps}
-    last = {p: r["test_error_persistent"][-1] for p, r in ours.items()}
-    plot_p_sweep({"lava-eqprop": last, "authors' log": {} if args.quick else theirs},
+              if any(float(p) == net["p"] for net in nets.values())}
+    plot_p_sweep(last | {"authors' log": {} if args.quick else theirs},
                  args.out / "p_sweep.png",
                  title="Width-100 5-layer small world, test error after 10 epochs")
-    for p in ps:
-        log(f"p = {p:<9g} test error {100 * last[p]:6.2f}%"
-            + ("" if args.quick else f"   authors {100 * theirs[p]:6.2f}%"))
-    return {"nets": {str(p): r for p, r in ours.items()},
-            "authors_last_test_error": {str(p): e for p, e in theirs.items()}}
+    for name, net in nets.items():
+        log(f"{name:16s} test error {100 * net['test_error_persistent'][-1]:6.2f}%"
+            + ("" if args.quick else f"   authors {100 * theirs[net['p']]:6.2f}%")
+            + f"   skips {net['skips']['skips']}, hidden-output {net['skips']['hidden_to_output']}"
+            + f", input-output {net['skips']['input_to_output']}")
+    return {"nets": nets, "authors_last_test_error": {str(p): e for p, e in theirs.items()}}
 
 
 def checked_only(args: argparse.Namespace, reference: dict[str, Any]) -> set[str] | None:
@@ -239,7 +266,8 @@ def checked_only(args: argparse.Namespace, reference: dict[str, Any]) -> set[str
     if args.only is None:
         return None
     names = {"depth": lambda: depth_names(*depth_grid(args.quick)),
-             "p_sweep": lambda: [p_name(p) for p in p_values(args.quick, reference)]}
+             "p_sweep": lambda: [name for name, _, _ in p_points(args.quick, reference,
+                                                                   args.seeds)]}
     known = [name for section in args.sections for name in names[section]()]
     unknown = [name for name in args.only if name not in known]
     if unknown:
@@ -258,6 +286,9 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="continue interrupted sweeps")
     parser.add_argument("--quick", action="store_true",
                         help="digits, width 16, depths 1 and 3, 1 epoch (the tests)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1],
+                        help="p sweep: train each p once per seed (network and learning seed); "
+                             "a seed other than 1 adds -seed<S> to the point's name")
     parser.add_argument("--only", nargs="+", metavar="NAME",
                         help="train only these points of the sections, e.g. w500-d5-layered "
                              "or p0.00329 (the points' names are listed on a wrong one)")

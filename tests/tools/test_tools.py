@@ -10,6 +10,7 @@ import pytest
 
 import lava_eqprop as le
 from lava_eqprop.engine.stability import VERDICTS
+from lava_eqprop.training.pruning import existing
 from lava_eqprop.training.skip_removal import remove_skips
 
 TOOLS = Path(__file__).parents[2] / "tools"
@@ -305,7 +306,8 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
     """The depth section trains the three nets per depth (the per-layer rates shrink the
     vanishing of the deep layered net), the p sweep its two values; a resume trains nothing
     again and reports the same errors; the plots are written; --only keeps the named points
-    and refuses a name that is none, listing those there are."""
+    and refuses a name that is none, listing those there are; the skip census counts the
+    connections the rewiring moved; --seeds trains a p with another seed, another draw."""
     first = run_tool("gammell_depth.py", "--out", str(tmp_path))
     nets = first["depth"]["nets"]
     assert set(nets) == {f"w16-d{d}-{v}" for d in (1, 3)
@@ -314,7 +316,19 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
             < nets["w16-d3-layered"]["deepest_over_first"][0])
     assert all(len(n["test_error"]) == 1 and len(n["layer_rms_dw"][0]) in (2, 4)
                for n in nets.values())
-    assert set(first["p_sweep"]["nets"]) == {"0.0", "0.1"}
+    sweep = first["p_sweep"]["nets"]
+    assert set(sweep) == {"p0", "p0.1"}
+    # rewiring moves connections and keeps their number: the skips are the connections the
+    # layered net 64-16-16-16-10 lost between neighbouring layers
+    layered = le.load_network(tmp_path / "p_sweep" / "points" / "p0" / "network.h5")
+    rewired = le.load_network(tmp_path / "p_sweep" / "points" / "p0.1" / "network.h5")
+    neighbours = [sum(int(existing(q).sum()) for q in net.projections if q.kind == "dense"
+                      and abs(net.index(q.post) - net.index(q.pre)) == 1)
+                  for net in (layered, rewired)]
+    assert sweep["p0"]["skips"] == {"skips": 0, "hidden_to_output": 0, "input_to_output": 0}
+    assert sweep["p0.1"]["skips"]["skips"] == neighbours[0] - neighbours[1] > 0
+    assert (sweep["p0.1"]["skips"]["hidden_to_output"] + sweep["p0.1"]["skips"]["input_to_output"]
+            <= sweep["p0.1"]["skips"]["skips"])
     rates = json.loads((tmp_path / "depth" / "rates.json").read_text())
     assert len(rates["w16-d3"]) == 4            # geometric mean: the global rate 0.05
     assert np.exp(np.mean(np.log(rates["w16-d3"]))) == pytest.approx(0.05, rel=1e-9)
@@ -329,9 +343,14 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
     only = run_tool("gammell_depth.py", "--out", str(tmp_path), "--resume",
                     "--only", "w16-d3-per_layer", "p0.1")
     assert set(only["depth"]["nets"]) == {"w16-d3-per_layer"}
-    assert set(only["p_sweep"]["nets"]) == {"0.1"}
+    assert set(only["p_sweep"]["nets"]) == {"p0.1"}
     assert only["depth"]["nets"]["w16-d3-per_layer"]["test_error"] == \
         nets["w16-d3-per_layer"]["test_error"]
+    seeded = run_tool("gammell_depth.py", "--out", str(tmp_path), "--resume", "--sections",
+                      "p_sweep", "--seeds", "1", "2", "--only", "p0.1-seed2")
+    assert set(seeded["p_sweep"]["nets"]) == {"p0.1-seed2"}
+    assert seeded["p_sweep"]["nets"]["p0.1-seed2"]["seed"] == 2
+    assert seeded["p_sweep"]["nets"]["p0.1-seed2"]["skips"] != sweep["p0.1"]["skips"]
     wrong = subprocess.run([sys.executable, str(TOOLS / "gammell_depth.py"), "--quick",
                             "--out", str(tmp_path), "--only", "w16-d5-layered"],
                            capture_output=True, text=True, timeout=60)
