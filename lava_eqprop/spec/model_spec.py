@@ -151,8 +151,10 @@ class ModelSpec:
                           nudged_steps=d.nudged_steps, estimator=learning.estimator,
                           beta_sign=learning.beta_sign,
                           solver=SolverSettings(d.solver, d.tol, d.ode_tol),
-                          nudged_solver=(SolverSettings(d.nudged_solver, d.tol, d.ode_tol)
-                                         if d.nudged_solver else None),
+                          nudged_solver=(SolverSettings(d.nudged_solver or d.solver,
+                                                        d.nudged_phase_tol, d.ode_tol)
+                                         if d.nudged_solver or d.nudged_phase_tol != d.tol
+                                         else None),
                           trajectory_rates=(learning.trajectory_beta0, learning.trajectory_beta1))
 
     @property
@@ -373,10 +375,10 @@ def _check_solver(spec: SpecFile, network: NetworkSection, dynamics: DynamicsSec
     if nudged in ("block", "accelerated"):
         _check_nudged_blocks(spec, dynamics, learning)
     if learning.estimator == "deep" and not (
-            nudged == "adaptive" or (nudged == "euler" and dynamics.tol == 0)):
+            nudged == "adaptive" or (nudged == "euler" and dynamics.nudged_phase_tol == 0)):
         raise spec.error("[dynamics] solver", "the 'deep' estimator sums its rule over every "
                          "step of the nudged trajectory: it needs solver = 'euler' with "
-                         "tol = 0, or 'adaptive'")
+                         "tol = 0 (or nudged_tol = 0), or 'adaptive'")
 
 
 def _check_nudged_blocks(spec: SpecFile, dynamics: DynamicsSection,

@@ -53,6 +53,11 @@ def _augmentations(value: Any) -> str | None:
     return None if all(a in AUGMENTATIONS for a in value) else f"a list of {list(AUGMENTATIONS)}"
 
 
+def _nudged_tol(value: Any) -> str | None:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return None if value == "tol" or (number and value >= 0) else 'a number >= 0 or "tol"'
+
+
 def _momentum(value: float) -> str | None:
     return None if 0 <= value < 1 else "a number in [0, 1)"
 
@@ -150,11 +155,17 @@ class DynamicsSection(Section):
                           "accelerated: block sweeps with restarted momentum; adaptive: "
                           "an error-controlled Runge–Kutta 3(2) integration of the ODE")
     nudged_solver: str = key("", choices=("",) + SOLVERS,
-                             doc="the nudged phases' solver, if not solver's (e.g. euler: "
-                                 "the papers' fixed nudged steps beside a faster free phase)")
+                             doc="the nudged phases' solver, if not solver's (e.g. euler with "
+                                 "nudged_tol = 0: the papers' fixed nudged steps beside a "
+                                 "faster free phase)")
     tol: float = key(0.0, check=non_negative,
                      doc="a sample's phase stops once its residual ‖T(s) − s‖∞/ε is at most "
                          "this (0: every step runs)")
+    nudged_tol: float | str = key("tol", check=_nudged_tol,
+                                  doc="the nudged phases' tol: \"tol\" (the same as the free "
+                                      "phases') or a number (0: every nudged step runs, the "
+                                      "papers' fixed nudged steps beside a free phase stopped "
+                                      "on tol)")
     ode_tol: float = key(1e-4, check=positive,
                          doc="solver adaptive: the local error allowed per step, relative to "
                              "1 + |s|")
@@ -165,6 +176,11 @@ class DynamicsSection(Section):
     leak: float = key(1.0, check=non_negative, doc="λ in the decay a_j = λ + [outgoing] Σ_k W_jk")
     outgoing_decay: bool = key(False, doc="add the outgoing weights to the decay (Farinha et "
                                           "al.'s DEEP dynamics, with leak = 0)")
+
+    @property
+    def nudged_phase_tol(self) -> float:
+        """The residual at which a nudged phase stops (0: never early)."""
+        return self.tol if self.nudged_tol == "tol" else float(self.nudged_tol)
 
 
 @dataclass(frozen=True)

@@ -57,3 +57,18 @@ def test_overrides_are_validated_and_the_text_follows():
         spec.with_overrides({"dynamics": {"epsilon": 1.5}}, "with --epsilon")
     with pytest.raises(SpecError, match=r"\[dynamics\] epsilonn: unknown key"):
         spec.with_overrides({"dynamics": {"epsilonn": 0.5}})
+
+
+def test_the_nudged_tol_is_the_free_tol_unless_given():
+    spec = load_spec(ROOT / "models" / "digits.toml").with_overrides({"dynamics": {"tol": 1e-3}})
+    assert spec.dynamics.nudged_phase_tol == 1e-3 and spec.ep_settings().nudged_solver is None
+    fixed = spec.with_overrides({"dynamics": {"nudged_tol": 0}})
+    assert fixed.dynamics.nudged_phase_tol == 0.0
+    assert fixed.ep_settings().nudged_solver.tol == 0.0 and fixed.ep_settings().solver.tol == 1e-3
+    assert parse_spec(SpecFile.parse(fixed.text, "reread.toml")).dynamics == fixed.dynamics
+    for wrong in ("same", -1e-3):
+        with pytest.raises(SpecError, match=r'\[dynamics\] nudged_tol: = .*; expected a number '
+                                            r'>= 0 or "tol"'):
+            spec.with_overrides({"dynamics": {"nudged_tol": wrong}})
+    with pytest.raises(SpecError, match=r"\[dynamics\] nudged_tol: = True has the wrong type"):
+        spec.with_overrides({"dynamics": {"nudged_tol": True}})

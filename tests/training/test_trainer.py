@@ -122,9 +122,10 @@ def test_samples_unsettled_at_the_cap_are_counted_and_warned_about(tiny_spec_pat
 
 
 def test_the_nudged_phases_may_keep_the_papers_fixed_euler_steps(tiny_spec_path, tmp_path):
-    """solver = accelerated with nudged_solver = euler: the free phases stop on the residual,
-    every nudged phase runs its fixed steps, and the nudged phases are Euler's own: the first
-    batch's update equals the one computed by hand from the accelerated free state and
+    """solver = accelerated with nudged_solver = euler and nudged_tol = 0: the free phases
+    stop on the residual, every nudged phase runs its fixed steps (with the nudged phases
+    stopped on the same tol some stop early), and the nudged phases are Euler's own: the
+    first batch's update equals the one computed by hand from the accelerated free state and
     nudged_steps Euler steps."""
     import numpy as np
 
@@ -133,13 +134,18 @@ def test_the_nudged_phases_may_keep_the_papers_fixed_euler_steps(tiny_spec_path,
     from lava_eqprop.engine.solvers import SolverSettings, solve_phase
     from lava_eqprop.training.relaxers import make_relaxer
 
-    spec = load_spec(tiny_spec_path()).with_overrides(
-        {"dynamics": {"solver": "accelerated", "nudged_solver": "euler", "tol": 1e-6,
-                      "free_steps": 200, "nudged_steps": 5}})
+    dynamics = {"solver": "accelerated", "nudged_solver": "euler", "tol": 1e-2,
+                "free_steps": 200, "nudged_steps": 5}
+    spec = load_spec(tiny_spec_path()).with_overrides({"dynamics": dynamics | {"nudged_tol": 0}})
     data = load_dataset("digits").subset(spec.data.train_samples, spec.data.test_samples)
     history = Trainer(spec, data, tmp_path / "run", progress=False, log=lambda line: None).train(1)
     phases = history[0]["relaxation"]
     assert phases["nudged"]["mean_steps"] == phases["nudged"]["max_steps"] == 5
+    assert phases["nudged"]["tol"] == 0 and phases["free"]["tol"] == 1e-2
+    stopping = load_spec(tiny_spec_path()).with_overrides({"dynamics": dynamics})
+    early = Trainer(stopping, data, tmp_path / "early", progress=False,
+                    log=lambda line: None).train(1)[0]["relaxation"]["nudged"]
+    assert early["tol"] == 1e-2 and early["mean_steps"] < 5
     assert phases["free"]["mean_steps"] < 200 and phases["free"]["unsettled"] == 0
     network = spec.build_network()
     relaxer = make_relaxer(network, spec.dynamics_settings(), get_loss(spec.learning.loss),
@@ -150,7 +156,7 @@ def test_the_nudged_phases_may_keep_the_papers_fixed_euler_steps(tiny_spec_path,
     settings = spec.ep_settings()
     result = ep_update(relaxer, clamped, y, settings, np.random.default_rng(0))
     free = relaxer.zero_state(clamped)
-    solve_phase(relaxer, free, clamped, 200, SolverSettings("accelerated", 1e-6))
+    solve_phase(relaxer, free, clamped, 200, SolverSettings("accelerated", 1e-2))
     nudged = free.copy()
     relaxer.run(nudged, clamped, 5, beta=result.betas[0], target=y)
     for name in relaxer.free_names:
