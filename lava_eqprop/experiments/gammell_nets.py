@@ -5,8 +5,10 @@ repository's logs, 784-100-100-100-100-100-10 with other settings. A :class:`Fam
 width with the settings its nets share; :func:`point` makes one net of it a sweep point
 (:mod:`lava_eqprop.sweeps`) on the two shipped specs. :data:`SOLVER` is how those studies relax
 the nets: accelerated block sweeps to a residual R ≤ 1e-3 in the free and test phases, capped
-at the authors' 1,000 iterations, and the nudged phase's fixed Euler steps (with the split
-nudge at ε = ½ the β = −1 step does not contract, so those steps are the phase).
+at the authors' 1,000 iterations, and the nudged phase's Euler steps (with the split nudge at
+ε = ½ the β = −1 step does not contract, so those steps are the phase), the authors' count as
+a cap: a sample's nudged phase stops at the same residual. :data:`FIXED_NUDGED_STEPS` runs
+every nudged step instead, as the authors' code does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ SMALL_WORLD = MODELS / "gammell_small_world.toml"
 SOLVER = {"dynamics.solver": "accelerated", "dynamics.tol": 1e-3,
           "dynamics.nudged_solver": "euler", "dynamics.free_steps": 1000,
           "dynamics.eval_steps": 1000}
+FIXED_NUDGED_STEPS = {"dynamics.nudged_tol": 0}
+"""With :data:`SOLVER`: every nudged phase runs all its Euler steps."""
 SCELLIER_RATES = [0.128, 0.032, 0.008, 0.002]
 """Scellier & Bengio's rates of their 3-hidden-layer net, which Gammell et al.'s per-layer run
 uses."""
