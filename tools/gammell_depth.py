@@ -90,15 +90,16 @@ projection rules out block sweeps, so the phases are Euler steps stopped at the 
 residual."""
 
 
-def depth_names(families: dict[str, Family], depths: tuple[int, ...]) -> list[str]:
-    """The depth section's point names, FAMILY-dDEPTH-VARIANT."""
-    names = []
+def depth_grid_points(families: dict[str, Family],
+                      depths: tuple[int, ...]) -> list[tuple[str, str, int, str]]:
+    """The depth section's points as (name FAMILY-dDEPTH-VARIANT, family, depth, variant)."""
+    grid = []
     for fname in families:
         for depth in depths:
             extra = ("scellier_rates",) if (fname, depth) == ("w500", 3) else ()
-            names += [f"{fname}-d{depth}-{v}" for v in ("layered", "per_layer", "small_world",
-                                                         *extra)]
-    return names
+            grid += [(f"{fname}-d{depth}-{v}", fname, depth, v)
+                     for v in ("layered", "per_layer", "small_world", *extra)]
+    return grid
 
 
 def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: dict[str, Any],
@@ -109,12 +110,10 @@ def depth_points(families: dict[str, Family], depths: tuple[int, ...], shared: d
     saved = out / "rates.json"
     known = json.loads(saved.read_text()) if resume and saved.exists() else {}
     points = []
-    for name in depth_names(families, depths):
+    for name, fname, depth, variant in depth_grid_points(families, depths):
         if only is not None and name not in only:
             continue
-        key, variant = name.rsplit("-", 1)
-        fname, depth = key.split("-d")[0], int(key.split("-d")[1])
-        family = families[fname]
+        family, key = families[fname], f"{fname}-d{depth}"
         if variant == "per_layer" and key not in known:
             probe = le.load_spec(LAYERED).with_keys(shared | family.keys(depth))
             known[key] = equalising_rates(probe)
@@ -256,8 +255,9 @@ def p_sweep_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict
     for name, net in nets.items():
         label = "lava-eqprop" + ("" if net["seed"] == 1 else f", seed {net['seed']}")
         last.setdefault(label, {})[net["p"]] = net["test_error_persistent"][-1]
+    trained = {net["p"] for net in nets.values()}
     theirs = {float(p): curve["test_error"][-1] for p, curve in sweep.items()
-              if any(float(p) == net["p"] for net in nets.values())}
+              if float(p) in trained}
     plot_p_sweep(last | {"authors' log": {} if args.quick else theirs},
                  args.out / "p_sweep.png",
                  title="Width-100 5-layer small world, test error after 10 epochs")
@@ -274,7 +274,7 @@ def checked_only(args: argparse.Namespace, reference: dict[str, Any]) -> set[str
     not ends the script, with the names there are."""
     if args.only is None:
         return None
-    names = {"depth": lambda: depth_names(*depth_grid(args.quick)),
+    names = {"depth": lambda: [name for name, *_ in depth_grid_points(*depth_grid(args.quick))],
              "p_sweep": lambda: [name for name, _, _ in p_points(args.quick, reference,
                                                                    args.seeds)]}
     known = [name for section in args.sections for name in names[section]()]
