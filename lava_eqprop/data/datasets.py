@@ -77,6 +77,16 @@ class Dataset:
                        self.y_test[:test], self.num_classes, self.source, self.x_valid,
                        self.y_valid)
 
+    def with_validation_in_training(self) -> "Dataset":
+        """The validation images appended to the training images (MNIST's ``mnist.pkl.gz``:
+        its 50,000 + 10,000 are the 60,000 training images of the IDX files); the data set
+        itself where it keeps none apart."""
+        if self.x_valid is None or self.y_valid is None:
+            return self
+        return Dataset(self.name, np.concatenate([self.x_train, self.x_valid]),
+                       np.concatenate([self.y_train, self.y_valid]), self.x_test, self.y_test,
+                       self.num_classes, f"{self.source}, validation images in training")
+
 
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

@@ -207,11 +207,12 @@ def load_spec_dataset(spec: ModelSpec, path: str | None = None) -> Dataset:
     name, spec_path = spec.data.dataset, spec.data.path or None
     where = f"--data {path!r}" if path is not None else f"{spec.path}: [data] path = {spec_path!r}"
     try:
-        return load_dataset(name, path if path is not None else spec_path)
+        dataset = load_dataset(name, path if path is not None else spec_path)
     except DataNotFoundError as exc:
         if path is None and spec_path is None:
             raise
         raise DataNotFoundError(f"{where}: {exc}") from None
+    return dataset.with_validation_in_training() if spec.data.train_on_validation else dataset
 
 
 def parse_spec(spec: SpecFile) -> ModelSpec:
@@ -250,10 +251,14 @@ def parse_spec(spec: SpecFile) -> ModelSpec:
 
 
 def _check_data(spec: SpecFile, data: DataSection) -> None:
-    """No path for the embedded digits; a crop padding that leaves some image in every crop."""
+    """No path for the embedded digits; validation images in training for MNIST alone; a crop
+    padding that leaves some image in every crop."""
     if data.dataset == "digits" and data.path:
         raise spec.error("[data] path", f"= {data.path!r}, but the digits data set ships with "
                          "scikit-learn and reads no file: remove path")
+    if data.train_on_validation and data.dataset != "mnist":
+        raise spec.error("[data] train_on_validation", f"= true, but only mnist's mnist.pkl.gz "
+                         f"keeps validation images apart, not {data.dataset}: remove the key")
     side = IMAGE_SIDES[data.dataset]
     if data.crop_padding >= side:
         raise spec.error("[data] crop_padding", f"= {data.crop_padding}; expected an integer "

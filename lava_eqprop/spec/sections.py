@@ -81,6 +81,10 @@ class DataSection(Section):
     train_samples: int = key(0, check=non_negative, doc="use the first N training samples "
                                                         "(0: all)")
     test_samples: int = key(0, check=non_negative, doc="use the first N test samples (0: all)")
+    train_on_validation: bool = key(False, doc="mnist only: train on the validation images too "
+                                               "where the source keeps some apart (mnist.pkl.gz: "
+                                               "50,000 + 10,000, the 60,000 training images of "
+                                               "the IDX files)")
     normalise: bool = key(False, doc="standardise each channel with the training set's mean and "
                                      "standard deviation")
     augment: tuple[str, ...] = key((), check=_augmentations,

@@ -176,3 +176,26 @@ def test_a_missing_spec_data_path_names_the_spec_file_and_key(tmp_path, monkeypa
 
 SPEC_WITH_PATH = GOOD.replace('dataset = "digits"', 'dataset = "mnist"\npath = "no/such/dir"')\
     .replace("layers = [64, 16, 10]", "layers = [784, 16, 10]")
+
+
+def test_train_on_validation_appends_the_pickles_validation_images(tmp_path):
+    from lava_eqprop.errors import SpecError
+    from lava_eqprop.spec import load_spec, load_spec_dataset
+
+    splits = tuple((RNG.random((n, 784)).astype(np.float32), RNG.integers(0, 10, n)) for n in (5, 2, 3))
+    with gzip.open(tmp_path / "mnist.pkl.gz", "wb") as f:
+        pickle.dump(splits, f)
+    spec_path = tmp_path / "mnist.toml"
+    spec_path.write_text(SPEC_WITH_PATH.replace('"no/such/dir"', f'"{tmp_path / "mnist.pkl.gz"}"')
+                         .replace("[network]", "train_on_validation = true\n[network]"))
+    data = load_spec_dataset(load_spec(spec_path))
+    np.testing.assert_array_equal(data.x_train.reshape(7, -1), np.concatenate([splits[0][0], splits[1][0]]))
+    np.testing.assert_array_equal(data.y_train, np.concatenate([splits[0][1], splits[1][1]]))
+    np.testing.assert_array_equal(data.x_test.reshape(3, -1), splits[2][0])
+    assert data.x_valid is None and "validation images in training" in data.source
+    write_idx_set(tmp_path / "idx", side=28)  # IDX files keep no validation images apart
+    assert load_spec_dataset(load_spec(spec_path), str(tmp_path / "idx")).x_train.shape[0] == 7
+    digits = tmp_path / "digits.toml"
+    digits.write_text(GOOD.replace("[network]", "train_on_validation = true\n[network]"))
+    with pytest.raises(SpecError, match=r"\[data\] train_on_validation: = true, but only mnist"):
+        load_spec(digits)

@@ -308,7 +308,7 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
     again and reports the same errors; the plots are written; --only keeps the named points
     and refuses a name that is none, listing those there are; the skip census counts the
     connections the rewiring moved; --seeds trains a p with another seed, another draw;
-    --fixed-nudged-steps runs every nudged step."""
+    --fixed-nudged-steps runs every nudged step; --all-training-images refuses the digits."""
     first = run_tool("gammell_depth.py", "--out", str(tmp_path))
     nets = first["depth"]["nets"]
     assert set(nets) == {f"w16-d{d}-{v}" for d in (1, 3)
@@ -354,13 +354,17 @@ def test_gammell_depth_quick_and_its_resume(tmp_path):
     assert seeded["p_sweep"]["nets"]["p0.1-seed2"]["skips"] != sweep["p0.1"]["skips"]
     fixed = run_tool("gammell_depth.py", "--out", str(tmp_path / "fixed"), "--sections",
                      "p_sweep", "--only", "p0.1", "--fixed-nudged-steps")
-    assert fixed["solver"]["dynamics.nudged_tol"] == 0
+    assert fixed["shared_keys"]["dynamics.nudged_tol"] == 0
     assert fixed["p_sweep"]["nets"]["p0.1"]["mean_nudged_steps"] == [8.0]     # the family's 8
     wrong = subprocess.run([sys.executable, str(TOOLS / "gammell_depth.py"), "--quick",
                             "--out", str(tmp_path), "--only", "w16-d5-layered"],
                            capture_output=True, text=True, timeout=60)
     assert wrong.returncode != 0 and "no point named w16-d5-layered" in wrong.stderr
     assert "w16-d3-layered" in wrong.stderr
+    digits = subprocess.run([sys.executable, str(TOOLS / "gammell_depth.py"), "--quick",
+                             "--out", str(tmp_path), "--all-training-images"],
+                            capture_output=True, text=True, timeout=60)
+    assert digits.returncode != 0 and "--all-training-images trains on MNIST" in digits.stderr
 
 
 @pytest.mark.slow
