@@ -414,3 +414,25 @@ def test_small_world_conv_quick(tmp_path):
     assert nets["plain"]["farthest_hops"]["1"] == 8 and nets["resnet"]["farthest_hops"]["1"] == 5
     assert nets["plain"]["input_hops"]["1"] == 9 and nets["resnet"]["input_hops"]["1"] == 5
     assert (tmp_path / "small_world_conv.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_gammell_authors_nets_quick(tmp_path):
+    """The redrawn initial nets have the "RMS W element" that the authors' logs print, to
+    their six digits, at every logged p; the net trained keeps the layered net's 119,400
+    connections, and its skips are the rewired ones; a resume trains nothing again."""
+    figures = run_tool("gammell_authors_nets.py", "--out", str(tmp_path))
+    checks = figures["redrawn_against_logs"]
+    assert len(checks) == 8
+    for check in checks.values():
+        assert abs(check["rms_w_element"] - check["logged"]) <= 5e-7
+    net = figures["nets"]["p0.000924"]
+    assert net["skips"]["skips"] == net["rewired"] > 0
+    assert len(net["test_error_persistent"]) == 1 and 0 <= net["train_error"][0] <= 1
+    trained = le.load_network(tmp_path / "p0.000924" / "network.h5")
+    assert sum(int(existing(q).sum()) for q in trained.projections) == 119_400
+    stamp = (tmp_path / "p0.000924" / "checkpoint.h5").stat().st_mtime_ns
+    again = run_tool("gammell_authors_nets.py", "--out", str(tmp_path), "--resume")
+    assert again["nets"]["p0.000924"]["test_error_persistent"] == net["test_error_persistent"]
+    assert stamp == (tmp_path / "p0.000924" / "checkpoint.h5").stat().st_mtime_ns
+    assert (tmp_path / "authors_nets.png").stat().st_size > 0
