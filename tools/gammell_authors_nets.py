@@ -25,6 +25,7 @@ library's.
 
     python tools/gammell_authors_nets.py --p 0 0.000924 0.00329      # ~9 min per p, one core
     python tools/gammell_authors_nets.py --p 0.000924 --resume       # after an interruption
+    python tools/gammell_authors_nets.py --p 0.000924 --seeds 2 3    # other training seeds
     python tools/gammell_authors_nets.py --quick     # 200 MNIST images, 1 epoch (the tests)
 
 Per p: the redrawn net's RMS W element and the logged one, its skips (all of them, those from
@@ -150,17 +151,23 @@ def as_network(weights: np.ndarray, connected: np.ndarray, p: float,
                              "source": "the authors' RandomState(0) draw"})
 
 
-def sweep_spec(p: float, quick: bool) -> Any:
-    """The p sweep's spec of the width-100 5-layer small world at ``p``."""
+def sweep_spec(p: float, seed: int, quick: bool) -> Any:
+    """The p sweep's spec of the width-100 5-layer small world at ``p``, with the training
+    seed (sample order, β signs) ``seed``."""
     family = FAMILIES["w100"]
     return le.load_spec(SMALL_WORLD).with_keys(
         SOLVER | family.keys(5) | {"network.small_world.new_weight_bound": family.new_weight_bound,
-                                   "network.small_world.p": p}
+                                   "network.small_world.p": p, "learning.seed": seed}
         | (QUICK_KEYS if quick else {}), "the p sweep's point")
 
 
-def train_authors_net(p: float, args: argparse.Namespace) -> dict[str, Any]:
-    """Redraw the authors' net at ``p``, check it against their log, train it."""
+def run_name(p: float, seed: int) -> str:
+    """p<p>, with -seed<S> for a training seed other than 1."""
+    return f"p{p:g}" + ("" if seed == 1 else f"-seed{seed}")
+
+
+def train_authors_net(p: float, seed: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Redraw the authors' net at ``p``, train it with the training seed ``seed``."""
     weights, connected, rewired = authors_initial_net(p)
     rms = rms_w_element(weights)
     logged = LOGGED_RMS_W.get(p)
@@ -169,10 +176,10 @@ def train_authors_net(p: float, args: argparse.Namespace) -> dict[str, Any]:
         + ("" if logged is None else f" (logged {logged:.6f})"))
     net = as_network(weights, connected, p)
     epochs = 1 if args.quick else args.epochs
-    run = le.train(net, spec=sweep_spec(p, args.quick), epochs=epochs,
-                   out=args.out / f"p{p:g}", resume=args.resume)
+    run = le.train(net, spec=sweep_spec(p, seed, args.quick), epochs=epochs,
+                   out=args.out / run_name(p, seed), resume=args.resume)
     history = run.history
-    return {"p": p, "rewired": rewired, "skips": census, "rms_w_element": rms,
+    return {"p": p, "seed": seed, "rewired": rewired, "skips": census, "rms_w_element": rms,
             "logged_rms_w_element": logged,
             "train_error": [r["train_error"] for r in history],
             "test_error_persistent": [r["test_error_persistent"] for r in history]}
@@ -182,6 +189,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--p", nargs="+", type=float, default=[0.000924],
                         help="rewiring probabilities (the authors' values: 0, 0.000924, ...)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1],
+                        help="training seeds (sample order and β signs) per net; a seed "
+                             "other than 1 adds -seed<S> to the run's name")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gammell_authors_nets")
     parser.add_argument("--resume", action="store_true", help="continue interrupted runs")
@@ -194,18 +204,21 @@ def main() -> None:
     for name, check in redrawn.items():
         log(f"{name:10s} RMS W element redrawn {check['rms_w_element']:.6f}, "
             f"logged {check['logged']:.6f}")
-    nets = {f"p{p:g}": train_authors_net(p, args) for p in args.p}
+    nets = {run_name(p, seed): train_authors_net(p, seed, args)
+            for p in args.p for seed in args.seeds}
     panels: dict[str, dict[str, list[float]]] = {}
-    for name, net in nets.items():
+    for net in nets.values():
+        panel = panels.setdefault(f"p = {net['p']:g}", {})
+        panel[f"their net here, seed {net['seed']}"] = [100 * e
+                                                        for e in net["test_error_persistent"]]
         theirs = reference.get(f"{net['p']:.6f}")
-        panels[name] = {"their net, trained here": [100 * e for e in net["test_error_persistent"]]}
         if theirs is not None:
-            panels[name]["authors' log"] = [100 * e for e in theirs["test_error"][:args.epochs]]
+            panel["authors' log"] = [100 * e for e in theirs["test_error"][:args.epochs]]
             net["authors_test_error"] = theirs["test_error"]
     plot_panels(panels, args.out / "authors_nets.png", xlabel="epoch",
                 ylabel="test error (%), persistent particles",
                 title="The authors' initial nets trained with lava-eqprop")
-    emit({"benchmark": "gammell_authors_nets", "quick": args.quick, "seed": AUTHORS_SEED,
+    emit({"benchmark": "gammell_authors_nets", "quick": args.quick, "authors_seed": AUTHORS_SEED,
           "redrawn_against_logs": redrawn, "nets": nets, "machine": machine()})
 
 

@@ -420,14 +420,15 @@ def test_small_world_conv_quick(tmp_path):
 def test_gammell_authors_nets_quick(tmp_path):
     """The redrawn initial nets have the "RMS W element" that the authors' logs print, to
     their six digits, at every logged p; the net trained keeps the layered net's 119,400
-    connections, and its skips are the rewired ones; a resume trains nothing again."""
+    connections, and its skips are the rewired ones; a resume trains nothing again; another
+    training seed trains the same net anew."""
     figures = run_tool("gammell_authors_nets.py", "--out", str(tmp_path))
     checks = figures["redrawn_against_logs"]
     assert len(checks) == 8
     for check in checks.values():
         assert abs(check["rms_w_element"] - check["logged"]) <= 5e-7
     net = figures["nets"]["p0.000924"]
-    assert net["skips"]["skips"] == net["rewired"] > 0
+    assert net["skips"]["skips"] == net["rewired"] > 0 and net["seed"] == 1
     assert len(net["test_error_persistent"]) == 1 and 0 <= net["train_error"][0] <= 1
     trained = le.load_network(tmp_path / "p0.000924" / "network.h5")
     assert sum(int(existing(q).sum()) for q in trained.projections) == 119_400
@@ -436,3 +437,6 @@ def test_gammell_authors_nets_quick(tmp_path):
     assert again["nets"]["p0.000924"]["test_error_persistent"] == net["test_error_persistent"]
     assert stamp == (tmp_path / "p0.000924" / "checkpoint.h5").stat().st_mtime_ns
     assert (tmp_path / "authors_nets.png").stat().st_size > 0
+    seeded = run_tool("gammell_authors_nets.py", "--out", str(tmp_path), "--seeds", "2")
+    assert seeded["nets"]["p0.000924-seed2"]["skips"] == net["skips"]        # the same net
+    assert (tmp_path / "p0.000924-seed2" / "checkpoint.h5").exists()
