@@ -47,10 +47,11 @@ import lava_eqprop as le
 from lava_eqprop.experiments.figures import emit, log, machine
 from lava_eqprop.experiments.gammell_nets import FAMILIES, SMALL_WORLD, SOLVER
 from lava_eqprop.experiments.specs import ROOT
-from lava_eqprop.network.generators import global_offsets, layer_names, pair_name
+from lava_eqprop.network.generators import global_offsets, layered, projections_from_matrices
 from lava_eqprop.network.init import glorot_bound
-from lava_eqprop.network.network import Network, Population, Projection
+from lava_eqprop.network.network import Network
 from lava_eqprop.plots import plot_panels
+from lava_eqprop.training.skip_removal import skip_census
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
 SIZES = [784, 100, 100, 100, 100, 100, 10]
@@ -61,11 +62,6 @@ LOGGED_RMS_W = {0.0: 0.004536, 0.000924: 0.004545, 0.001269: 0.004550, 0.001743:
                 0.002395: 0.004543, 0.00329: 0.004539, 0.00452: 0.004545, 0.008532: 0.004548}
 """The "RMS W element" the authors' sweep logs print for the initial net at each p."""
 QUICK_KEYS = {"data.train_samples": 200, "data.test_samples": 100}
-
-
-def layer_of_neuron(sizes: list[int]) -> np.ndarray:
-    """The layer index of every neuron in the global numbering."""
-    return np.repeat(np.arange(len(sizes)), sizes)
 
 
 def skip_pool(sizes: list[int]) -> list[tuple[int, int]]:
@@ -116,37 +112,14 @@ def rms_w_element(weights: np.ndarray) -> float:
     return float(np.sqrt(np.linalg.norm(weights) / weights.size))
 
 
-def skip_census(connected: np.ndarray, sizes: list[int]) -> dict[str, int]:
-    """Connections between layers at least two apart: all, hidden → output, input → output."""
-    layer = layer_of_neuron(sizes)
-    rows, cols = np.nonzero(np.tril(connected, -1))
-    skips = layer[rows] - layer[cols] >= 2
-    to_output = skips & (layer[rows] == len(sizes) - 1)
-    return {"skips": int(skips.sum()),
-            "hidden_to_output": int((to_output & (layer[cols] > 0)).sum()),
-            "input_to_output": int((to_output & (layer[cols] == 0)).sum())}
-
-
 def as_network(weights: np.ndarray, connected: np.ndarray, p: float,
                sizes: list[int] = SIZES) -> Network:
-    """The global matrices as a lava-eqprop net: one masked symmetric projection per layer
-    pair that holds a connection, zero biases."""
-    names = layer_names(len(sizes))
-    off = global_offsets(sizes)
-    pops = [Population(name, (size,), "hard_sigmoid",
-                       "input" if k == 0 else ("output" if k == len(sizes) - 1 else "hidden"),
-                       np.zeros(size), learn_bias=k > 0)
-            for k, (name, size) in enumerate(zip(names, sizes))]
-    projs = []
-    for i in range(len(sizes)):
-        for j in range(i + 1, len(sizes)):
-            rows, cols = slice(off[j], off[j + 1]), slice(off[i], off[i + 1])
-            mask = connected[rows, cols]
-            if mask.any():
-                projs.append(Projection(pair_name(names[i], names[j]), names[i], names[j],
-                                        weights[rows, cols] * mask,
-                                        mask=None if mask.all() else mask.copy()))
-    return Network(f"gammell-authors-p{p:g}", pops, projs,
+    """The global matrices as a lava-eqprop net: the layered net's populations (zero biases,
+    as the authors'), one masked symmetric projection per layer pair that holds a
+    connection."""
+    populations = layered(sizes, rng=np.random.default_rng(0)).populations
+    return Network(f"gammell-authors-p{p:g}", populations,
+                   projections_from_matrices(populations, connected, weights),
                    metadata={"topology": "small_world", "sizes": list(sizes), "p": p,
                              "source": "the authors' RandomState(0) draw"})
 
@@ -171,10 +144,10 @@ def train_authors_net(p: float, seed: int, args: argparse.Namespace) -> dict[str
     weights, connected, rewired = authors_initial_net(p)
     rms = rms_w_element(weights)
     logged = LOGGED_RMS_W.get(p)
-    census = skip_census(connected, SIZES)
+    net = as_network(weights, connected, p)
+    census = skip_census(net)
     log(f"p = {p:g}: {rewired} rewired, {census}, RMS W element {rms:.6f}"
         + ("" if logged is None else f" (logged {logged:.6f})"))
-    net = as_network(weights, connected, p)
     epochs = 1 if args.quick else args.epochs
     run = le.train(net, spec=sweep_spec(p, seed, args.quick), epochs=epochs,
                    out=args.out / run_name(p, seed), resume=args.resume)

@@ -70,10 +70,8 @@ from lava_eqprop.experiments.layer_rates import equalising_rates
 from lava_eqprop.experiments.specs import ROOT
 from lava_eqprop.experiments.statistics import deepest_over_layer
 from lava_eqprop.experiments.sweep_points import finished_points, training_seconds
-from lava_eqprop.network.network import Network
 from lava_eqprop.plots import plot_p_sweep, plot_panels
-from lava_eqprop.training.pruning import existing
-from lava_eqprop.training.skip_removal import skip_projections
+from lava_eqprop.training.skip_removal import skip_census
 
 REFERENCE = ROOT / "tools" / "reference" / "gammell_2021_logs.json"
 DEPTHS = (1, 3, 5)
@@ -188,22 +186,6 @@ def p_points(quick: bool, reference: dict[str, Any],
     ps = [0.0, 0.1] if quick else sorted(float(p) for p in reference["p_sweep_5layer"]["by_p"])
     return [(f"p{p:g}" + ("" if seed == 1 else f"-seed{seed}"), p, seed)
             for p in ps for seed in seeds]
-
-
-def skip_census(network: Network) -> dict[str, int]:
-    """Where a rewired net's skip connections land: all of them, those that join a hidden
-    layer to the output (a one-hop path for the nudge to reach that layer) and those that
-    join the input to the output."""
-    output = network.outputs[0].name
-    clamped = {p.name for p in network.populations if p.clamped}
-    census = {"skips": 0, "hidden_to_output": 0, "input_to_output": 0}
-    for proj in skip_projections(network):
-        count = int(existing(proj).sum())
-        census["skips"] += count
-        if output in (proj.pre, proj.post):
-            ends_in_input = bool(clamped & {proj.pre, proj.post})
-            census["input_to_output" if ends_in_input else "hidden_to_output"] += count
-    return census
 
 
 def depth_section(args: argparse.Namespace, reference: dict[str, Any]) -> dict[str, Any]:

@@ -224,21 +224,39 @@ class _CandidateStream:
 def _projections_from_adjacency(base: Network, adjacency: np.ndarray, fresh: np.ndarray,
                                 weights: np.ndarray, bound: float,
                                 rng: np.random.Generator) -> list[Projection]:
-    """One masked symmetric projection per block of the adjacency that holds a connection."""
-    pops = base.populations
-    off = global_offsets([pop.size for pop in pops])
+    """The rewired net's projections: the ``fresh`` connections get U(±bound) weights, drawn
+    one block of the adjacency at a time (those that hold a connection, pre layer first)."""
+    off = global_offsets([pop.size for pop in base.populations])
+    merged = weights.copy()
+    for i, j in _connected_blocks(adjacency, off):
+        rows, cols = slice(off[j], off[j + 1]), slice(off[i], off[i + 1])
+        new: np.ndarray = rng.uniform(-bound, bound, size=(rows.stop - rows.start,
+                                                           cols.stop - cols.start))
+        if i == j:
+            new = np.triu(new, 1) + np.triu(new, 1).T
+        merged[rows, cols] = np.where(fresh[rows, cols], new, weights[rows, cols])
+        merged[cols, rows] = merged[rows, cols].T
+    return projections_from_matrices(base.populations, adjacency, merged)
+
+
+def _connected_blocks(adjacency: np.ndarray, off: np.ndarray) -> list[tuple[int, int]]:
+    """Layer pairs (i <= j) whose block of the global adjacency holds a connection."""
+    layers = len(off) - 1
+    return [(i, j) for i in range(layers) for j in range(i, layers)
+            if adjacency[off[j]:off[j + 1], off[i]:off[i + 1]].any()]
+
+
+def projections_from_matrices(populations: Sequence[Population], adjacency: np.ndarray,
+                              weights: np.ndarray) -> list[Projection]:
+    """One masked symmetric projection ``pre-post`` per block of a symmetric global
+    connection matrix (neurons numbered layer by layer) that holds a connection, with the
+    weights of the symmetric global weight matrix (``hK-hK`` for a lateral block)."""
+    off = global_offsets([pop.size for pop in populations])
     projs = []
-    for i, pre in enumerate(pops):
-        for j in range(i, len(pops)):
-            post = pops[j]
-            rows, cols = slice(off[j], off[j + 1]), slice(off[i], off[i + 1])
-            mask = adjacency[rows, cols].copy()
-            if not mask.any():
-                continue
-            new: np.ndarray = rng.uniform(-bound, bound, size=mask.shape)
-            if i == j:
-                new = np.triu(new, 1) + np.triu(new, 1).T
-            w = np.where(fresh[rows, cols], new, weights[rows, cols]) * mask
-            projs.append(Projection(pair_name(pre.name, post.name), pre.name, post.name, w,
-                                    mask=None if mask.all() else mask))
+    for i, j in _connected_blocks(adjacency, off):
+        pre, post = populations[i], populations[j]
+        rows, cols = slice(off[j], off[j + 1]), slice(off[i], off[i + 1])
+        mask = adjacency[rows, cols].copy()
+        projs.append(Projection(pair_name(pre.name, post.name), pre.name, post.name,
+                                weights[rows, cols] * mask, mask=None if mask.all() else mask))
     return projs

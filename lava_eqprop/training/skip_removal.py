@@ -83,6 +83,22 @@ def skip_projections(network: Network) -> list[Projection]:
             and abs(network.index(p.post) - network.index(p.pre)) != 1]
 
 
+def skip_census(network: Network) -> dict[str, int]:
+    """Where a rewired net's skip connections land: all of them, those that join a hidden
+    layer to the output (a one-hop path for the nudge to reach that layer) and those that
+    join the input to the output."""
+    output = network.outputs[0].name
+    clamped = {p.name for p in network.populations if p.clamped}
+    census = {"skips": 0, "hidden_to_output": 0, "input_to_output": 0}
+    for proj in skip_projections(network):
+        count = int(existing(proj).sum())
+        census["skips"] += count
+        if output in (proj.pre, proj.post):
+            ends_in_input = bool(clamped & {proj.pre, proj.post})
+            census["input_to_output" if ends_in_input else "hidden_to_output"] += count
+    return census
+
+
 def live_skips(network: Network) -> int:
     """Skip connections that exist and carry a non-zero weight."""
     return sum(int(np.count_nonzero(p.weight * existing(p))) for p in skip_projections(network))
